@@ -1,0 +1,108 @@
+"""How fast does a learner get feedback? Prints median wall times; asserts nothing.
+
+    .venv/bin/python benchmarks/check_speed.py [--runs 7] [--lessons 01 02 03]
+
+Measures, on each lesson's solved workspace (snapshot(N)) in a temporary folder:
+- cold:  `shiplings check N` as a learner types it (a new CLI process each time)
+- warm:  one run through the warm helper process that watch mode and %check use
+- save→result in watch mode: from writing a file to the report being printed
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def materialize(lesson: str, folder: Path) -> None:
+    subprocess.run([sys.executable, "-m", "shiplings", "dev", "snapshot", lesson, "--out", str(folder)],
+                   check=True, capture_output=True, cwd=REPO)
+
+
+def time_cold(lesson: str, env: dict[str, str], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = subprocess.run([str(REPO / ".venv/bin/shiplings"), "check", lesson],
+                                env=env, capture_output=True, cwd=REPO)
+        times.append(time.perf_counter() - started)
+        if result.returncode != 0:
+            raise SystemExit(f"check {lesson} failed on its own solution:\n{result.stdout.decode()}")
+    return times
+
+
+def time_warm(lesson: str, workspace: Path, runs: int) -> list[float]:
+    os.environ["SHIPLINGS_WORKSPACE"] = str(workspace)
+    from shiplings.manifest import load_course
+    from shiplings.runner import run_checks
+    from shiplings.warm import WarmRunner
+
+    course = load_course(REPO)
+    warm = WarmRunner()
+    try:
+        run_checks(course, REPO, course.lesson(lesson), workspace, warm=warm)  # start-up, not measured
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            assert run_checks(course, REPO, course.lesson(lesson), workspace, warm=warm).passed
+            times.append(time.perf_counter() - started)
+        return times
+    finally:
+        warm.close()
+
+
+def time_watch(lesson: str, env: dict[str, str], workspace: Path, runs: int) -> list[float]:
+    """Start `shiplings watch`, then touch a file and wait for the next report."""
+    process = subprocess.Popen([str(REPO / ".venv/bin/shiplings"), "watch", lesson],
+                               env={**env, "COLUMNS": "200"}, stdout=subprocess.PIPE, text=True, cwd=REPO)
+    target = next(p for p in sorted(workspace.rglob("*.py")) if "notebooks" not in p.parts)
+    times = []
+    try:
+        _wait_for_report(process)
+        for _ in range(runs):
+            time.sleep(0.5)
+            started = time.perf_counter()
+            target.write_text(target.read_text() + "\n")
+            _wait_for_report(process)
+            times.append(time.perf_counter() - started)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    return times
+
+
+def _wait_for_report(process: subprocess.Popen) -> None:
+    for line in process.stdout:
+        if "checks pass" in line:
+            return
+    raise SystemExit("watch stopped before printing a report")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--lessons", nargs="*", default=["01", "02", "03"])
+    args = parser.parse_args()
+    print(f"{'lesson':<8}{'cold check':>14}{'warm run':>12}{'save→result':>14}   (medians of {args.runs})")
+    for lesson in args.lessons:
+        with tempfile.TemporaryDirectory() as scratch:
+            workspace = Path(scratch) / "workspace"
+            materialize(lesson, workspace)
+            env = {**os.environ, "SHIPLINGS_WORKSPACE": str(workspace),
+                   "SHIPLINGS_STATE": str(Path(scratch) / "state")}
+            cold = statistics.median(time_cold(lesson, env, args.runs))
+            warm = statistics.median(time_warm(lesson, workspace, args.runs))
+            watch = statistics.median(time_watch(lesson, env, workspace, max(3, args.runs // 2)))
+            print(f"{lesson:<8}{cold:>12.2f} s{warm:>10.2f} s{watch:>12.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Lesson 01: the prototype Tasks API answers like a well-behaved HTTP API."""
+
+from shiplings.testing import show
+
+
+async def test_create_task(client):
+    response = await client.post("/tasks", json={"title": "Write the README"})
+    assert response.status_code == 201, (
+        f"POST /tasks should answer 201 Created; your app answered {show(response)}. "
+        "Look at the @app.post decorator of create_task() in main.py (status_code=...)."
+    )
+    task = response.json()
+    assert task.get("title") == "Write the README" and task.get("done") is False, (
+        f"The created task should echo its title with done=false; your app returned {task}."
+    )
+    assert isinstance(task.get("id"), int), (
+        f"The created task should carry an integer id; your app returned {task}."
+    )
+    second = (await client.post("/tasks", json={"title": "Review the README"})).json()
+    assert second.get("id") != task["id"], (
+        f"Two tasks should get two different ids; both got id {task['id']}. "
+        "Look at how create_task() in main.py counts next_id."
+    )
+    listed = (await client.get("/tasks")).json()
+    assert task in listed and second in listed, (
+        f"GET /tasks should list both new tasks {task} and {second}; it listed {listed}."
+    )
+    again = await client.get(f"/tasks/{task['id']}")
+    assert again.status_code == 200 and again.json() == task, (
+        f"GET /tasks/{task['id']} should answer 200 with the task {task}; "
+        f"your app answered {show(again)}. Look at get_task() in main.py."
+    )
+
+
+async def test_list_filters_by_done(client):
+    open_task = (await client.post("/tasks", json={"title": "Still to do"})).json()
+    done_task = (await client.post("/tasks", json={"title": "Already done", "done": True})).json()
+    for query, wanted, unwanted in (("true", done_task, open_task), ("false", open_task, done_task)):
+        response = await client.get(f"/tasks?done={query}")
+        listed = response.json() if response.status_code == 200 else None
+        assert listed is not None and wanted in listed and unwanted not in listed, (
+            f"GET /tasks?done={query} should list {wanted} but not {unwanted}; your app "
+            f"answered {show(response)}. Give list_tasks() in main.py a parameter "
+            "`done: bool | None = None` and keep only the tasks whose done matches it."
+        )
+    everything = await client.get("/tasks")
+    listed = everything.json() if everything.status_code == 200 else []
+    assert open_task in listed and done_task in listed, (
+        "GET /tasks without ?done= should still list every task; your app answered "
+        f"{show(everything)}. Filter in list_tasks() only when done is not None."
+    )
+
+
+async def test_unknown_task_is_404(client):
+    response = await client.get("/tasks/424242")
+    assert response.status_code == 404, (
+        "GET /tasks/424242 (no such task) should answer 404 Not Found; "
+        f"your app answered {show(response)}. In get_task() in main.py, raise "
+        "HTTPException(status_code=404, ...) when the id is unknown, as replace_task() does."
+    )
+
+
+async def test_title_is_validated(client):
+    for bad, what in (
+        ({"title": ""}, "an empty title"),
+        ({"title": "x" * 201}, "a 201-character title"),
+        ({}, "no title at all"),
+    ):
+        response = await client.post("/tasks", json=bad)
+        assert response.status_code == 422, (
+            f"POST /tasks with {what} should be refused with 422 Unprocessable Content; "
+            f"your app answered {show(response)}. Give TaskIn.title in main.py a "
+            "Field(min_length=1, max_length=200)."
+        )
+    fine = await client.post("/tasks", json={"title": "x" * 200})
+    assert fine.status_code in (200, 201), (
+        f"POST /tasks with a 200-character title is allowed; your app answered {show(fine)}. "
+        "The limit is max_length=200, not less."
+    )
+
+
+async def test_delete_task(client):
+    created = (await client.post("/tasks", json={"title": "Throw me away"})).json()
+    response = await client.delete(f"/tasks/{created['id']}")
+    assert response.status_code == 204, (
+        f"DELETE /tasks/{created['id']} should answer 204 No Content; your app answered "
+        f"{show(response)}. Add a delete_task() route to main.py with "
+        "@app.delete(\"/tasks/{task_id}\", status_code=204)."
+    )
+    again = await client.get(f"/tasks/{created['id']}")
+    assert again.status_code == 404, (
+        f"After DELETE, GET /tasks/{created['id']} should answer 404; it answered {show(again)}. "
+        "delete_task() should remove the task from the `tasks` dict."
+    )
+    missing = await client.delete("/tasks/424242")
+    assert missing.status_code == 404, (
+        f"DELETE of an unknown task should answer 404 Not Found; your app answered {show(missing)}. "
+        "`tasks.pop(task_id, None)` returns None when there was no such task."
+    )

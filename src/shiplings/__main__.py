@@ -1,0 +1,3 @@
+from shiplings.cli import main
+
+main()

@@ -1,0 +1,196 @@
+"""shiplings dev: tools for course authors (check, snapshot, new, strip, test)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from shiplings.commands import common
+from shiplings.overlays import snapshot_tree, starter_tree, write_tree
+
+dev_app = typer.Typer(help="Tools for course authors.", no_args_is_help=True)
+
+
+@dev_app.command("check")
+def dev_check(
+    lessons: Annotated[list[str] | None, typer.Argument(help="Lessons to prove; default: all.")] = None,
+    notebooks: Annotated[bool, typer.Option(help="Execute the notebooks too.")] = True,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Lessons proved at once.")] = 2,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable report.")] = False,
+) -> None:
+    """Prove the course invariants for every lesson (solutions pass, starters fail for the right reason, ...)."""
+    from shiplings import devcheck
+
+    the_course = common.course()
+    root = common.root()
+    chosen = [common.lesson(ref) for ref in lessons] if lessons else list(the_course.lessons)
+    course_problems = devcheck.manifest_problems(the_course, root) if not lessons else []
+    reports: list[devcheck.LessonReport] = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=common.errors, transient=as_json) as progress:
+        overall = progress.add_task("proving lessons", total=len(chosen))
+
+        def prove(lesson):
+            task = progress.add_task(f"  {lesson.id}", total=None)
+            report = devcheck.check_lesson(
+                the_course, root, lesson, notebooks,
+                step=lambda what: progress.update(task, description=f"  {lesson.id}: {what}"),
+            )
+            progress.remove_task(task)
+            progress.advance(overall)
+            return report
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            reports = list(pool.map(prove, chosen))
+    ok = all(report.ok for report in reports) and not course_problems
+    if as_json:
+        typer.echo(json.dumps({
+            "ok": ok, "course": course_problems,
+            "lessons": [{"lesson": r.lesson, "ok": r.ok, "seconds": round(r.seconds, 1),
+                         "findings": [vars(f) for f in r.findings]} for r in reports],
+        }, indent=1))
+    else:
+        for problem in course_problems:
+            common.console.print(f"[red]✗[/] course: {escape(problem)}")
+        for report in reports:
+            mark = "[green]✓[/]" if report.ok else "[red]✗[/]"
+            common.console.print(f"{mark} [bold]{report.lesson}[/] ({report.seconds:.1f} s)")
+            for finding in report.findings:
+                if not finding.ok:
+                    common.console.print(f"    [red]✗ {escape(finding.invariant)}[/]")
+                    for line in finding.detail.splitlines():
+                        common.console.print(f"        {escape(line)}")
+        verdict = "[bold green]The course is consistent.[/]" if ok else "[bold red]The course has problems (above).[/]"
+        common.console.print(verdict)
+    raise typer.Exit(0 if ok else 1)
+
+
+@dev_app.command("snapshot")
+def dev_snapshot(
+    lesson: Annotated[str, typer.Argument(help="Lesson number or id.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write (must be empty or new).")],
+    starter: Annotated[bool, typer.Option("--starter", help="Write the starter instead of the solution.")] = False,
+) -> None:
+    """Write snapshot(N) (or starter(N)) into a folder."""
+    chosen = common.lesson(lesson)
+    if out.exists() and any(out.iterdir()):
+        common.fail(f"{out} is not empty; choose a new folder.")
+    tree = (starter_tree if starter else snapshot_tree)(common.course(), chosen, common.root())
+    write_tree(tree, out)
+    common.console.print(f"Wrote {'starter' if starter else 'snapshot'}({chosen.id}): {len(tree)} files in {out}")
+
+
+def strip_notebook(path: Path) -> bool:
+    """Remove outputs and execution counts; True when the file changed."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    changed = False
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and (cell.outputs or cell.execution_count):
+            cell.outputs, cell.execution_count, changed = [], None, True
+        for key in ("execution", "collapsed", "scrolled"):
+            if key in cell.metadata:
+                del cell.metadata[key]
+                changed = True
+    if changed:
+        nbformat.write(notebook, path)
+    return changed
+
+
+@dev_app.command("strip")
+def dev_strip() -> None:
+    """Strip outputs from every lesson notebook (the repository keeps them clean)."""
+    for path in sorted((common.root() / "lessons").glob("*/lesson.ipynb")):
+        if strip_notebook(path):
+            common.console.print(f"stripped {path.relative_to(common.root())}")
+
+
+NEW_NOTEBOOK_CELLS = [
+    ("markdown", "# Lesson {number}: {title}\n\nWhy this lesson exists: the failure it prevents."),
+    ("code", "%load_ext shiplings"),
+    ("markdown", "## The failure\n\nShow it live against the learner's app."),
+    ("markdown", "## The fix\n\nPoint at the TODO({number}) markers in the workspace."),
+    ("code", "%check {number}"),
+]
+
+
+@dev_app.command("new")
+def dev_new(
+    lesson_id: Annotated[str, typer.Argument(help="New lesson id, e.g. 19_canary_deploys.")],
+    title: Annotated[str, typer.Option(help="Lesson title.")] = "New lesson",
+    part: Annotated[int, typer.Option(help="Part number.")] = 1,
+) -> None:
+    """Scaffold a lesson: notebook, starter, solution, checks and a manifest entry."""
+    import nbformat
+
+    from shiplings.manifest import LESSON_ID
+
+    if not LESSON_ID.match(lesson_id):
+        common.fail(f"{lesson_id!r} is not a lesson id: use two digits, _, and a-z0-9_ (e.g. 19_canary).")
+    root = common.root()
+    if any((root / folder / lesson_id).exists() for folder in ("lessons", "solutions", "checks")):
+        common.fail(f"{lesson_id} already has files.")
+    number = lesson_id[:2]
+    notebook = nbformat.v4.new_notebook()
+    for kind, text in NEW_NOTEBOOK_CELLS:
+        source = text.format(number=number, title=title)
+        notebook.cells.append(nbformat.v4.new_markdown_cell(source) if kind == "markdown"
+                              else nbformat.v4.new_code_cell(source))
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    (root / "lessons" / lesson_id / "starter").mkdir(parents=True)
+    nbformat.write(notebook, root / "lessons" / lesson_id / "lesson.ipynb")
+    (root / "lessons" / lesson_id / "starter" / "README.md").write_text(
+        f"TODO({number}): replace with the files the learner completes.\n")
+    (root / "solutions" / lesson_id).mkdir(parents=True)
+    (root / "solutions" / lesson_id / "README.md").write_text("Replace with the solved files.\n")
+    (root / "checks" / lesson_id).mkdir(parents=True)
+    (root / "checks" / lesson_id / "test_lesson.py").write_text(
+        f'"""Lesson {number}: {title}."""\n\nfrom shiplings.testing import show\n\n\n'
+        "async def test_first_behaviour(client):\n"
+        '    response = await client.get("/")\n'
+        "    assert response.status_code == 200, (\n"
+        '        f"GET / should answer 200; your app answered {show(response)}. Look at app/main.py."\n'
+        "    )\n"
+    )
+    entry = (
+        f'\n[[lessons]]\nid = "{lesson_id}"\ntitle = "{title}"\npart = {part}\n'
+        "minutes = { teaching = 15, exercises = 20 }\n"
+        'objectives = ["What the learner can do afterwards"]\n\n'
+        '[[lessons.checks]]\ntest = "test_first_behaviour"\nname = "What the check proves, in plain words"\n'
+        'hints = ["A gentle nudge", "A stronger one"]\n'
+    )
+    with open(root / "course.toml", "a", encoding="utf-8") as manifest:
+        manifest.write(entry)
+    common.console.print(f"Scaffolded {lesson_id}. Next: write the solution, the starter and the checks, "
+                         f"then `shiplings dev check {number}`.")
+
+
+@dev_app.command("test")
+def dev_test(
+    install: Annotated[bool, typer.Option(help="Install missing system tools first (Debian, as root).")] = True,
+    pytest_args: Annotated[list[str] | None, typer.Argument(help="Extra pytest arguments.")] = None,
+) -> None:
+    """Run the whole test suite: the engine's tests and the proof of every lesson."""
+    root = common.root()
+    if install:
+        subprocess.run([sys.executable, "-m", "shiplings", "doctor", "--install"],
+                       cwd=root, stdout=subprocess.DEVNULL, check=False)
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    command = [sys.executable, "-m", "pytest", "-p", "pytest_timeout", "-p", "anyio.pytest_plugin",
+               "-q", *(pytest_args or [])]
+    completed = subprocess.run(command, cwd=root, env=env, check=False)
+    code = completed.returncode
+    if code == 5:
+        common.errors.print("pytest collected no tests: that is a failure, not a pass.")
+        code = 1
+    raise typer.Exit(code)

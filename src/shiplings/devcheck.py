@@ -1,0 +1,189 @@
+"""`shiplings dev check`: prove the course is consistent, lesson by lesson.
+
+The invariants (see the author guide):
+1. checks(N) pass on snapshot(N).
+2. checks(N) fail on starter(N), each with an assertion about its own behaviour
+   (a learner-facing message), never an import error, a crash or a timeout.
+3. checks(1..N-1) still pass on snapshot(N) and on starter(N), unless retired.
+4. lessons/<N>/lesson.ipynb executes top to bottom against snapshot(N), and is stored
+   with its outputs stripped.
+5. The manifest is complete: every check is a test and every test a check; every lesson
+   has its notebook, starter, solution and checks; the starter has TODO(N) markers and
+   the solution none; no folder exists without a manifest entry.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from shiplings.manifest import Course, Lesson
+from shiplings.overlays import overlay_files, snapshot_tree, starter_tree, write_tree
+from shiplings.runner import RunResult, run_lessons
+
+NOTEBOOK_TIMEOUT = 180
+
+
+@dataclass
+class Finding:
+    invariant: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class LessonReport:
+    lesson: str
+    findings: list[Finding] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(finding.ok for finding in self.findings)
+
+    def add(self, invariant: str, problems: list[str]) -> None:
+        self.findings.append(Finding(invariant, not problems, "\n".join(problems)))
+
+
+def _problems_passing(result: RunResult, where: str) -> list[str]:
+    if result.problem:
+        return [f"{result.lesson} on {where}: {result.problem}"]
+    return [
+        f"{result.lesson}::{check.test} on {where}: {check.outcome}: {check.message or check.detail[-600:]}"
+        for check in result.checks
+        if not check.passed and not check.retired
+    ]
+
+
+def _problems_failing_well(result: RunResult) -> list[str]:
+    if result.problem:
+        return [f"starter: {result.problem}"]
+    problems = []
+    for check in result.checks:
+        if check.outcome == "passed":
+            problems.append(f"{check.test} passes on the starter: it cannot fail for the learner")
+        elif check.outcome != "failed":
+            problems.append(
+                f"{check.test} fails on the starter by {check.outcome}, not by an assertion: "
+                f"{check.message or check.detail[-600:]}"
+            )
+        elif not check.message.strip():
+            problems.append(f"{check.test} fails without a learner-facing message (assert cond, 'message')")
+    return problems
+
+
+def manifest_problems(course: Course, root: Path) -> list[str]:
+    """Invariant 5 for the whole course: files and manifest agree."""
+    problems = []
+    ids = {lesson.id for lesson in course.lessons}
+    for folder in ("lessons", "solutions", "checks"):
+        base = root / folder
+        for entry in sorted(base.iterdir()) if base.is_dir() else []:
+            if entry.is_dir() and entry.name not in ids and not entry.name.startswith((".", "_")):
+                problems.append(f"{folder}/{entry.name} has no lesson in course.toml")
+    for lesson in course.lessons:
+        problems += lesson_file_problems(lesson, root)
+    return problems
+
+
+def lesson_file_problems(lesson: Lesson, root: Path) -> list[str]:
+    problems = []
+    notebook = root / "lessons" / lesson.id / "lesson.ipynb"
+    if not notebook.is_file():
+        problems.append(f"lessons/{lesson.id}/lesson.ipynb is missing")
+    else:
+        problems += notebook_stripped_problems(notebook)
+    starter = overlay_files(root / "lessons" / lesson.id / "starter")
+    marker = f"TODO({lesson.number})"
+    if not starter:
+        problems.append(f"lessons/{lesson.id}/starter/ is empty")
+    elif not any(marker in (path.read_text(errors="replace")) for path in starter.values()):
+        problems.append(f"no {marker} marker in lessons/{lesson.id}/starter/: where does the learner work?")
+    solution = overlay_files(root / "solutions" / lesson.id)
+    if not solution:
+        problems.append(f"solutions/{lesson.id}/ is empty")
+    for name, path in solution.items():
+        if marker in path.read_text(errors="replace"):
+            problems.append(f"solutions/{lesson.id}/{name} still has a {marker} marker")
+    if not list((root / "checks" / lesson.id).glob("test_*.py")):
+        problems.append(f"checks/{lesson.id}/ has no test_*.py")
+    return problems
+
+
+def notebook_stripped_problems(path: Path) -> list[str]:
+    notebook = nbformat.read(path, as_version=4)
+    dirty = [
+        index for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count"))
+    ]
+    if dirty:
+        return [f"{path.name} has outputs in cells {dirty[:5]}: strip them (shiplings dev strip)"]
+    return []
+
+
+def execute_notebook(path: Path, workspace: Path) -> list[str]:
+    """Invariant 4: the notebook runs top to bottom against this workspace."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    notebook = nbformat.read(path, as_version=4)
+    run_dir = workspace / "notebooks"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "SHIPLINGS_WORKSPACE": str(workspace), "SHIPLINGS_NOTEBOOK_CHECK": "1"}
+    client = NotebookClient(
+        notebook, timeout=NOTEBOOK_TIMEOUT, kernel_name="python3",
+        resources={"metadata": {"path": str(run_dir)}},
+    )
+    try:
+        client.execute(env=env)
+    except CellExecutionError as error:
+        return [f"{path.parent.name}/lesson.ipynb: a cell failed:\n{str(error)[-1500:]}"]
+    except (CellTimeoutError, DeadKernelError) as error:
+        return [f"{path.parent.name}/lesson.ipynb: {type(error).__name__}: {str(error)[-800:]}"]
+    return []
+
+
+def check_lesson(
+    course: Course,
+    root: Path,
+    lesson: Lesson,
+    notebooks: bool = True,
+    step: Callable[[str], None] = lambda _: None,
+) -> LessonReport:
+    report = LessonReport(lesson.id)
+    started = time.perf_counter()
+    earlier = course.before(lesson)
+    with tempfile.TemporaryDirectory(prefix=f"shiplings-{lesson.number}-") as scratch:
+        snapshot = Path(scratch) / "snapshot"
+        starter = Path(scratch) / "starter"
+        write_tree(snapshot_tree(course, lesson, root), snapshot)
+        write_tree(starter_tree(course, lesson, root), starter)
+
+        step("checks on the solution")
+        on_snapshot = run_lessons(course, root, [*earlier, lesson], snapshot, at=lesson)
+        report.add("1. its checks pass on the solution", _problems_passing(on_snapshot[-1], "snapshot"))
+
+        step("checks on the starter")
+        on_starter = run_lessons(course, root, [*earlier, lesson], starter, at=lesson)
+        report.add("2. its checks fail on the starter, each by its own assertion",
+                   _problems_failing_well(on_starter[-1]))
+        regressions = []
+        for result in on_snapshot[:-1]:
+            regressions += _problems_passing(result, "snapshot")
+        for result in on_starter[:-1]:
+            regressions += _problems_passing(result, "starter")
+        report.add("3. earlier checks still pass on its solution and starter", regressions)
+
+        notebook = root / "lessons" / lesson.id / "lesson.ipynb"
+        if notebooks and notebook.is_file():
+            step("notebook")
+            report.add("4. the notebook runs against the solution", execute_notebook(notebook, snapshot))
+        report.add("5. files and manifest agree", lesson_file_problems(lesson, root))
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,51 @@
+"""`%load_ext shiplings`, then `%check 07`: the same result as the CLI, inside a notebook.
+
+The checks run in a warm helper process (forked per run), so the answer comes back in a
+fraction of a second and learner code can never crash the notebook's kernel. The magic
+never raises: a failing check is information, not an error in the notebook.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+_warm = None
+
+
+def _runner():
+    global _warm
+    from shiplings.warm import WarmRunner
+
+    if _warm is None and WarmRunner.available():
+        _warm = WarmRunner()
+    return _warm
+
+
+def check_magic(line: str) -> None:
+    """%check [N]: run lesson N's checks against the workspace and show the result."""
+    from shiplings.commands import common
+    from shiplings.commands.check import run_and_record
+    from shiplings.report import render
+
+    console = Console(force_jupyter=None, highlight=False)
+    ref = line.strip() or None
+    try:
+        lesson = common.lesson(ref)
+        result = run_and_record(lesson.id, warm=_runner())
+    except SystemExit:  # common.fail already printed why
+        return
+    except Exception as error:  # never take the notebook down
+        console.print(f"[red]The check could not run:[/] {error}")
+        return
+    console.print(render(result, lesson.number))
+
+
+def load_ipython_extension(ipython) -> None:
+    ipython.register_magic_function(check_magic, magic_kind="line", magic_name="check")
+
+
+def unload_ipython_extension(ipython) -> None:
+    global _warm
+    if _warm is not None:
+        _warm.close()
+        _warm = None

@@ -1,0 +1,173 @@
+"""course.toml: the one ordered manifest of the course.
+
+Lesson order is file order. Every lesson id names all of its artifacts:
+lessons/<id>/ (notebook + starter overlay), solutions/<id>/ (solved overlay) and
+checks/<id>/ (pytest modules). This module only reads and validates; it never writes.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shiplings.paths import course_root
+from shiplings.prelaunch import match_lesson
+
+LESSON_ID = re.compile(r"^\d{2}_[a-z0-9_]+$")
+
+Service = Literal["node", "chromium", "postgresql", "redis", "nginx", "wrk", "compose", "hadolint"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Check(Strict):
+    """One check: a test function in checks/<lesson>/, as the learner sees it."""
+
+    test: str = Field(description="Name of the test function in checks/<lesson>/ (unique per lesson).")
+    name: str = Field(description="What the check proves, in plain words, shown on its result line.")
+    hints: list[str] = Field(
+        min_length=1,
+        description="Tiered hints, gentlest first; the last one may nearly give the answer.",
+    )
+
+
+class Retired(Strict):
+    """A check of an earlier lesson that stops holding here, on purpose."""
+
+    check: str = Field(description="'<lesson id>::<test name>' of the earlier check.")
+    reason: str = Field(min_length=10, description="Why the behaviour it checks changes here.")
+
+
+class Minutes(Strict):
+    """Planned workshop time for a lesson."""
+
+    teaching: int = Field(ge=0, description="Minutes of instructor-led explanation and demo.")
+    exercises: int = Field(ge=0, description="Minutes the learners work on the TODOs.")
+
+    @property
+    def total(self) -> int:
+        return self.teaching + self.exercises
+
+
+class Part(Strict):
+    """A part of the course (backend, frontend, delivery)."""
+
+    number: int = Field(ge=1, description="Part number, shown as a Roman numeral.")
+    title: str = Field(description="Title of the part.")
+
+
+class Lesson(Strict):
+    """One lesson: one step of the growing app."""
+
+    id: str = Field(description="NN_slug; names lessons/, solutions/ and checks/ folders.")
+    title: str = Field(description="Short title for lists and navigation.")
+    part: int = Field(ge=1, description="Number of the part the lesson belongs to.")
+    minutes: Minutes = Field(description="Planned time, used for the workshop schedule.")
+    objectives: list[str] = Field(min_length=1, description="What the learner can do afterwards.")
+    services: list[Service] = Field(
+        default_factory=list,
+        description="Tools and servers the lesson's checks need; `shiplings doctor` reads this.",
+    )
+    removes: list[str] = Field(
+        default_factory=list,
+        description="Workspace paths the solved overlay deletes (files or folders).",
+    )
+    retires: list[Retired] = Field(
+        default_factory=list,
+        description="Earlier checks that stop holding from this lesson on, with the reason.",
+    )
+    instructor_notes: str = Field(
+        default="",
+        description="Notes for workshop instructors: pacing, stumbling points, demos.",
+    )
+    checks: list[Check] = Field(min_length=1, description="The lesson's checks, in display order.")
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not LESSON_ID.match(value):
+            raise ValueError(f"lesson id {value!r} must look like 01_slug (two digits, _, a-z0-9_)")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_checks(self) -> Lesson:
+        names = [check.test for check in self.checks]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"{self.id}: check listed twice: {', '.join(duplicates)}")
+        return self
+
+    @property
+    def number(self) -> str:
+        return self.id[:2]
+
+    def check(self, test: str) -> Check | None:
+        return next((check for check in self.checks if check.test == test), None)
+
+
+class Course(Strict):
+    """The whole course: parts, then lessons in teaching order."""
+
+    title: str = Field(description="Course title, for the CLI banner and the site.")
+    parts: list[Part] = Field(min_length=1, description="The parts, in order.")
+    lessons: list[Lesson] = Field(min_length=1, description="The lessons, in teaching order.")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Course:
+        ids = [lesson.id for lesson in self.lessons]
+        numbers = [lesson.number for lesson in self.lessons]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("two lessons share a number")
+        if numbers != sorted(numbers):
+            raise ValueError("lessons must be listed in number order")
+        known_parts = {part.number for part in self.parts}
+        for lesson in self.lessons:
+            if lesson.part not in known_parts:
+                raise ValueError(f"{lesson.id}: part {lesson.part} is not in [[parts]]")
+            for retired in lesson.retires:
+                owner, _, test = retired.check.partition("::")
+                earlier = ids[: ids.index(lesson.id)]
+                if owner not in earlier:
+                    raise ValueError(f"{lesson.id} retires {retired.check}: not an earlier lesson")
+                if self.lesson(owner).check(test) is None:
+                    raise ValueError(f"{lesson.id} retires {retired.check}: no such check")
+        return self
+
+    def lesson(self, ref: str | int) -> Lesson:
+        """Find a lesson by id, by number ('7', '07') or by slug; KeyError says what exists."""
+        found = match_lesson([lesson.id for lesson in self.lessons], str(ref))
+        if found is not None:
+            return next(lesson for lesson in self.lessons if lesson.id == found)
+        text = str(ref).strip()
+        known = ", ".join(lesson.id for lesson in self.lessons)
+        raise KeyError(f"There is no lesson {text!r}. The lessons are: {known}.")
+
+    def index(self, lesson: Lesson) -> int:
+        return self.lessons.index(lesson)
+
+    def before(self, lesson: Lesson) -> list[Lesson]:
+        return self.lessons[: self.index(lesson)]
+
+    def part(self, number: int) -> Part:
+        return next(part for part in self.parts if part.number == number)
+
+    def retired_by(self, lesson: Lesson) -> set[str]:
+        """'<id>::<test>' of every earlier check retired at or before this lesson."""
+        upto = self.lessons[: self.index(lesson) + 1]
+        return {retired.check for step in upto for retired in step.retires}
+
+
+def load_course(root: Path | None = None) -> Course:
+    root = root or course_root()
+    with open(root / "course.toml", "rb") as handle:
+        data = tomllib.load(handle)
+    return Course.model_validate(data)

@@ -1,0 +1,191 @@
+"""The pytest plugin behind `shiplings check`: turns a pytest run into a learner's report.
+
+Loaded with `-p shiplings.pytest_plugin` in the check subprocess. It writes one JSON
+file (--shiplings-report) with an outcome per check:
+
+- passed
+- failed:   an AssertionError; its message is the check's learner-facing text
+- timeout:  pytest-timeout stopped the check; says what was running
+- error:    anything else. If it came from the learner's code it is translated to
+            file:line with the offending line ("app_error"); otherwise it is a crash of
+            the check itself, which `shiplings dev check` treats as a course defect.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+import pytest
+
+from shiplings import testing
+
+TIMEOUT_MARK = "Timeout (>"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--shiplings-report", default=None, help="write the check report here")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    path = config.getoption("--shiplings-report")
+    if path:
+        config.stash[_REPORT] = Collector(Path(path))
+        config.pluginmanager.register(config.stash[_REPORT], "shiplings-collector")
+
+
+_REPORT = pytest.StashKey["Collector"]()
+
+
+def workspace_location(filename: str | None, workspace: Path) -> str | None:
+    """filename relative to the workspace, or None when it lies outside it."""
+    if not filename:
+        return None
+    try:
+        return Path(filename).resolve().relative_to(workspace).as_posix()
+    except ValueError:
+        return None
+
+
+def source_line(path: Path, line: int | None) -> str:
+    if not line:
+        return ""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()[line - 1].rstrip()
+    except (OSError, IndexError):
+        return ""
+
+
+def describe_learner_error(
+    exc: BaseException, tb: TracebackType | None, workspace: Path
+) -> dict | None:
+    """file:line, the offending line and a plain message when the error is the learner's."""
+    if isinstance(exc, SyntaxError) and (where := workspace_location(exc.filename, workspace)):
+        return {
+            "kind": "syntax",
+            "file": where,
+            "line": exc.lineno,
+            "code": (exc.text or source_line(workspace / where, exc.lineno)).rstrip("\n"),
+            "message": f"Python cannot read {where}: {exc.msg} (line {exc.lineno}).",
+        }
+    frames = [
+        frame
+        for frame in traceback.extract_tb(tb)
+        if workspace_location(frame.filename, workspace)
+    ]
+    if not frames:
+        return None
+    last = frames[-1]
+    where = workspace_location(last.filename, workspace)
+    if isinstance(exc, ImportError):
+        missing = f"`{exc.name}`" if exc.name else "a name"
+        message = (
+            f"{where} line {last.lineno} imports {missing}, which cannot be found: {exc}."
+        )
+        kind = "import"
+    else:
+        message = (
+            f"Your code raised {type(exc).__name__}: {exc} "
+            f"(in {last.name}, {where} line {last.lineno})."
+        )
+        kind = "crash"
+    return {
+        "kind": kind,
+        "file": where,
+        "line": last.lineno,
+        "code": last.line or source_line(workspace / where, last.lineno),
+        "message": message,
+    }
+
+
+class Collector:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.workspace = testing.workspace()
+        self.started = time.perf_counter()
+        self.checks: dict[str, dict] = {}
+        self.collect_errors: list[str] = []
+        self.app_error: dict | None = None
+
+    # one entry per test function, whatever phase decided it
+    def _entry(self, item_or_report) -> dict:
+        nodeid = item_or_report.nodeid
+        file, _, test = nodeid.rpartition("::")
+        return self.checks.setdefault(
+            nodeid,
+            {
+                "test": test.split("[")[0],
+                "lesson": Path(file).parent.name,
+                "file": Path(file).name,
+                "outcome": "passed",
+                "message": "",
+                "detail": "",
+                "duration": 0.0,
+            },
+        )
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        entry = self._entry(item)
+        entry["duration"] += call.duration
+        if call.excinfo is None or entry["outcome"] != "passed":
+            return report
+        exc = call.excinfo.value
+        text = str(report.longrepr) if report.longrepr else ""
+        if isinstance(exc, pytest.skip.Exception):
+            entry["outcome"] = "skipped"
+            entry["message"] = str(exc.msg)
+        elif TIMEOUT_MARK in text:
+            entry["outcome"] = "timeout"
+            entry["message"] = testing.timeout_message(item.config.getini("timeout"))
+            entry["detail"] = text[-4000:]
+        elif isinstance(exc, json.JSONDecodeError):
+            # response.json() on a body that is not JSON: a fact about the app, not a crash
+            action = testing.CURRENT_ACTION[-1] if testing.CURRENT_ACTION else "a request"
+            entry["outcome"] = "failed"
+            entry["message"] = (
+                f"The check expected JSON from {action}, but your app answered {exc.doc[:200]!r}. "
+                "An unhandled error in your code is the usual cause: look at the server log."
+            )
+            entry["detail"] = text[-4000:]
+        elif isinstance(exc, AssertionError):
+            entry["outcome"] = "failed"
+            entry["message"] = str(exc).strip()
+            entry["detail"] = text[-4000:]
+        else:
+            entry["outcome"] = "error"
+            entry["detail"] = text[-4000:]
+            learner = describe_learner_error(exc, call.excinfo.tb, self.workspace)
+            if learner:
+                entry["message"] = learner["message"]
+                entry["app_error"] = learner
+                # an app that does not import breaks every check the same way
+                if learner["kind"] in ("syntax", "import") and self.app_error is None:
+                    self.app_error = learner
+            else:
+                entry["message"] = (
+                    f"The check itself crashed with {type(exc).__name__}: {exc}. "
+                    "This is a bug in the course, not in your code: please report it."
+                )
+        return report
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collect_errors.append(f"{report.nodeid}: {report.longrepr}"[-4000:])
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        data = {
+            "workspace": str(self.workspace),
+            "duration": round(time.perf_counter() - self.started, 3),
+            "exit_status": int(exitstatus),
+            "app_error": self.app_error,
+            "collect_errors": self.collect_errors,
+            "checks": list(self.checks.values()),
+            "pid": os.getpid(),
+        }
+        self.path.write_text(json.dumps(data, indent=1), encoding="utf-8")

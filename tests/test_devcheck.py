@@ -1,0 +1,88 @@
+"""`shiplings dev check` proves the invariants, and says precisely which one broke."""
+
+import nbformat
+import pytest
+
+from conftest import make_notebook
+from shiplings import devcheck
+from shiplings.manifest import load_course
+
+
+def prove(root, number, notebooks=True):
+    course = load_course(root)
+    return devcheck.check_lesson(course, root, course.lesson(number), notebooks=notebooks)
+
+
+def broken(report):
+    return {finding.invariant[0]: finding.detail for finding in report.findings if not finding.ok}
+
+
+@pytest.mark.parametrize("number", [1, 2])
+def test_a_consistent_lesson_passes_every_invariant(tiny_course, number):
+    report = prove(tiny_course, number)
+    assert report.ok, broken(report)
+    assert [f.invariant[0] for f in report.findings] == ["1", "2", "3", "4", "5"]
+
+
+def test_a_starter_that_already_passes_is_caught(tiny_course):
+    starter = tiny_course / "lessons/01_hello/starter/main.py"
+    starter.write_text(starter.read_text().replace('"..."', '"hello"'))
+    assert "test_hello passes on the starter" in broken(prove(tiny_course, 1, False))["2"]
+
+
+def test_a_check_that_crashes_on_the_starter_is_caught(tiny_course):
+    starter = tiny_course / "lessons/01_hello/starter/main.py"
+    starter.write_text(starter.read_text().replace("app = FastAPI()", "app = FastAPI()\nimport nope"))
+    assert "not by an assertion" in broken(prove(tiny_course, 1, False))["2"]
+
+
+def test_a_check_without_a_message_is_caught(tiny_course):
+    check = tiny_course / "checks/01_hello/test_hello.py"
+    check.write_text(
+        "async def test_hello(client):\n"
+        "    assert (await client.get('/hello')).json() == {'message': 'hello'}\n"
+    )
+    assert "without a learner-facing message" in broken(prove(tiny_course, 1, False))["2"]
+
+
+def test_a_solution_that_fails_its_checks_is_caught(tiny_course):
+    solution = tiny_course / "solutions/01_hello/main.py"
+    solution.write_text(solution.read_text().replace('"hello"}', '"hi"}'))
+    assert "01_hello::test_hello on snapshot" in broken(prove(tiny_course, 1, False))["1"]
+
+
+def test_a_later_lesson_that_breaks_an_earlier_check_is_caught(tiny_course):
+    starter = tiny_course / "lessons/02_bye/starter/main.py"
+    starter.write_text(starter.read_text().replace('"hello"}', '"oops"}'))
+    assert "01_hello::test_hello on starter" in broken(prove(tiny_course, 2, False))["3"]
+
+
+def test_a_failing_notebook_is_caught(tiny_course):
+    make_notebook(tiny_course / "lessons/01_hello/lesson.ipynb", "raise RuntimeError('cell exploded')")
+    assert "cell exploded" in broken(prove(tiny_course, 1))["4"]
+
+
+def test_the_notebook_runs_against_the_snapshot_workspace(tiny_course):
+    make_notebook(
+        tiny_course / "lessons/01_hello/lesson.ipynb",
+        "import os, pathlib\n"
+        "assert 'hello' in (pathlib.Path(os.environ['SHIPLINGS_WORKSPACE']) / 'main.py').read_text()",
+    )
+    assert prove(tiny_course, 1).ok
+
+
+def test_notebook_outputs_and_missing_markers_are_caught(tiny_course):
+    path = tiny_course / "lessons/01_hello/lesson.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells[1].outputs = [nbformat.v4.new_output("stream", text="hi")]
+    nbformat.write(notebook, path)
+    starter = tiny_course / "lessons/01_hello/starter/main.py"
+    starter.write_text(starter.read_text().replace("TODO(01)", "later"))
+    problems = broken(prove(tiny_course, 1, False))["5"]
+    assert "has outputs" in problems and "no TODO(01) marker" in problems
+
+
+def test_orphan_folders_are_caught(tiny_course):
+    (tiny_course / "solutions" / "07_ghost").mkdir()
+    problems = devcheck.manifest_problems(load_course(tiny_course), tiny_course)
+    assert problems == ["solutions/07_ghost has no lesson in course.toml"]

@@ -1,0 +1,59 @@
+"""`shiplings lab`: the workspace appears, JupyterLab serves the next lesson's notebook."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+
+from shiplings.net import free_port
+
+
+def test_lab_creates_the_workspace_and_serves_the_lesson_notebook(tiny_course, tmp_path):
+    port = free_port()
+    jupyter = tmp_path / "jupyter"
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(jupyter / "config"),
+        "JUPYTER_DATA_DIR": str(jupyter / "data"),
+        "JUPYTER_RUNTIME_DIR": str(jupyter / "runtime"),
+        "IPYTHONDIR": str(jupyter / "ipython"),
+        "COLUMNS": "300",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shiplings", "lab", "--no-browser", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    try:
+        lines = []
+        while not any("token=" in line for line in lines):
+            line = process.stdout.readline()
+            assert line, "shiplings lab stopped early:\n" + "".join(lines)
+            lines.append(line)
+        url = re.search(r"http://\S+", "".join(lines)).group(0)
+        assert url.startswith(f"http://127.0.0.1:{port}/lab/tree/notebooks/01_hello.ipynb?token=")
+        token = url.split("token=")[1]
+        workspace = tiny_course / "workspace"
+        assert "TODO(01)" in (workspace / "main.py").read_text()
+        assert (workspace / "notebooks" / "02_bye.ipynb").is_file()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/api/contents/notebooks/01_hello.ipynb",
+                                   params={"token": token, "content": 0}, timeout=2)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "JupyterLab did not answer within 60 s"
+                assert process.poll() is None, "JupyterLab stopped"
+                time.sleep(0.3)
+        assert answer.status_code == 200 and answer.json()["type"] == "notebook"
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
