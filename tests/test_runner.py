@@ -70,6 +70,8 @@ def test_an_exception_in_a_route_points_at_the_learner_line(tiny_course):
     result = run(tiny_course, workspace_with(tiny_course, source))
     assert result.checks[0].outcome == "failed"
     assert "expected JSON from GET /hello" in result.checks[0].message
+    assert "Behind that answer: Your code raised ZeroDivisionError" in result.checks[0].message
+    assert "main.py line 8" in result.checks[0].message
     # ... and a crash at import is reported at its line
     result = run(tiny_course, workspace_with(tiny_course, "x = {}['missing']\n"))
     [check] = result.checks

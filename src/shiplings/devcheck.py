@@ -135,7 +135,9 @@ def execute_notebook(path: Path, workspace: Path) -> list[str]:
     notebook = nbformat.read(path, as_version=4)
     run_dir = workspace / "notebooks"
     run_dir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "SHIPLINGS_WORKSPACE": str(workspace), "SHIPLINGS_NOTEBOOK_CHECK": "1"}
+    # %check in the notebook records progress: keep it out of the author's own state file
+    env = {**os.environ, "SHIPLINGS_WORKSPACE": str(workspace), "SHIPLINGS_NOTEBOOK_CHECK": "1",
+           "SHIPLINGS_STATE": str(workspace.parent / "state")}
     client = NotebookClient(
         notebook, timeout=NOTEBOOK_TIMEOUT, kernel_name="python3",
         resources={"metadata": {"path": str(run_dir)}},

@@ -16,17 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 
-from shiplings import testing
+from shiplings import services, testing
 from shiplings.paths import workspace_dir
+from shiplings.testing import import_fresh  # noqa: F401  (notebooks import it from here)
 
 
 def workspace() -> Path:
@@ -56,43 +53,27 @@ def serve(target: str | None = None, *options: str, env: dict[str, str] | None =
           wait: float = 20.0) -> Iterator[str]:
     """Run `uvicorn TARGET OPTIONS` in the workspace on a free port; yield its base URL.
 
-    The server is a real process, stopped (SIGINT, then SIGKILL) when the block ends.
+    The server is a real process, stopped when the block ends.
     """
     folder = workspace()
     target = target or f"{testing.entry_module(folder)}:app"
-    port = testing.free_port()
-    command = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1",
-               "--port", str(port), *options]
-    process = subprocess.Popen(
-        command, cwd=folder, env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + wait
-        while True:
-            if process.poll() is not None:
-                output = process.stdout.read() if process.stdout else ""
-                raise RuntimeError(f"uvicorn stopped before it answered:\n{output[-2000:]}")
-            try:
-                httpx.get(url + "/docs", timeout=0.5)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"uvicorn did not answer on {url} within {wait} s") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
+    command = ["uvicorn", target, "--host", "127.0.0.1", "--port", "{port}", *options]
+    with services.app_server(command, cwd=folder, env=env, timeout=wait, grace=5) as running:
+        yield running.url
+
+
+def todos(marker: str) -> None:
+    """Print each line of the workspace's Python files that holds `marker`, e.g. "TODO(03)"."""
+    root, found = workspace(), 0
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root)
+        if relative.parts[0] in ("notebooks", ".venv") or "__pycache__" in relative.parts:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if marker in line:
+                found += 1
+                print(f"{relative}:{number}  {line.strip()}")
+    print(f"\n{found} {marker} marker(s) left." if found else f"No {marker} marker left.")
 
 
 def show_file(relative: str, start: int | None = None, end: int | None = None):

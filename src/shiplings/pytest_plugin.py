@@ -149,14 +149,16 @@ class Collector:
             action = testing.CURRENT_ACTION[-1] if testing.CURRENT_ACTION else "a request"
             entry["outcome"] = "failed"
             entry["message"] = (
-                f"The check expected JSON from {action}, but your app answered {exc.doc[:200]!r}. "
-                "An unhandled error in your code is the usual cause: look at the server log."
-            )
+                f"The check expected JSON from {action}, but your app answered {exc.doc[:200]!r}."
+            ) + (self._behind_the_answer() or " An unhandled error in your code is the usual cause.")
             entry["detail"] = text[-4000:]
         elif isinstance(exc, AssertionError):
             entry["outcome"] = "failed"
-            entry["message"] = str(exc).strip()
+            entry["message"] = str(exc).strip() + self._behind_the_answer()
             entry["detail"] = text[-4000:]
+        elif type(exc).__name__ == "ServiceUnavailable":
+            entry["outcome"] = "error"
+            entry["message"] = str(exc)
         else:
             entry["outcome"] = "error"
             entry["detail"] = text[-4000:]
@@ -173,6 +175,19 @@ class Collector:
                     "This is a bug in the course, not in your code: please report it."
                 )
         return report
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        testing.APP_ERRORS.clear()
+        testing.CURRENT_ACTION.clear()
+
+    def _behind_the_answer(self) -> str:
+        """Where the learner's code raised while the check ran, if it did."""
+        for error in reversed(testing.APP_ERRORS):
+            learner = describe_learner_error(error, error.__traceback__, self.workspace)
+            if learner:
+                code = f"\n        {learner['code'].strip()}" if learner.get("code") else ""
+                return f"\n    Behind that answer: {learner['message']}{code}"
+        return ""
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:

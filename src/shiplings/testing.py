@@ -4,8 +4,12 @@ Loaded as a pytest plugin (`-p shiplings.testing`) by the check runner, so every
 checks/<lesson>/ module can ask for these fixtures:
 
 - `workspace`: the folder of the learner's app (SHIPLINGS_WORKSPACE)
-- `app`: the learner's ASGI app, freshly imported for each check
-- `client`: an httpx.AsyncClient talking to `app` in-process, lifespan running
+- `app_env`: the TASKS_* environment of the check's app (test mode, a strong random
+  secret, its own SQLite database with the workspace's migrations applied)
+- `app`: the learner's ASGI app, freshly imported for each check in that environment
+- `client`: an httpx.AsyncClient talking to `app` in-process, lifespan running, signed
+  in once the app has sign-in; `anonymous_client` never is
+- `postgres`, `redis_url`: real servers on free loopback ports, one per check run
 
 and import helpers such as `show(response)` to write learner-facing messages.
 Checks are plain `async def test_...` functions with `assert cond, "message"`.
@@ -27,6 +31,8 @@ from shiplings.net import free_port  # noqa: F401  (checks import it from here)
 
 # The last thing a check asked the app to do, for the "did not answer" message.
 CURRENT_ACTION: list[str] = []
+# Exceptions the learner's app raised during this check (behind a 500 answer).
+APP_ERRORS: list[BaseException] = []
 
 
 def workspace() -> Path:
@@ -97,25 +103,166 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL for this check run (a `services.Postgres`: .url(), .port)."""
+    from shiplings import services
+
+    with services.postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """The redis:// URL of a real Redis for this check run."""
+    from shiplings import services
+
+    with services.redis() as url:
+        yield url
+
+
 @pytest.fixture(name="workspace")
 def workspace_fixture() -> Path:
     return workspace()
 
 
+# --- the app's environment for one check ----------------------------------------------
+#
+# Every check gets an app configured the way a test suite configures it: environment
+# "test", a strong random secret, and its own SQLite database. When the workspace has
+# Alembic migrations (lesson 04 on), they run once per check run into a template
+# database that each check copies, so every check starts from the migrated, empty schema
+# and migrations still run as their own step, never on import.
+
+LEARNER_EMAIL = "learner@example.com"
+LEARNER_PASSWORD = "correct horse battery staple"
+
+
+def run_migrations(database_url: str, folder: Path | None = None) -> None:
+    """`alembic upgrade head` in the workspace against database_url (a real subprocess)."""
+    import subprocess
+
+    folder = folder or workspace()
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=folder, env={**os.environ, "TASKS_DATABASE_URL": database_url},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, (
+        "`alembic upgrade head` failed in your workspace, so the checks have no database "
+        "schema to work with. What Alembic printed:\n" + (result.stdout + result.stderr)[-1500:]
+    )
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory) -> Path | None:
+    """An SQLite file with the workspace's migrations applied; None before lesson 04."""
+    if not (workspace() / "alembic.ini").is_file():
+        return None
+    template = tmp_path_factory.mktemp("template") / "tasks.db"
+    run_migrations(f"sqlite+aiosqlite:///{template}")
+    return template
+
+
 @pytest.fixture
-def app():
+def app_env(tmp_path, monkeypatch, migrated_template) -> dict[str, str]:
+    """The TASKS_* environment of this check's app (already set in os.environ)."""
+    import secrets
+    import shutil
+
+    database = tmp_path / "tasks.db"
+    if migrated_template is not None:
+        shutil.copy(migrated_template, database)
+    env = {
+        "TASKS_ENVIRONMENT": "test",
+        "TASKS_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "TASKS_SECRET_KEY": secrets.token_hex(32),
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+@pytest.fixture
+def app(app_env):
     return load_app()
+
+
+def recording_errors(app):
+    """The app, but every exception it raises is kept in APP_ERRORS (then re-raised).
+
+    A learner whose check fails on a 500 then also sees the line of their code behind it.
+    """
+
+    async def wrapped(scope, receive, send):
+        try:
+            await app(scope, receive, send)
+        except Exception as error:
+            APP_ERRORS.append(error)
+            raise
+
+    return wrapped
+
+
+def make_client(app, token: str | None = None):
+    """An httpx.AsyncClient wired to the app in-process (enter it with `async with`)."""
+    import httpx
+
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=recording_errors(app), raise_app_exceptions=False),
+        base_url="http://testserver",
+        headers={"Authorization": f"Bearer {token}"} if token else None,
+        event_hooks={"request": [_record]},
+    )
+
+
+def route_paths(routes, prefix: str = "") -> set[str]:
+    """Every path the app serves, including those of included routers.
+
+    FastAPI >= 0.165 keeps an included router as one `_IncludedRouter` entry in app.routes.
+    """
+    paths = set()
+    for route in routes:
+        if getattr(route, "path", None) is not None:
+            paths.add(prefix + route.path)
+        router = getattr(route, "original_router", None)
+        if router is not None:
+            context = getattr(route, "include_context", None)
+            paths |= route_paths(router.routes, prefix + getattr(context, "prefix", ""))
+    return paths
+
+
+def has_route(app, path: str) -> bool:
+    return path in route_paths(app.routes)
+
+
+async def sign_up_and_in(http, email: str = LEARNER_EMAIL, password: str = LEARNER_PASSWORD) -> str:
+    """Register (if needed) and log in through the app's own routes; returns the token."""
+    await http.post("/auth/register", json={"email": email, "password": password})
+    response = await http.post("/auth/token", data={"username": email, "password": password})
+    assert response.status_code == 200, (
+        f"Signing in through POST /auth/token should answer 200 with a token; your app answered "
+        f"{show(response)}. Look at app/api/routes/auth.py."
+    )
+    return response.json()["access_token"]
+
+
+@pytest.fixture
+async def anonymous_client(app) -> AsyncIterator:
+    """A client that sends no credentials; the app's lifespan runs around it."""
+    async with app.router.lifespan_context(app):
+        async with make_client(app) as http:
+            yield http
 
 
 @pytest.fixture
 async def client(app) -> AsyncIterator:
-    import httpx
+    """A client for the app, signed in as a learner once the app has sign-in (lesson 07 on).
 
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    Checks of earlier lessons keep working unchanged on an app that requires a user.
+    """
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=transport,
-            base_url="http://testserver",
-            event_hooks={"request": [_record]},
-        ) as http:
+        async with make_client(app) as http:
+            if has_route(app, "/auth/register") and has_route(app, "/auth/token"):
+                http.headers["Authorization"] = f"Bearer {await sign_up_and_in(http)}"
             yield http

@@ -122,4 +122,8 @@ def serve() -> None:
 
 
 if __name__ == "__main__":
-    serve()
+    try:
+        serve()
+    except (KeyboardInterrupt, BrokenPipeError):
+        # the notebook kernel or watch command that owns us is shutting down
+        pass

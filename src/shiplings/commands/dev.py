@@ -175,12 +175,16 @@ def dev_new(
                          f"then `shiplings dev check {number}`.")
 
 
-@dev_app.command("test")
+@dev_app.command("test", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def dev_test(
+    context: typer.Context,
     install: Annotated[bool, typer.Option(help="Install missing system tools first (Debian, as root).")] = True,
-    pytest_args: Annotated[list[str] | None, typer.Argument(help="Extra pytest arguments.")] = None,
 ) -> None:
-    """Run the whole test suite: the engine's tests and the proof of every lesson."""
+    """Run the whole test suite: the engine's tests and the proof of every lesson.
+
+    Extra arguments go to pytest, e.g. `shiplings dev test -x -k cli`.
+    """
+    pytest_args = context.args
     root = common.root()
     if install:
         subprocess.run([sys.executable, "-m", "shiplings", "doctor", "--install"],

@@ -1,0 +1,116 @@
+"""Lesson 02: an app factory, a router, per-app state and a store tests can replace."""
+
+import contextlib
+import importlib
+
+import httpx
+from fastapi import APIRouter
+
+from shiplings.testing import import_fresh, show
+
+
+@contextlib.asynccontextmanager
+async def talk_to(app):
+    """An HTTP client for one app, in-process, its lifespan running."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+def factory():
+    main = import_fresh("app.main")
+    create_app = getattr(main, "create_app", None)
+    assert callable(create_app), (
+        "app/main.py should define create_app(settings=None), the function that builds "
+        "a new app; `app = create_app()` at the bottom of the file gives uvicorn its app."
+    )
+    return create_app
+
+
+async def test_factory_uses_settings():
+    create_app = factory()
+    config = importlib.import_module("app.core.config")
+    app = create_app(config.Settings(app_name="Check Board", environment="test"))
+    assert app.title == "Check Board", (
+        "create_app(Settings(app_name='Check Board')) should build an app titled "
+        f"'Check Board' (the title of /docs); its title is {app.title!r}. In create_app() "
+        "in app/main.py, use the settings passed in: FastAPI(title=settings.app_name)."
+    )
+
+
+async def test_apps_do_not_share_tasks():
+    create_app = factory()
+    first, second = create_app(), create_app()
+    assert first is not second, "create_app() returned the same app twice; it should build a new one."
+    async with talk_to(first) as one, talk_to(second) as other:
+        created = await one.post("/tasks", json={"title": "Only in the first app"})
+        listed = await other.get("/tasks")
+    assert created.status_code == 201, (
+        f"POST /tasks on a new app should answer 201; it answered {show(created)}. "
+        "A 500 here often means get_task_store() in app/api/deps.py, or the store "
+        "create_app() should put on app.state, is not in place yet."
+    )
+    assert listed.status_code == 200 and listed.json() == [], (
+        "Two apps from create_app() should have separate tasks: after a POST to the first, "
+        f"GET /tasks on the second should answer 200 []; it answered {show(listed)}. "
+        "The tasks live in one module-level store shared by every app. Give each app its "
+        "own TaskStore in create_app() (app.state.task_store), and let the routes ask for "
+        "it with `store: TaskStoreDep`."
+    )
+
+
+async def test_store_can_be_overridden(app, client):
+    deps = importlib.import_module("app.api.deps")
+    store_module = importlib.import_module("app.store")
+    replacement = store_module.TaskStore()
+    app.dependency_overrides[deps.get_task_store] = lambda: replacement
+    created = await client.post("/tasks", json={"title": "Into the replacement store"})
+    app.dependency_overrides.clear()
+    own = await client.get("/tasks")
+    assert created.status_code == 201, (
+        "With app.dependency_overrides[get_task_store] set, POST /tasks should still answer "
+        f"201; it answered {show(created)}."
+    )
+    assert own.status_code == 200, (
+        f"GET /tasks should answer 200; it answered {show(own)}. Does get_task_store() in "
+        "app/api/deps.py return the store that create_app() put on app.state?"
+    )
+    assert created.json() not in own.json(), (
+        "A test replaced the store with app.dependency_overrides[get_task_store], yet "
+        "POST /tasks wrote into the app's own store (GET /tasks without the override lists "
+        f"{own.json()}). The routes in app/api/routes/tasks.py should not use a module-level "
+        "store: give each one a parameter `store: TaskStoreDep`."
+    )
+
+
+def test_router_groups_task_routes(app):
+    routes = importlib.import_module("app.api.routes.tasks")
+    router = getattr(routes, "router", None)
+    assert isinstance(router, APIRouter), (
+        "app/api/routes/tasks.py should define `router = APIRouter(...)` holding the /tasks routes."
+    )
+    assert router.prefix == "/tasks", (
+        f"The tasks router should carry the shared prefix '/tasks'; its prefix is {router.prefix!r}. "
+        'Write APIRouter(prefix="/tasks", tags=["tasks"]) in app/api/routes/tasks.py and '
+        'shorten the route paths to "" and "/{task_id}".'
+    )
+    untagged = [
+        f"{method.upper()} {path}"
+        for path, operations in app.openapi().get("paths", {}).items()
+        if path.startswith("/tasks")
+        for method, operation in operations.items()
+        if "tasks" not in operation.get("tags", [])
+    ]
+    assert not untagged, (
+        f"Every /tasks route should be in the 'tasks' group of /docs; these are not: "
+        f'{", ".join(untagged)}. Give the router tags=["tasks"] in app/api/routes/tasks.py.'
+    )
+
+
+def test_prototype_is_gone(workspace):
+    assert not (workspace / "main.py").exists(), (
+        "main.py, the lesson 01 prototype, is still at the top of your workspace. The app "
+        "lives in the app/ package now (uvicorn app.main:app); delete main.py so that "
+        "nobody starts the old app by mistake."
+    )

@@ -1,0 +1,151 @@
+"""Lesson 03: every error, whoever raises it, reaches the client in one envelope.
+
+{"error": {"code": "not_found", "message": "Task 7 not found", "details": null}}
+"""
+
+import importlib
+import secrets
+
+from fastapi import HTTPException
+
+from shiplings.testing import show
+
+SHAPE = '{"error": {"code": ..., "message": ..., "details": ...}}'
+
+
+async def test_app_errors_use_envelope(app, client, envelope, mount):
+    response = await client.get("/tasks/424242")
+    error, problem = envelope(response)
+    assert response.status_code == 404 and error is not None and error["code"] == "not_found", (
+        f"GET /tasks/424242 (no such task) should answer 404 with the envelope {SHAPE} and "
+        f'the code "not_found"; your app answered {show(response)}'
+        f"{' (' + problem + ')' if problem else ''}. The store raises NotFoundError: make "
+        "handle_app_error() in app/core/errors.py answer with error_response()."
+    )
+    errors = importlib.import_module("app.core.errors")
+
+    class GoneError(errors.AppError):
+        status_code = 410
+        code = "gone"
+
+    async def gone():
+        raise GoneError("This board was archived")
+
+    response = await client.get(mount("/__check/gone", gone))
+    error, problem = envelope(response)
+    assert response.status_code == 410 and error is not None and error["code"] == "gone", (
+        'A subclass of AppError with status_code = 410 and code = "gone" should answer 410 '
+        f'with the code "gone" in the envelope; your app answered {show(response)}. '
+        "handle_app_error() should take the status, code and message from the error itself."
+    )
+    assert error["message"] == "This board was archived", (
+        "The envelope's message should be the AppError's message ('This board was archived'); "
+        f"it is {error['message']!r}. Look at handle_app_error() in app/core/errors.py."
+    )
+
+
+async def test_validation_errors_use_envelope(client, envelope):
+    response = await client.post("/tasks", json={"title": ""})
+    error, problem = envelope(response)
+    assert response.status_code == 422 and error is not None and error["code"] == "validation_error", (
+        f"POST /tasks with an empty title should answer 422 with the envelope {SHAPE} and the "
+        f'code "validation_error"; your app answered {show(response)}'
+        f"{' (' + problem + ')' if problem else ''}. Write handle_validation_error() in "
+        "app/core/errors.py and register it for RequestValidationError."
+    )
+    details = error["details"] or []
+    shaped = all(isinstance(item, dict) and {"field", "message"} <= set(item) for item in details)
+    assert details and shaped, (
+        'A 422 should list what is wrong in details, one {"field": ..., "message": ...} '
+        f"per problem; details is {details!r}. Build one ErrorDetail per entry of exc.errors() "
+        "in handle_validation_error()."
+    )
+    assert any("title" in str(item["field"]) for item in details), (
+        'The details of a 422 for an empty title should name the field ("body.title"); '
+        f'they are {details!r}. field is the entry\'s "loc" joined with dots.'
+    )
+
+
+async def test_validation_errors_do_not_echo_input(client):
+    secret = "hunter2-" + secrets.token_hex(8)
+    response = await client.post("/tasks", json={"title": "Fine", "done": secret})
+    assert response.status_code == 422, (
+        f"POST /tasks with done={secret!r} (not a boolean) should answer 422; your app answered {show(response)}."
+    )
+    assert secret not in response.text, (
+        "A 422 should say what is wrong, not send the rejected value back: the body repeats "
+        f"the submitted value {secret!r} ({show(response)}). Were it a password, it would now "
+        'sit in every log that records response bodies. Leave the "input" of exc.errors() '
+        "out in handle_validation_error() in app/core/errors.py."
+    )
+
+
+async def test_unknown_routes_use_envelope(client, envelope):
+    response = await client.get("/no/such/page")
+    error, problem = envelope(response)
+    assert response.status_code == 404 and error is not None and error["code"] == "not_found", (
+        f"GET /no/such/page (no such route) should answer 404 with the envelope {SHAPE} and "
+        f'the code "not_found"; your app answered {show(response)}'
+        f"{' (' + problem + ')' if problem else ''}. The router raises Starlette's "
+        "HTTPException: register handle_http_exception() for it in app/core/errors.py."
+    )
+    response = await client.patch("/tasks")
+    error, problem = envelope(response)
+    assert response.status_code == 405 and error is not None and error["code"] == "method_not_allowed", (
+        "PATCH /tasks (a method the route does not have) should answer 405 with the code "
+        f'"method_not_allowed" in the envelope; your app answered {show(response)}'
+        f"{' (' + problem + ')' if problem else ''}. Look at handle_http_exception() in "
+        "app/core/errors.py: code_for_status() gives the code."
+    )
+    assert "GET" in response.headers.get("allow", ""), (
+        "A 405 must keep its Allow header (which methods the route has); your app answered "
+        f"with the headers {dict(response.headers)}. Pass headers=exc.headers to "
+        "error_response() in handle_http_exception()."
+    )
+
+
+async def test_http_exceptions_keep_status_and_headers(client, envelope, mount):
+    async def sign_in_first():
+        raise HTTPException(status_code=401, detail="Sign in first", headers={"WWW-Authenticate": "Bearer"})
+
+    response = await client.get(mount("/__check/sign-in-first", sign_in_first))
+    error, problem = envelope(response)
+    assert response.status_code == 401 and error is not None, (
+        "A route that raises HTTPException(401, 'Sign in first') should answer 401 with the "
+        f"envelope {SHAPE}; your app answered {show(response)}"
+        f"{' (' + problem + ')' if problem else ''}. Look at handle_http_exception() in "
+        "app/core/errors.py."
+    )
+    assert error["code"] == "unauthorized" and error["message"] == "Sign in first", (
+        "HTTPException(401, detail='Sign in first') should become the code \"unauthorized\" "
+        f"and the message 'Sign in first'; the envelope holds {error}. Use "
+        "code_for_status(exc.status_code) and exc.detail in handle_http_exception()."
+    )
+    assert response.headers.get("www-authenticate") == "Bearer", (
+        "HTTPException(..., headers={'WWW-Authenticate': 'Bearer'}) should keep its header "
+        "(clients need it to know how to sign in); your app answered with the headers "
+        f"{dict(response.headers)}. Pass headers=exc.headers to error_response()."
+    )
+
+
+async def test_crash_is_a_generic_500(client, envelope, mount):
+    secret = secrets.token_hex(8)
+
+    async def crash():
+        raise RuntimeError(f"could not connect to postgresql://tasks:secret-{secret}@db/tasks")
+
+    response = await client.get(mount("/__check/crash", crash))
+    leaked = [word for word in (secret, "Traceback", "RuntimeError", "postgresql://") if word in response.text]
+    assert not leaked, (
+        "A crash must not tell the client what went wrong inside: the 500 body contains "
+        f"{', '.join(repr(word) for word in leaked)}. handle_unexpected_error() in "
+        "app/core/errors.py should answer a fixed message, nothing from the exception, and "
+        "the app must not run with debug=True."
+    )
+    error, problem = envelope(response)
+    assert response.status_code == 500 and error is not None and error["code"] == "internal_error", (
+        "A route that raises an unexpected exception should answer 500 with the envelope "
+        f'{SHAPE} and the code "internal_error"; your app answered {show(response)}'
+        f"{' (' + problem + ')' if problem else ''}. Register handle_unexpected_error() for "
+        "Exception in register_error_handlers() in app/core/errors.py."
+    )

@@ -1,0 +1,1 @@
+"""Tasks: a small team task board, as a FastAPI package (run: uvicorn app.main:app)."""

@@ -1,0 +1,1 @@
+"""One module per resource, each exposing an APIRouter named `router`."""

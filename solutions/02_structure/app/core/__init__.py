@@ -1,0 +1,1 @@
+"""What every part of the app shares: configuration, and more as the app grows."""

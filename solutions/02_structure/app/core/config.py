@@ -1,0 +1,33 @@
+"""Settings: what differs between a laptop, CI and production, read from the environment.
+
+Each field comes from an environment variable TASKS_<FIELD> (TASKS_APP_NAME,
+TASKS_ENVIRONMENT) or from a .env file in the working directory; a real environment
+variable wins over the file. The prefix keeps our variables apart from everybody
+else's (a bare ENVIRONMENT or APP_NAME is often set by some other tool). Values are
+validated when Settings() is built, so a typo stops the app at start-up instead of
+quietly running production with development behaviour.
+"""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+
+class Settings(BaseSettings):
+    """The app's configuration; create_app() takes one, tests build their own."""
+
+    model_config = SettingsConfigDict(env_prefix="TASKS_", env_file=".env", extra="ignore")
+
+    # the title of the API in /docs
+    app_name: str = "Tasks"
+    # where the app runs; later lessons make production stricter than development
+    environment: Environment = "development"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once: the environment does not change under a running app."""
+    return Settings()

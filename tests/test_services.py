@@ -1,0 +1,71 @@
+"""Real PostgreSQL, Redis and app servers start on free ports and stop by pid."""
+
+import os
+import socket
+import textwrap
+
+import pytest
+
+from shiplings import services, tools
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def needs(name: str):
+    missing = tools.find(name) is None
+    # in CI a missing server is a broken set-up, never a skip
+    return pytest.mark.skipif(missing and not os.environ.get("CI"), reason=f"{name} is not installed")
+
+
+@needs("postgresql")
+def test_postgres_starts_answers_and_stops():
+    with services.postgres() as server:
+        assert port_open(server.port)
+        assert server.url().startswith("postgresql+asyncpg://postgres@127.0.0.1:")
+        with socket.create_connection(("127.0.0.1", server.port)):
+            pass
+    assert not port_open(server.port)
+
+
+@needs("redis")
+def test_redis_starts_answers_and_stops():
+    with services.redis() as url:
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        with socket.create_connection(("127.0.0.1", port)) as conn:
+            conn.sendall(b"PING\r\n")
+            assert conn.recv(16) == b"+PONG\r\n"
+    assert not port_open(port)
+
+
+def test_app_server_runs_the_workspace_app(tmp_path):
+    (tmp_path / "main.py").write_text(textwrap.dedent("""
+        from fastapi import FastAPI
+        app = FastAPI()
+        @app.get("/ping")
+        def ping():
+            return {"pong": True}
+    """))
+    import httpx
+
+    with services.app_server(["uvicorn", "main:app", "--port", "{port}"], cwd=tmp_path) as running:
+        assert httpx.get(running.url + "/ping").json() == {"pong": True}
+    assert running.process.returncode is not None and not port_open(running.port)
+
+
+def test_an_app_that_crashes_at_start_says_what_it_printed(tmp_path):
+    (tmp_path / "main.py").write_text("raise RuntimeError('no config')\n")
+    with pytest.raises(RuntimeError) as error:
+        with services.app_server(["uvicorn", "main:app", "--port", "{port}"], cwd=tmp_path):
+            pass
+    assert "no config" in str(error.value)
+
+
+def test_a_missing_tool_says_how_to_install_it(monkeypatch):
+    monkeypatch.setattr(tools, "find", lambda name: None)
+    with pytest.raises(services.ServiceUnavailable) as error:
+        with services.redis():
+            pass
+    assert "shiplings doctor" in str(error.value) and "redis" in str(error.value)
