@@ -57,3 +57,31 @@ def test_lab_creates_the_workspace_and_serves_the_lesson_notebook(tiny_course, t
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def test_a_port_in_use_is_named_not_a_jupyter_traceback(tiny_course):
+    import socket
+
+    from typer.testing import CliRunner
+
+    from shiplings.cli import app
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(app, ["lab", "--no-browser", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"Port {port} is already in use" in result.output
+
+
+def test_a_broken_notebook_copy_is_kept_and_replaced(tiny_course):
+    from shiplings.commands.lab import copy_notebooks
+
+    workspace = tiny_course / "workspace"
+    copy_notebooks(tiny_course, workspace, ["01_hello"])
+    mine = workspace / "notebooks" / "01_hello.ipynb"
+    mine.write_text('{"cells": [ half a notebook')
+    [kept] = copy_notebooks(tiny_course, workspace, ["01_hello"])
+    assert kept.read_text() == '{"cells": [ half a notebook'
+    assert "hello from lesson 1" in mine.read_text()

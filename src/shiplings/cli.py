@@ -14,6 +14,7 @@ import typer  # noqa: E402
 from shiplings.commands import check, diff, doctor, hint, lab, restore, start, watch  # noqa: E402
 from shiplings.commands import list as list_command  # noqa: E402
 from shiplings.commands.dev import dev_app  # noqa: E402
+from shiplings.commands.site import site_app  # noqa: E402
 
 app = typer.Typer(
     name="shiplings",
@@ -45,6 +46,7 @@ app.command("diff")(diff.diff)
 app.command("restore")(restore.restore)
 app.command("doctor")(doctor.doctor)
 app.add_typer(dev_app, name="dev")
+app.add_typer(site_app, name="site")
 
 
 def main() -> None:

@@ -151,7 +151,8 @@ def run_key(course_root: Path, lesson_ids: list[str], retired: dict[str, set[str
 
 
 def pytest_args(course_root: Path, lesson_ids: list[str], retired: dict[str, set[str]], report: Path) -> list[str]:
-    args = [*PYTEST_FLAGS, f"--shiplings-report={report}"]
+    checks = course_root / "checks"
+    args = [*PYTEST_FLAGS, f"-c={checks / 'pytest.ini'}", f"--rootdir={checks}", f"--shiplings-report={report}"]
     for lesson_id in lesson_ids:
         args.append(str(course_root / "checks" / lesson_id))
         # retired checks are deselected by test function name inside the lesson's folder
@@ -165,7 +166,9 @@ def launch(course_root: Path, lesson_ids: list[str], retired: dict[str, set[str]
     report_path = Path(scratch.name) / "report.json"
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest", *pytest_args(course_root, lesson_ids, retired, report_path)],
-        cwd=course_root / "checks",
+        # a scratch folder: files an app writes to its working directory (a default SQLite
+        # database, say) must land neither in the course nor in the learner's workspace
+        cwd=scratch.name,
         env=check_env(workspace),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -196,8 +199,7 @@ def run_lessons(
     if warm is not None:
         with tempfile.TemporaryDirectory(prefix="shiplings-check-") as scratch:
             report_path = Path(scratch) / "report.json"
-            output = warm.run(pytest_args(course_root, ids, retired, report_path),
-                              workspace, course_root / "checks")
+            output = warm.run(pytest_args(course_root, ids, retired, report_path), workspace, Path(scratch))
             report = _read_report(report_path)
     else:
         key = run_key(course_root, ids, retired, workspace)

@@ -74,11 +74,15 @@ def is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def fix_for(name: str, where: str | None = None) -> str:
-    """The command that installs a tool on this platform, in words a learner can paste."""
+def fix_for(name: str, where: str | None = None, sudo: bool | None = None) -> str:
+    """The command that installs a tool on a platform, in words a learner can paste.
+
+    `sudo` defaults to "unless this process is root"; the site passes True, because it
+    is built as root in CI but read by learners who are not.
+    """
     tool = TOOLS[name]
     where = where or platform_name()
-    sudo = "" if is_root() else "sudo "
+    sudo = "sudo " if (not is_root() if sudo is None else sudo) else ""
     if where in ("debian", "wsl") and tool.debian:
         return f"{sudo}apt-get install -y {tool.debian}"
     if where == "macos" and tool.brew:
@@ -86,6 +90,12 @@ def fix_for(name: str, where: str | None = None) -> str:
     if where == "windows":
         return "Use WSL 2 (Ubuntu) and run the course inside it: https://learn.microsoft.com/windows/wsl/install"
     return tool.other or (f"install {tool.debian} with your package manager" if tool.debian else "")
+
+
+def lessons_needing(course, name: str) -> list:
+    """The lessons whose checks need a tool. Node also serves every browser (Playwright) lesson."""
+    users = {"node": {"node", "chromium"}}.get(name, {name})
+    return [lesson for lesson in course.lessons if users & set(lesson.services)]
 
 
 def apt_install(packages: list[str]) -> subprocess.CompletedProcess:

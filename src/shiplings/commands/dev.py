@@ -185,10 +185,13 @@ def dev_test(
     Extra arguments go to pytest, e.g. `shiplings dev test -x -k cli`.
     """
     pytest_args = context.args
+    from shiplings.commands.doctor import install_missing
+
     root = common.root()
     if install:
-        subprocess.run([sys.executable, "-m", "shiplings", "doctor", "--install"],
-                       cwd=root, stdout=subprocess.DEVNULL, check=False)
+        # every server a lesson's checks use, and Chromium for the site's browser test
+        needed = {service for lesson in common.course().lessons for service in lesson.services}
+        install_missing(needed | {"chromium"})
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     command = [sys.executable, "-m", "pytest", "-p", "pytest_timeout", "-p", "anyio.pytest_plugin",
                "-q", *(pytest_args or [])]

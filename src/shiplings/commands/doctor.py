@@ -36,10 +36,6 @@ def version_of(command: list[str]) -> str:
     return (output.stdout or output.stderr).strip().splitlines()[0] if (output.stdout or output.stderr) else ""
 
 
-def lessons_needing(service: str) -> list[str]:
-    return [lesson.number for lesson in common.course().lessons if service in lesson.services]
-
-
 def examine() -> list[Finding]:
     findings: list[Finding] = []
     python_ok = sys.version_info >= (3, 11)
@@ -55,9 +51,7 @@ def examine() -> list[Finding]:
         "set-up",
     ))
     for name, tool in tools.TOOLS.items():
-        needed = lessons_needing(name)
-        if name == "node":
-            needed = sorted(set(needed) | set(lessons_needing("chromium")))
+        needed = [lesson.number for lesson in tools.lessons_needing(common.course(), name)]
         path = tools.find(name)
         detail = ""
         if path:
@@ -93,6 +87,20 @@ def _disk() -> Finding:
                    "all lessons")
 
 
+def install_missing(names: set[str]) -> list[str]:
+    """apt-get the Debian packages of the named tools that are missing (Debian/WSL, root).
+
+    Returns what it installed; an empty list when nothing was missing or it cannot install.
+    """
+    missing = sorted(name for name in names if name in tools.TOOLS and tools.find(name) is None)
+    packages = sorted({pkg for name in missing for pkg in tools.TOOLS[name].debian.split()})
+    if not packages or tools.platform_name() not in ("debian", "wsl") or not tools.is_root():
+        return []
+    common.console.print(f"Installing with apt-get: {' '.join(packages)}")
+    tools.apt_install(packages)
+    return packages
+
+
 def required(finding: Finding) -> bool:
     return not finding.needed_by.startswith("optional")
 
@@ -103,12 +111,9 @@ def doctor(
 ) -> None:
     """Check Python, Node, Chromium, PostgreSQL, Redis, nginx, ports and disk; say how to fix each."""
     findings = examine()
-    missing = [f for f in findings if not f.ok and f.what in tools.TOOLS and required(f)]
+    missing = {f.what for f in findings if not f.ok and f.what in tools.TOOLS and required(f)}
     if install and missing:
-        packages = sorted({pkg for f in missing for pkg in tools.TOOLS[f.what].debian.split()})
-        if tools.platform_name() in ("debian", "wsl") and tools.is_root() and packages:
-            common.console.print(f"Installing with apt-get: {' '.join(packages)}")
-            tools.apt_install(packages)
+        if install_missing(missing):
             findings = examine()
         else:
             common.console.print("--install works on Debian/Ubuntu as root; run the fixes below instead.")

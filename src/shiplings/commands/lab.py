@@ -2,30 +2,61 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from shiplings import backups
 from shiplings.commands import common
 from shiplings.commands.start import start
 from shiplings.net import free_port
 
 
-def copy_notebooks(root: Path, workspace: Path, lesson_ids: list[str]) -> None:
-    """Give the learner their own copy of each lesson notebook; never overwrite one."""
+def readable(notebook: Path) -> bool:
+    try:
+        return "cells" in json.loads(notebook.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+
+
+def copy_notebooks(root: Path, workspace: Path, lesson_ids: list[str]) -> list[Path]:
+    """Give the learner their own copy of each lesson notebook; never overwrite a good one.
+
+    A copy that is no longer valid JSON (a crash while saving, a bad merge) is moved to
+    the backups and replaced by a fresh copy; the moved files are returned.
+    """
     folder = workspace / "notebooks"
     folder.mkdir(parents=True, exist_ok=True)
+    rescued = []
     for lesson_id in lesson_ids:
         source = root / "lessons" / lesson_id / "lesson.ipynb"
         target = folder / f"{lesson_id}.ipynb"
+        if target.exists() and not readable(target):
+            keep = backups.backups_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-broken-notebook" / target.name
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(target, keep)
+            rescued.append(keep)
         if source.is_file() and not target.exists():
             shutil.copy2(source, target)
+    return rescued
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def lab_command(workspace: Path, notebook: str, port: int, token: str, open_browser: bool) -> list[str]:
@@ -55,8 +86,14 @@ def lab(
     if not workspace.is_dir() or not any(workspace.iterdir()):
         start(the_course.lessons[0].id)
     lesson = common.current_lesson(the_course)
-    copy_notebooks(common.root(), workspace, [each.id for each in the_course.lessons])
+    for kept in copy_notebooks(common.root(), workspace, [each.id for each in the_course.lessons]):
+        common.console.print(
+            f"[yellow]{kept.name} could not be read (not valid notebook JSON)[/]: it is kept in "
+            f"{kept.parent} and a fresh copy of the lesson notebook took its place."
+        )
     notebook = f"notebooks/{lesson.id}.ipynb"
+    if port and not port_is_free(port):
+        common.fail(f"Port {port} is already in use (another JupyterLab?). Leave out --port to pick a free one.")
     port = port or free_port()
     token = secrets.token_hex(16)
     url = f"http://127.0.0.1:{port}/lab/tree/{notebook}?token={token}"

@@ -44,10 +44,16 @@ def watch(
         + ". Save a file to re-check; Ctrl+C stops."
     )
     try:
-        print_result(run_and_record(chosen.id, warm=warm), chosen.number, common.console)
-        for _changes in watch_files(workspace, watch_filter=relevant,
-                                    force_polling=force_polling, poll_delay_ms=300):
-            common.console.rule()
+        # The watcher is running before the first check, so a save made while any check
+        # runs is queued, never missed; an idle watcher wakes up every 200 ms.
+        first = True
+        for changes in watch_files(workspace, watch_filter=relevant, force_polling=force_polling,
+                                   poll_delay_ms=300, rust_timeout=200, yield_on_timeout=True):
+            if not changes and not first:
+                continue
+            if not first:
+                common.console.rule()
+            first = False
             print_result(run_and_record(chosen.id, warm=warm), chosen.number, common.console)
     except KeyboardInterrupt:
         pass

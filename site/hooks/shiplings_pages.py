@@ -1,0 +1,72 @@
+"""MkDocs hook: lay the generated course pages over site/docs/ (see shiplings.site).
+
+on_config   generates the lesson pages into site/build/staging/ and puts the lessons,
+            part by part in manifest order, into the "Lessons" section of the nav.
+on_files    adds the staged pages to the site.
+on_page_markdown  fills `<!-- shiplings:NAME -->` markers in the hand-written guides.
+on_page_content   puts each rendered notebook into its lesson page and its headings
+                  into the page's table of contents.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File
+from mkdocs.structure.toc import get_toc
+from mkdocs.utils import get_relative_url
+
+from shiplings import site
+
+generated: site.Generated | None = None
+
+
+def on_config(config):
+    global generated
+    root = Path(config.config_file_path).resolve().parent.parent
+    try:
+        generated = site.generate(root)
+    except Exception as error:  # a broken manifest or notebook: say which, stop the build
+        raise PluginError(f"shiplings could not generate the lesson pages: {error}") from error
+    for index, entry in enumerate(config.nav or []):
+        if isinstance(entry, dict) and "Lessons" in entry:
+            config.nav[index] = {"Lessons": generated.nav()}
+            break
+    else:
+        raise PluginError('site/mkdocs.yml: the nav needs a "Lessons: lessons/index.md" entry to fill in')
+    return config
+
+
+def on_files(files, config):
+    for path in sorted(generated.staging.rglob("*")):
+        if not path.is_file():
+            continue
+        uri = path.relative_to(generated.staging).as_posix()
+        if files.get_file_from_path(uri) is not None:
+            raise PluginError(f"site/docs/{uri} would hide the generated page of the same name: rename it")
+        files.append(File(uri, str(generated.staging), config.site_dir, config.use_directory_urls))
+    return files
+
+
+def on_page_markdown(markdown, page, config, files):
+    try:
+        return site.fill_markers(markdown, generated.course, generated.root, page.file.src_uri)
+    except Exception as error:
+        raise PluginError(f"{page.file.src_uri}: {error}") from error
+
+
+def on_page_content(html, page, config, files):
+    lesson_page = generated.page(page.file.src_uri)
+    if lesson_page is None or lesson_page.notebook is None:
+        return html
+    page.toc = get_toc(site.toc_with_notebook(tokens(page.toc), lesson_page.notebook.toc))
+    stylesheet = get_relative_url(generated.notebook_css, page.url) if generated.notebook_css else None
+    return site.page_with_notebook(html, lesson_page, stylesheet)
+
+
+def tokens(toc) -> list[dict]:
+    return [
+        {"level": item.level, "id": item.id, "name": item.title, "children": tokens(item.children)}
+        for item in toc
+    ]

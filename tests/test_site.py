@@ -1,0 +1,311 @@
+"""The course website: the generator on a tiny course, then the real site in a real browser.
+
+The browser tests build the real site (`mkdocs build --strict`), serve it with Python's
+http.server under a sub-path (/shiplings/) on a loopback port, and drive Debian's
+Chromium through Playwright. Everything they look for comes from the manifest, so they
+keep working as lessons are added.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+import typer.main
+
+from shiplings import site, tools
+from shiplings.manifest import Course, load_course
+from shiplings.net import free_port
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts" / "site"
+BUILD_BUDGET_SECONDS = 30
+
+# ------------------------------------------------------------------ the generator, on the tiny course
+
+
+def test_what_changed_is_the_diff_from_the_previous_snapshot(tiny_course):
+    course = load_course(tiny_course)
+    first, second = course.lessons
+    added = site.lesson_changes(course, first, tiny_course)
+    assert [(c.path, c.kind) for c in added] == [("main.py", "added"), ("old.txt", "added")]
+    changes = {change.path: change for change in site.lesson_changes(course, second, tiny_course)}
+    assert changes["main.py"].kind == "modified"
+    assert '+@app.get("/bye")' in changes["main.py"].diff
+    assert changes["main.py"].removed == 0 and changes["main.py"].added > 0
+    assert changes["old.txt"].kind == "removed"  # the manifest's `removes`
+
+
+def test_lesson_page_has_objectives_minutes_checks_hints_diff_and_solution(tiny_course):
+    course = load_course(tiny_course)
+    lesson = course.lessons[0]
+    page = site.lesson_markdown(course, lesson, tiny_course, has_notebook=True)
+    assert page.startswith("# Lesson 01: Hello")
+    assert "- Say hello" in page and "**15 minutes**: 5 teaching, 10 exercises" in page
+    assert '??? check "1. GET /hello says hello"' in page  # a check, collapsed
+    assert "**Hint 1 of 2:** Return a dict." in page
+    assert '??? tip "Hint 2 of 2"' in page  # the next tier, collapsed again
+    assert site.notebook_placeholder(lesson) in page
+    assert "``` diff" in page and '??? note "main.py"' in page
+    assert "Say hello first." in page  # instructor notes
+
+
+def test_fences_survive_backticks_in_files():
+    text = "```python\nprint('hi')\n```\n"
+    block = site.fence(text, "markdown")
+    assert block.startswith("```` markdown") and block.endswith("````\n")
+
+
+def test_nav_lists_lessons_by_part_in_manifest_order(tiny_course):
+    generated = site.generate(tiny_course, site.SitePaths(tiny_course))
+    assert generated.nav() == [
+        "lessons/index.md",
+        {"Part I · Only part": [{"01 · Hello": "lessons/01_hello.md"}, {"02 · Bye": "lessons/02_bye.md"}]},
+    ]
+    staged = generated.staging / "lessons" / "01_hello.md"
+    assert staged.is_file() and staged.is_relative_to(tiny_course / "site" / "build")
+    notebook = generated.page("lessons/01_hello.md").notebook
+    assert "print" in notebook.html and "jp-CodeCell" in notebook.html
+    assert "<script src=" not in notebook.html  # no blocking script from a CDN (MathJax)
+
+
+def test_notebook_headings_join_the_page_toc_before_the_checks():
+    page = [{"level": 1, "id": "lesson", "name": "Lesson", "children": [
+        {"level": 2, "id": "checks", "name": "The checks", "children": []}]}]
+    notebook = [{"level": 2, "id": "the-failure", "name": "The failure", "children": []}]
+    merged = site.toc_with_notebook(page, notebook)
+    assert [child["id"] for child in merged[0]["children"]] == ["the-failure", "checks"]
+
+
+def test_schedule_takes_breaks_lunch_and_days():
+    lessons = [
+        {"id": f"{n:02d}_step{n}", "title": f"Step {n}", "part": 1,
+         "minutes": {"teaching": 20, "exercises": 25}, "objectives": ["x"],
+         "checks": [{"test": "test_x", "name": "x", "hints": ["x"]}]}
+        for n in range(1, 16)
+    ]
+    course = Course.model_validate({"title": "t", "parts": [{"number": 1, "title": "p"}], "lessons": lessons})
+    slots = site.schedule(course)
+    lesson_slots = [slot for slot in slots if slot.lesson]
+    assert [slot.lesson.id for slot in lesson_slots] == [lesson["id"] for lesson in lessons]
+    assert slots[0].start == site.DAY_START and "shiplings doctor" in slots[0].what
+    for day in {slot.day for slot in slots}:
+        today = [slot for slot in slots if slot.day == day]
+        assert [slot.what for slot in today].count("Lunch") <= 1
+        assert today[-1].start + today[-1].minutes <= site.DAY_END
+        since_break = 0
+        for slot in today:
+            since_break = 0 if not slot.lesson and slot.what in ("Break", "Lunch") else since_break + slot.minutes
+            assert since_break <= site.BLOCK_MINUTES + site.SETUP_MINUTES
+    assert any(slot.what == "Lunch" for slot in slots) and any(slot.what == "Break" for slot in slots)
+    assert max(slot.day for slot in slots) == 2
+
+
+def test_cli_reference_is_generated_from_every_command_and_option(tiny_course):
+    from shiplings.cli import app
+
+    course = load_course(tiny_course)
+    reference = site.cli_reference_markdown(course, tiny_course, "guides/commands.md")
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        subcommands = getattr(command, "commands", None) or {None: command}
+        for sub_name, sub_command in subcommands.items():
+            words = " ".join(word for word in ("shiplings", name, sub_name) if word)
+            assert f"`{words}`" in reference, f"{words} is missing from the command reference"
+            for param in sub_command.params:
+                if param.param_type_name == "option":
+                    assert param.opts[0] in reference, f"{words} {param.opts[0]} is missing"
+
+
+def test_markers_fill_guides_and_unknown_markers_fail(tiny_course):
+    course = load_course(tiny_course)
+    filled = site.fill_markers("- item\n\n    <!-- shiplings:schedule -->\n", course, tiny_course, "guides/x.md")
+    assert "    | Time |" in filled and "[01 · Hello](../lessons/01_hello.md)" in filled
+    with pytest.raises(KeyError, match="no-such-marker"):
+        site.fill_markers("<!-- shiplings:no-such-marker -->", course, tiny_course, "x.md")
+
+
+def test_tool_fixes_are_given_per_platform_with_sudo(tiny_course):
+    text = site.tools_markdown(load_course(tiny_course), tiny_course, "guides/troubleshooting.md")
+    assert "sudo apt-get install -y chromium" in text
+    assert "brew install --cask chromium" in text
+    assert "=== \"macOS\"" in text
+
+
+# ------------------------------------------------------------------ the real site, in a browser
+
+COURSE = load_course(REPO)
+
+
+@pytest.fixture(scope="module")
+def built_site() -> Path:
+    code, seconds = site.build(REPO, strict=True)
+    assert code == 0, "mkdocs build --strict failed: a warning or an error above says why"
+    assert seconds < BUILD_BUDGET_SECONDS, f"the site took {seconds:.1f} s to build (budget {BUILD_BUDGET_SECONDS} s)"
+    return site.SitePaths(REPO).html
+
+
+@pytest.fixture(scope="module")
+def base_url(built_site: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The built site served at /shiplings/ (not at /), as any web server might host it."""
+    top = tmp_path_factory.mktemp("web")
+    (top / "shiplings").symlink_to(built_site, target_is_directory=True)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), functools.partial(Quiet, directory=str(top)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/shiplings/"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = tools.find("chromium")
+    if chromium is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is missing in CI: `shiplings doctor --install` should have installed it.")
+        pytest.skip(f"Chromium is not installed; {tools.fix_for('chromium')} (or set SHIPLINGS_CHROMIUM).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+        ])
+        yield launched
+        launched.close()
+
+
+class Visit:
+    """A browser tab, plus what it asked of the network."""
+
+    def __init__(self, context) -> None:
+        self.outside: list[str] = []  # requests that left the local server (blocked)
+        self.failed: list[str] = []  # local requests that did not succeed
+        context.route(re.compile(r"^(?!http://127\.0\.0\.1:\d+/|data:|about:|blob:)"), self._block)
+        self.tab = context.new_page()
+        self.tab.on("response", self._record)
+
+    def _block(self, route) -> None:
+        self.outside.append(route.request.url)
+        route.abort()
+
+    def _record(self, response) -> None:
+        if response.status >= 400:
+            self.failed.append(f"{response.status} {response.url}")
+
+
+@pytest.fixture
+def visit(browser, base_url):
+    """A fresh tab that may only talk to the local server: the site must work offline."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield Visit(context)
+    context.close()
+
+
+def lessons_with_notebooks() -> list:
+    found = [lesson for lesson in COURSE.lessons if (REPO / "lessons" / lesson.id / "lesson.ipynb").is_file()]
+    assert found, "no lesson has a notebook yet: nothing to show on the site"
+    return found
+
+
+def test_home_page_renders_from_a_sub_path(visit, base_url):
+    page = visit.tab
+    page.goto(base_url)
+    assert "shiplings" in page.title()
+    assert page.locator("h1").first.inner_text().startswith("From --reload to production")
+    assert page.locator(".md-header [data-md-component=palette]").count() == 1, "no light/dark toggle"
+    page.locator(".md-search__input").wait_for(state="attached")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "home.png")
+    assert visit.failed == [], f"requests failed under a sub-path: {visit.failed}"
+    assert visit.outside == [], f"the home page needs the network: {visit.outside}"
+
+
+def test_navigation_lists_every_lesson_in_manifest_order(visit, base_url):
+    page = visit.tab
+    page.goto(base_url)
+    hrefs = page.locator("nav.md-nav--primary a.md-nav__link[href]").evaluate_all(
+        "links => links.map(link => link.href)")
+    in_nav = [match.group(1) for href in hrefs if (match := re.search(r"/lessons/(\d{2}_[a-z0-9_]+)/$", href))]
+    assert in_nav == [lesson.id for lesson in COURSE.lessons]
+    nav_text = page.locator("nav.md-nav--primary").inner_text()
+    for lesson in COURSE.lessons:
+        assert lesson.title in nav_text
+
+
+def longest_word(notebook: Path) -> str:
+    text = " ".join(cell.source for cell in nbformat.read(notebook, as_version=4).cells
+                    if cell.cell_type == "markdown")
+    return max(sorted(set(re.findall(r"\b[a-z]{6,}\b", text))), key=len)
+
+
+def test_search_finds_a_word_from_a_lesson_notebook(visit, base_url):
+    page = visit.tab
+    lesson = lessons_with_notebooks()[0]
+    word = longest_word(REPO / "lessons" / lesson.id / "lesson.ipynb")
+    # wait until Material has loaded its search worker and index: typing earlier is lost
+    page.goto(base_url, wait_until="networkidle")
+    page.locator(".md-search__input").click()
+    page.locator(".md-search__input").press_sequentially(word)
+    results = page.locator(".md-search-result__item a")
+    results.first.wait_for(timeout=15_000)
+    hrefs = results.evaluate_all("links => links.map(link => link.href)")
+    assert any(f"/lessons/{lesson.id}/" in href for href in hrefs), f"searching {word!r} found only {hrefs}"
+
+
+@pytest.mark.parametrize("lesson_id", [lesson.id for lesson in COURSE.lessons])
+def test_lesson_page_shows_its_notebook_checks_and_what_changed(visit, base_url, lesson_id):
+    page = visit.tab
+    lesson = COURSE.lesson(lesson_id)
+    page.goto(f"{base_url}lessons/{lesson.id}/")
+    assert page.locator("h1").first.inner_text().startswith(f"Lesson {lesson.number}: {lesson.title}")
+    assert lesson.objectives[0].split("`")[0].strip() in page.locator(".admonition.abstract").inner_text()
+
+    notebook_path = REPO / "lessons" / lesson.id / "lesson.ipynb"
+    if notebook_path.is_file():
+        code = [cell.source for cell in nbformat.read(notebook_path, as_version=4).cells if cell.cell_type == "code"]
+        cells = page.locator(".shiplings-notebook .jp-CodeCell .jp-InputArea-editor")
+        assert cells.count() == len(code), "every code cell of the notebook should be on the page"
+        first_line = code[0].strip().splitlines()[0]
+        assert first_line in cells.first.inner_text()
+        assert cells.first.is_visible()
+
+    checks = page.locator("details.check")
+    assert checks.count() == len(lesson.checks)
+    assert checks.first.locator("> summary").inner_text().endswith(lesson.checks[0].name)
+    assert page.locator("details.check[open]").count() == 0, "checks and hints start collapsed"
+
+    page.locator("#what-changed").scroll_into_view_if_needed()
+    changes = [change for change in site.lesson_changes(COURSE, lesson, REPO) if change.diff is not None]
+    diffs = page.locator(".language-diff")
+    assert diffs.count() == len(changes)
+    shown = [index for index, change in enumerate(changes) if change.kind != "removed"]
+    if shown:
+        assert diffs.nth(shown[0]).is_visible(), "added and modified files show their diff open"
+        assert diffs.nth(shown[0]).locator(".gi, .gd").count() > 0, "the diff should be highlighted"
+    solutions = page.locator("#solution-files ~ details.note")
+    assert solutions.count() > 0 and page.locator("#solution-files ~ details.note[open]").count() == 0
+    assert page.locator("button[data-clipboard-target]").count() > 0, "code blocks should have copy buttons"
+
+    if lesson == lessons_with_notebooks()[0]:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.goto(f"{base_url}lessons/{lesson.id}/")
+        page.screenshot(path=ARTIFACTS / f"lesson-{lesson.id}.png")
+        page.locator("#what-changed").scroll_into_view_if_needed()
+        page.wait_for_timeout(500)  # Material animates the header title after a scroll
+        page.screenshot(path=ARTIFACTS / f"lesson-{lesson.id}-what-changed.png")
+    assert visit.failed == [], f"requests failed: {visit.failed}"
+    assert visit.outside == [], f"the lesson page needs the network: {visit.outside}"
