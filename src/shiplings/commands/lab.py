@@ -20,6 +20,8 @@ from shiplings.commands import common
 from shiplings.commands.start import start
 from shiplings.net import free_port
 
+JUPYTER_CONFIG = Path(__file__).resolve().parents[1] / "jupyter_config"
+
 
 def readable(notebook: Path) -> bool:
     try:
@@ -68,6 +70,9 @@ def lab_command(workspace: Path, notebook: str, port: int, token: str, open_brow
         "--ServerApp.ip=127.0.0.1",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.default_url=/lab/tree/{notebook}",
+        # no "get Jupyter news?" pop-up and no update checks in the middle of a lesson
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
     if not open_browser:
         command.append("--no-browser")
@@ -97,7 +102,10 @@ def lab(
     port = port or free_port()
     token = secrets.token_hex(16)
     url = f"http://127.0.0.1:{port}/lab/tree/{notebook}?token={token}"
-    env = {**os.environ, "SHIPLINGS_HOME": str(common.root()), "SHIPLINGS_WORKSPACE": str(workspace)}
+    # the course's own JupyterLab settings (src/shiplings/jupyter_config) come after the learner's
+    config_path = os.pathsep.join(filter(None, [os.environ.get("JUPYTER_CONFIG_PATH"), str(JUPYTER_CONFIG)]))
+    env = {**os.environ, "SHIPLINGS_HOME": str(common.root()), "SHIPLINGS_WORKSPACE": str(workspace),
+           "JUPYTER_CONFIG_PATH": config_path}
     common.console.print(f"[bold]Lesson {lesson.id}[/]: {lesson.title}")
     common.console.print(f"JupyterLab: [link={url}]{url}[/link]")
     common.console.print(
