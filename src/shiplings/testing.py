@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -150,8 +151,16 @@ def run_migrations(database_url: str, folder: Path | None = None) -> None:
     )
     assert result.returncode == 0, (
         "`alembic upgrade head` failed in your workspace, so the checks have no database "
-        "schema to work with. What Alembic printed:\n" + (result.stdout + result.stderr)[-1500:]
+        "schema to work with. It ended with:\n" + final_error(result.stdout + result.stderr)
     )
+
+
+def final_error(printed: str, limit: int = 1200) -> str:
+    """The exception a failed command ended with, without the traceback above it."""
+    lines = [line for line in printed.splitlines() if not line.startswith("(Background on this error")]
+    final = [n for n, line in enumerate(lines) if re.match(r"^[\w.]+(Error|Exception)\b", line)]
+    text = "\n".join(lines[final[-1]:] if final else lines)
+    return text[:limit] if final else text[-limit:]
 
 
 @pytest.fixture(scope="session")

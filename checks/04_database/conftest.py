@@ -1,0 +1,112 @@
+"""Helpers for the lesson 04 checks: build apps on a chosen database, talk to them, look inside."""
+
+import contextlib
+import importlib
+import re
+import secrets
+import shutil
+import sqlite3
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from shiplings.testing import has_route, import_fresh, sign_up_and_in
+
+
+@pytest.fixture
+def build_app(app_env):
+    """build_app(database_url) -> a new app from the workspace's create_app(Settings(database_url=...))."""
+    main = import_fresh("app.main")
+    config = importlib.import_module("app.core.config")
+
+    def build(database_url: str):
+        settings = config.Settings(database_url=database_url)
+        assert getattr(settings, "database_url", None) == database_url, (
+            "Settings(database_url=...) should keep the URL it is given; Settings in "
+            'app/core/config.py has no database_url field (default "sqlite+aiosqlite:///./tasks.db").'
+        )
+        return main.create_app(settings)
+
+    return build
+
+
+@pytest.fixture
+def talk_to():
+    """`async with talk_to(app) as http:` runs the app's lifespan around an in-process client.
+
+    Once the app has sign-in (lesson 07 on), the client signs in as the learner when the
+    database allows it (a schema is there), so these checks keep working on an app whose
+    tasks need a user; every app on the same database gets the same user.
+    """
+
+    @contextlib.asynccontextmanager
+    async def running(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+                if has_route(app, "/auth/register") and has_route(app, "/auth/token"):
+                    with contextlib.suppress(AssertionError):  # no schema yet: stay anonymous
+                        http.headers["Authorization"] = f"Bearer {await sign_up_and_in(http)}"
+                yield http
+
+    return running
+
+
+@pytest.fixture
+def migrated_copy(migrated_template, tmp_path):
+    """migrated_copy(name) -> the URL of a fresh SQLite file with the workspace's migrations applied."""
+
+    def copy(name: str) -> str:
+        target = tmp_path / name
+        if migrated_template is not None:
+            shutil.copy(migrated_template, target)
+        return f"sqlite+aiosqlite:///{target}"
+
+    return copy
+
+
+def sqlite_tables(path: Path) -> dict[str, set[str]]:
+    """{table: {column, ...}} of an SQLite file (nothing when the file does not exist)."""
+    if not path.exists():
+        return {}
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        names = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {
+            name: {row[1] for row in connection.execute(f'PRAGMA table_info("{name}")')}
+            for name in names
+            if not name.startswith("sqlite_")
+        }
+
+
+@pytest.fixture
+def tables():
+    return sqlite_tables
+
+
+@pytest.fixture
+async def pg_database(postgres):
+    """A new, empty PostgreSQL database for this check; its URL, then dropped."""
+    name = "tasks_" + secrets.token_hex(4)
+    admin = await asyncpg.connect(host="127.0.0.1", port=postgres.port, user=postgres.user, database="postgres")
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield name, postgres.url(database=name)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def why_it_failed(printed: str, limit: int = 1200) -> str:
+    """The end of a failed command's output that says why: the last exception, not the traceback."""
+    lines = [line for line in printed.splitlines() if not line.startswith("(Background on this error")]
+    final = [n for n, line in enumerate(lines) if re.match(r"^[\w.]+(Error|Exception)\b", line)]
+    text = "\n".join(lines[final[-1] :] if final else lines)
+    return text[:limit] if final else text[-limit:]
+
+
+@pytest.fixture
+def what_failed():
+    """what_failed(output) -> the exception a failed command ended with, without its traceback."""
+    return why_it_failed

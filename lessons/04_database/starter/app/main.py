@@ -1,0 +1,51 @@
+"""The Tasks API. Run it with:  uvicorn app.main:app --reload
+
+create_app() builds a complete, independent app from a Settings object: its own
+configuration, its routes, the handlers that answer every error in one envelope
+(app/core/errors.py), and a lifespan that owns what must live exactly as long as the
+app: the database engine and its connection pool (app/core/db.py). Tests call it to get
+a fresh app each and can pass the settings they need (another database, say); servers
+import the module-level `app` below, built from the environment.
+
+Nothing connects to the database when this module is imported: the engine is made when
+the server starts the app, and its connections are closed when the server stops it.
+The tables come from migrations, a separate step: `alembic upgrade head`.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api.routes import tasks
+from app.core.config import Settings, get_settings
+from app.core.db import make_engine, make_sessionmaker  # noqa: F401  (for the TODO in lifespan)
+from app.core.errors import register_error_handlers
+from app.store import TaskStore
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Runs once around the app's whole life: before the first request, after the last."""
+    settings: Settings = app.state.settings
+    # TODO(04): before the yield (start-up), make the engine from settings.database_url with
+    # make_engine(), and keep it and make_sessionmaker(engine) on app.state as `engine` and
+    # `sessionmaker` (get_session() in app/core/db.py reads the sessionmaker there). After the
+    # yield (shutdown), `await engine.dispose()` closes its connections: put the yield in a
+    # `try:` and the dispose in its `finally:`, so it runs even if start-up fails later on.
+    yield
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new Tasks app, configured by `settings` (default: from the environment)."""
+    settings = settings or get_settings()
+    app = FastAPI(title=settings.app_name, lifespan=lifespan)
+    app.state.settings = settings
+    # TODO(04): delete this line once get_task_store() (app/api/deps.py) hands out the database.
+    app.state.task_store = TaskStore()
+    app.include_router(tasks.router)
+    register_error_handlers(app)
+    return app
+
+
+app = create_app()
