@@ -18,6 +18,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -167,12 +168,13 @@ def check_lesson(
         write_tree(snapshot_tree(course, lesson, root), snapshot)
         write_tree(starter_tree(course, lesson, root), starter)
 
-        step("checks on the solution")
-        on_snapshot = run_lessons(course, root, [*earlier, lesson], snapshot, at=lesson)
+        step("checks on the solution and the starter")
+        # the two runs are independent processes on free ports: run them side by side
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            snapshot_run = pool.submit(run_lessons, course, root, [*earlier, lesson], snapshot, at=lesson)
+            starter_run = pool.submit(run_lessons, course, root, [*earlier, lesson], starter, at=lesson)
+            on_snapshot, on_starter = snapshot_run.result(), starter_run.result()
         report.add("1. its checks pass on the solution", _problems_passing(on_snapshot[-1], "snapshot"))
-
-        step("checks on the starter")
-        on_starter = run_lessons(course, root, [*earlier, lesson], starter, at=lesson)
         report.add("2. its checks fail on the starter, each by its own assertion",
                    _problems_failing_well(on_starter[-1]))
         regressions = []

@@ -1,0 +1,272 @@
+"""Lesson 05: GET /holidays/{year} awaits the holidays service without blocking anybody.
+
+Every check talks to a fake holidays service on a loopback port (see conftest.py), never
+to the internet, and controls how slow or broken it is.
+"""
+
+import asyncio
+import time
+
+import httpx
+import pytest
+
+from shiplings.testing import has_route, make_client, show, sign_up_and_in
+
+SHAPE = '{"error": {"code": ..., "message": ..., "details": ...}}'
+ROUTE = "app/api/routes/holidays.py"
+CONCURRENT = 20
+# how long the fake holidays service takes to answer in the concurrency check, in seconds
+MIN_DELAY, MAX_DELAY = 0.4, 1.5
+CALIBRATION_DELAY = 0.05
+SLOW_UPSTREAM = 8.0  # the fake's delay in the timeout check: far beyond any timeout it sets
+ATTEMPTS = 2
+# an app that serves one request at a time shows it after a few: the fake stops waiting then
+SERIAL_CUTOFF = 4
+
+
+def envelope_code(response) -> str | None:
+    """The envelope's code, or None when the body is not the error envelope."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or set(body) != {"error"} or not isinstance(body["error"], dict):
+        return None
+    error = body["error"]
+    if not isinstance(error.get("code"), str) or not isinstance(error.get("message"), str):
+        return None
+    return error["code"]
+
+
+async def timed_get(client, path: str) -> tuple[httpx.Response, float]:
+    start = time.perf_counter()
+    response = await client.get(path)
+    return response, time.perf_counter() - start
+
+
+async def expect_holidays(client, upstream) -> None:
+    """GET /holidays/2025?country=de answers the fake service's holidays (precondition)."""
+    response = await client.get("/holidays/2025?country=de")
+    assert response.status_code == 200, (
+        "GET /holidays/2025?country=de should answer 200 with the holidays the holidays service "
+        f"sends; your app answered {show(response)}. Look at list_holidays() in {ROUTE} (and at "
+        "the lifespan in app/main.py, which opens the app's httpx.AsyncClient)."
+    )
+    asked = [path for path in upstream.paths if path.split("?")[0].endswith("/PublicHolidays/2025/DE")]
+    assert asked and asked[0].startswith("/api/v3/"), (
+        "GET /holidays/2025?country=de should ask the holidays service for "
+        "{TASKS_HOLIDAYS_API_URL}/PublicHolidays/2025/DE (the country in capitals); the service "
+        f"at TASKS_HOLIDAYS_API_URL was asked for {upstream.paths or 'nothing'}. Build the URL from "
+        "settings.holidays_api_url (the client's base_url) and the year and country."
+    )
+    body = response.json()
+    names = [item.get("name") for item in body if isinstance(item, dict)] if isinstance(body, list) else []
+    assert "Fake Upstream Day" in names, (
+        "GET /holidays/2025?country=de should list the holidays the service answered "
+        f"(one is \"Fake Upstream Day\" on 2025-07-14); your app answered {show(response)}."
+    )
+
+
+async def burst(client, upstream, path: str) -> tuple[float, list[httpx.Response]]:
+    """Send CONCURRENT requests to path at once; (seconds until the last answered, responses)."""
+    upstream.reset()
+    upstream.serial_cutoff = SERIAL_CUTOFF
+    try:
+        start = time.perf_counter()
+        responses = await asyncio.gather(*(client.get(path) for _ in range(CONCURRENT)))
+        return time.perf_counter() - start, responses
+    finally:
+        upstream.serial_cutoff = None
+
+
+@pytest.fixture
+async def reference(app, upstream):
+    """A route the check adds to the app that calls the fake service the non-blocking way.
+
+    How long CONCURRENT requests to it take, beyond the fake's delay, is what a non-blocking
+    app costs on this machine at this moment: the check makes the fake's delay several
+    times that, so that a busy machine cannot make a non-blocking app look slow.
+    """
+    async with httpx.AsyncClient(base_url=upstream.url, timeout=30) as http:
+
+        async def reference_holidays(year: int):
+            return (await http.get(f"/PublicHolidays/{year}/FR")).json()
+
+        app.add_api_route("/__check/reference/{year}", reference_holidays, methods=["GET"])
+
+        async def delay_for(client) -> float:
+            upstream.delay = CALIBRATION_DELAY
+            took, _ = await burst(client, upstream, "/__check/reference/2001")
+            return min(max(MIN_DELAY, 3 * (took - CALIBRATION_DELAY)), MAX_DELAY)
+
+        yield delay_for
+
+
+@pytest.mark.timeout(60)
+async def test_concurrent_requests_do_not_block(client, upstream, reference):
+    await expect_holidays(client, upstream)
+    upstream.delay = await reference(client)
+    for attempt in range(ATTEMPTS):
+        _, first = await timed_get(client, "/holidays/2024?country=FR")
+        _, second = await timed_get(client, "/holidays/2023?country=FR")
+        alone = max(first, second)
+        together, responses = await burst(client, upstream, f"/holidays/{2000 + attempt}?country=FR")
+        failed = [response for response in responses if response.status_code != 200]
+        assert not failed, (
+            f"{CONCURRENT} requests to GET /holidays/... sent at the same time should all answer "
+            f"200; {len(failed)} did not, for example {show(failed[0])}. Look at list_holidays() "
+            f"in {ROUTE}."
+        )
+        # an app that serves one request at a time gets no second chance: that is not noise
+        if together < 2 * alone or upstream.peak <= 1:
+            break
+        # a busy moment? measure the machine again, and try once more
+        upstream.delay = max(upstream.delay, await reference(client))
+    if upstream.peak <= 1:
+        why = (
+            "The holidays service saw them one at a time: while one request waited for it, your "
+            "app served nobody else. Something in the route blocks the event loop: a "
+            "time.sleep(), requests.get(), or a sync httpx.get() / httpx.Client inside an async "
+            "def stops every other request until it returns. Await the call on the app's "
+            "httpx.AsyncClient instead (`response = await http.get(...)` with `http: "
+            f"HttpClientDep`) in {ROUTE}. (Seeing that, the check stopped making the service "
+            f"wait: served one at a time, {CONCURRENT} requests would take about "
+            f"{CONCURRENT * upstream.delay:.0f} s.)"
+        )
+    else:
+        why = (
+            f"The holidays service saw up to {upstream.peak} of them at once, so the waiting "
+            "happens elsewhere: look for a blocking call (time.sleep, a sync HTTP client, a lock) "
+            f"after the call to the service in {ROUTE}, or a connection limit on the app's "
+            "httpx.AsyncClient."
+        )
+    assert together < 2 * alone, (
+        f"{CONCURRENT} requests sent at the same time should take less than twice as long as one "
+        f"request alone, since each one only waits for the holidays service ({upstream.delay:.1f} "
+        f"s); they took {together:.1f} s, {together / alone:.1f} times one request "
+        f"({alone:.2f} s). {why}"
+    )
+
+
+@pytest.mark.timeout(20)
+async def test_upstream_timeout_is_504(client, upstream, upstream_timeout):
+    upstream.delay = SLOW_UPSTREAM
+    response, took = await timed_get(client, "/holidays/2025?country=DE")
+    code = envelope_code(response)
+    assert response.status_code == 504 and code == "upstream_timeout", (
+        "When the holidays service takes longer than TASKS_UPSTREAM_TIMEOUT_SECONDS "
+        f"({upstream_timeout} s here; the fake service takes {SLOW_UPSTREAM} s), GET /holidays/2025 "
+        f"should answer 504 with the envelope {SHAPE} and the code \"upstream_timeout\"; your app "
+        f"answered {show(response)} after {took:.1f} s. Give the app's httpx.AsyncClient "
+        "timeout=settings.upstream_timeout_seconds (app/main.py) and turn httpx.TimeoutException "
+        f"into UpstreamTimeoutError in {ROUTE}."
+    )
+    assert took < upstream_timeout + 1.5, (
+        f"GET /holidays/2025 answered 504, but only after {took:.1f} s: with "
+        f"TASKS_UPSTREAM_TIMEOUT_SECONDS={upstream_timeout} it should give up after about "
+        f"{upstream_timeout} s. Use settings.upstream_timeout_seconds for the client's timeout "
+        "in app/main.py, not a number of your own."
+    )
+
+
+async def test_upstream_errors_are_502(client, upstream):
+    upstream.status = 500
+    response = await client.get("/holidays/2025?country=DE")
+    code = envelope_code(response)
+    assert response.status_code == 502 and code == "upstream_error", (
+        "When the holidays service answers 500, GET /holidays/2025 should answer 502 (Bad "
+        f"Gateway: a service we depend on failed) with the envelope {SHAPE} and the code "
+        f"\"upstream_error\"; your app answered {show(response)}. In {ROUTE}, raise UpstreamError "
+        "when the service answers anything but 200 (or 404: an unknown country)."
+    )
+    upstream.status = 200
+    upstream.disconnect = True
+    response = await client.get("/holidays/2025?country=DE")
+    code = envelope_code(response)
+    assert response.status_code == 502 and code == "upstream_error", (
+        "When the holidays service drops the connection without answering, GET /holidays/2025 "
+        f"should answer 502 with the code \"upstream_error\" in the envelope; your app answered "
+        f"{show(response)}. httpx raises an httpx.HTTPError (here RemoteProtocolError; "
+        f"ConnectError when nothing listens): turn it into UpstreamError in {ROUTE}."
+    )
+
+
+async def test_one_client_for_the_app_life(app, upstream, upstream_timeout, monkeypatch):
+    # Watch every httpx client the app builds (when) and which ones send requests; the
+    # check's own client (in-process, an ASGITransport) is left out.
+    phase = ["import"]
+    created: list[tuple[str, object]] = []
+    senders: list[object] = []
+
+    def watch(cls):
+        original_init, original_send = cls.__init__, cls.send
+
+        def init(self, *args, **kwargs):
+            original_init(self, *args, **kwargs)
+            if not isinstance(kwargs.get("transport"), httpx.ASGITransport):
+                created.append((phase[-1], self))
+
+        def send(self, *args, **kwargs):
+            if not isinstance(self._transport, httpx.ASGITransport):
+                senders.append(self)
+            return original_send(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "__init__", init)
+        monkeypatch.setattr(cls, "send", send)
+
+    watch(httpx.AsyncClient)
+    watch(httpx.Client)
+    requests = 5
+    phase.append("start-up")
+    async with app.router.lifespan_context(app):
+        phase.append("requests")
+        async with make_client(app) as http:
+            if has_route(app, "/auth/register") and has_route(app, "/auth/token"):
+                http.headers["Authorization"] = f"Bearer {await sign_up_and_in(http)}"
+            for number in range(requests):
+                response = await http.get(f"/holidays/{2020 + number}?country=DE")
+                assert response.status_code == 200, (
+                    f"GET /holidays/{2020 + number}?country=DE should answer 200; your app answered "
+                    f"{show(response)}. Look at list_holidays() in {ROUTE}."
+                )
+        phase.append("after requests")
+        at_start = [made for when, made in created if when == "start-up"]
+        per_request = [made for when, made in created if when == "requests"]
+        assert not per_request, (
+            f"Your app built {len(per_request)} new HTTP client(s) while it served {requests} "
+            f"requests, and the holidays service saw {upstream.connections} new connection(s): "
+            "every request pays for a new connection pool (a TCP, and on the internet a TLS, "
+            "handshake), and a client that is never closed leaks its sockets. Open ONE "
+            "httpx.AsyncClient in the lifespan in app/main.py, put it on app.state.http_client, "
+            f"and ask for it in the route with `http: HttpClientDep` ({ROUTE})."
+        )
+        shared = [value for value in vars(app.state).get("_state", {}).values()
+                  if isinstance(value, httpx.AsyncClient)]
+        assert at_start and shared, (
+            "When the app starts (its lifespan), it should open one httpx.AsyncClient and keep it "
+            f"on app.state (app.state.http_client); {len(at_start)} client(s) were opened at start-up "
+            f"and app.state holds {len(shared)}. Write the lifespan in app/main.py: `async with "
+            "httpx.AsyncClient(...) as client: app.state.http_client = client; yield`."
+        )
+        client = shared[0]
+        assert senders and all(sender is client for sender in senders), (
+            f"The {requests} requests to the holidays service should go through the "
+            "httpx.AsyncClient the lifespan put on app.state; "
+            + ("none of them did" if senders else "no httpx client sent them")
+            + ": the route uses a client of its own (a module-level one, say), which nobody "
+            f"configures from settings or closes. Ask for the app's client with `http: HttpClientDep` in {ROUTE}."
+        )
+        assert client.timeout.read == upstream_timeout, (
+            "The app's httpx.AsyncClient should wait TASKS_UPSTREAM_TIMEOUT_SECONDS "
+            f"({upstream_timeout} s here) for the holidays service; its timeout is {client.timeout}. "
+            "Pass timeout=settings.upstream_timeout_seconds when the lifespan opens it (app/main.py)."
+        )
+        assert not client.is_closed, (
+            "The app's httpx.AsyncClient is already closed while the app is still running: close it "
+            "after the lifespan's yield (app/main.py), not before."
+        )
+    assert client.is_closed, (
+        "When the app stops, its httpx.AsyncClient should be closed (its connections returned to "
+        "the system); it is still open. In the lifespan in app/main.py, open it with `async with "
+        "httpx.AsyncClient(...) as client:` around the yield (or `await client.aclose()` after it)."
+    )

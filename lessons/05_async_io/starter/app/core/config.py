@@ -1,0 +1,60 @@
+"""Settings: what differs between a laptop, CI and production, read from the environment.
+
+Each field comes from an environment variable TASKS_<FIELD> (TASKS_APP_NAME,
+TASKS_ENVIRONMENT, TASKS_DATABASE_URL, TASKS_HOLIDAYS_API_URL, ...) or from a .env file in the working directory; a
+real environment variable wins over the file. The prefix keeps our variables apart from
+everybody else's (a bare ENVIRONMENT or APP_NAME is often set by some other tool). Values
+are validated when Settings() is built, so a typo stops the app at start-up instead of
+quietly running production with development behaviour.
+"""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+# The async driver for each database the app supports. SQLAlchemy picks a driver from the
+# URL's scheme: a bare postgresql:// means psycopg2, which blocks the event loop.
+ASYNC_DRIVERS = {
+    "postgres": "postgresql+asyncpg",  # what many hosting platforms hand out
+    "postgresql": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
+
+
+class Settings(BaseSettings):
+    """The app's configuration; create_app() takes one, tests build their own."""
+
+    model_config = SettingsConfigDict(env_prefix="TASKS_", env_file=".env", extra="ignore")
+
+    # the title of the API in /docs
+    app_name: str = "Tasks"
+    # where the app runs; later lessons make production stricter than development
+    environment: Environment = "development"
+    # where the tasks live: a SQLite file next to the app by default; in production a
+    # PostgreSQL server, e.g. postgresql+asyncpg://tasks:secret@db:5432/tasks
+    database_url: str = "sqlite+aiosqlite:///./tasks.db"
+    # the public-holidays service GET /holidays/{year} asks (Nager.Date); checks and tests
+    # point it at a fake one
+    holidays_api_url: str = "https://date.nager.at/api/v3"
+    # how long the app waits for a service it calls before it gives up (504), in seconds:
+    # for the connection, for sending, and for each read of the answer
+    upstream_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _use_an_async_driver(cls, url: str) -> str:
+        """postgres://... and sqlite://... get their async driver (asyncpg, aiosqlite)."""
+        scheme, separator, rest = url.partition("://")
+        if separator and scheme in ASYNC_DRIVERS:
+            return f"{ASYNC_DRIVERS[scheme]}://{rest}"
+        return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once: the environment does not change under a running app."""
+    return Settings()
