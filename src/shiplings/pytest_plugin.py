@@ -140,7 +140,7 @@ class Collector:
         if isinstance(exc, pytest.skip.Exception):
             entry["outcome"] = "skipped"
             entry["message"] = str(exc.msg)
-        elif TIMEOUT_MARK in text:
+        elif isinstance(exc, pytest.fail.Exception) and str(exc.msg).startswith(TIMEOUT_MARK):
             entry["outcome"] = "timeout"
             entry["message"] = testing.timeout_message(item.config.getini("timeout"))
             entry["detail"] = text[-4000:]
