@@ -15,6 +15,7 @@ The invariants (see the author guide):
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -144,7 +145,8 @@ def execute_notebook(path: Path, workspace: Path) -> list[str]:
         resources={"metadata": {"path": str(run_dir)}},
     )
     try:
-        client.execute(env=env)
+        # the kernel's own start-up chatter (transport warnings) is not the author's business
+        client.execute(env=env, stderr=subprocess.DEVNULL)
     except CellExecutionError as error:
         return [f"{path.parent.name}/lesson.ipynb: a cell failed:\n{str(error)[-1500:]}"]
     except (CellTimeoutError, DeadKernelError) as error:

@@ -17,6 +17,7 @@ Checks are plain `async def test_...` functions with `assert cond, "message"`.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -284,12 +285,25 @@ async def sign_up_and_in(http, email: str = LEARNER_EMAIL, password: str = LEARN
     return response.json()["access_token"]
 
 
+@contextlib.asynccontextmanager
+async def running_client(app, *, sign_in: bool = True) -> AsyncIterator:
+    """A client for any app, its lifespan running; signed in once the app has sign-in.
+
+    The `client` fixture is this for the check's `app`; checks that build apps of their
+    own (two apps on one database, say) use it directly.
+    """
+    async with app.router.lifespan_context(app):
+        async with make_client(app) as http:
+            if sign_in and has_route(app, "/auth/register") and has_route(app, "/auth/token"):
+                http.headers["Authorization"] = f"Bearer {await sign_up_and_in(http)}"
+            yield http
+
+
 @pytest.fixture
 async def anonymous_client(app) -> AsyncIterator:
     """A client that sends no credentials; the app's lifespan runs around it."""
-    async with app.router.lifespan_context(app):
-        async with make_client(app) as http:
-            yield http
+    async with running_client(app, sign_in=False) as http:
+        yield http
 
 
 @pytest.fixture
@@ -298,8 +312,5 @@ async def client(app) -> AsyncIterator:
 
     Checks of earlier lessons keep working unchanged on an app that requires a user.
     """
-    async with app.router.lifespan_context(app):
-        async with make_client(app) as http:
-            if has_route(app, "/auth/register") and has_route(app, "/auth/token"):
-                http.headers["Authorization"] = f"Bearer {await sign_up_and_in(http)}"
-            yield http
+    async with running_client(app) as http:
+        yield http

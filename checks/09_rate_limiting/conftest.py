@@ -1,0 +1,103 @@
+"""Helpers for the lesson 09 checks: apps with chosen limits, clients from chosen addresses.
+
+Every check builds its own app with create_app(Settings(...)) and explicit limits, so the
+limits in the check environment (TASKS_* variables) never decide the outcome.
+"""
+
+import contextlib
+import importlib
+
+import httpx
+import pytest
+
+from shiplings.testing import CURRENT_ACTION, import_fresh, recording_errors
+
+EMAIL = "rate-limit@example.com"
+
+
+@pytest.fixture
+def build_app(app_env):
+    """build_app(**settings) -> a new app from the workspace's create_app(Settings(**settings))."""
+    main = import_fresh("app.main")
+    config = importlib.import_module("app.core.config")
+
+    def build(**overrides: str):
+        return main.create_app(config.Settings(**overrides))
+
+    return build
+
+
+async def _record(request) -> None:
+    CURRENT_ACTION.append(f"{request.method} {request.url.path}")
+
+
+@pytest.fixture
+def serve():
+    """`async with serve(app) as connect:` runs the app's lifespan; `connect(address)` gives a
+    client whose requests reach the app from that client address (request.client.host)."""
+
+    @contextlib.asynccontextmanager
+    async def running(app):
+        async with app.router.lifespan_context(app), contextlib.AsyncExitStack() as clients:
+
+            async def connect(address: str = "127.0.0.1") -> httpx.AsyncClient:
+                transport = httpx.ASGITransport(
+                    app=recording_errors(app), raise_app_exceptions=False, client=(address, 50000)
+                )
+                client = httpx.AsyncClient(
+                    transport=transport, base_url="http://testserver", event_hooks={"request": [_record]}
+                )
+                return await clients.enter_async_context(client)
+
+            yield connect
+
+    return running
+
+
+@pytest.fixture
+def attempt():
+    """`await attempt(http, password, email=..., **headers)`: one login attempt, POST /auth/token."""
+
+    async def send(http, password: str, email: str = EMAIL, **headers: str):
+        return await http.post("/auth/token", data={"username": email, "password": password}, headers=headers)
+
+    return send
+
+
+@pytest.fixture
+def refusal():
+    """refusal(response) -> '' when a 429 answers in the envelope with a usable Retry-After, else what is wrong."""
+
+    def read(response) -> str:
+        problem = envelope_problem(response)
+        if problem:
+            return problem
+        if response.json()["error"]["code"] != "too_many_requests":
+            return f'its code is {response.json()["error"]["code"]!r}, not "too_many_requests"'
+        return retry_after_problem(response)
+
+    return read
+
+
+def envelope_problem(response) -> str:
+    """'' when the body is {"error": {"code": str, "message": str, "details": ...}}, else what is wrong."""
+    try:
+        body = response.json()
+    except ValueError:
+        return f"the body is not JSON ({response.headers.get('content-type', 'no content type')})"
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict) or set(body) != {"error"}:
+        return 'the body should be the error envelope, {"error": {"code": ..., "message": ..., "details": ...}}'
+    if not isinstance(error.get("code"), str) or not isinstance(error.get("message"), str):
+        return '"error" should hold a "code" and a "message", both strings'
+    return ""
+
+
+def retry_after_problem(response, window: int = 60) -> str:
+    """'' when Retry-After holds a whole number of seconds the client can wait (1..window)."""
+    value = response.headers.get("retry-after")
+    if value is None:
+        return "it has no Retry-After header"
+    if not value.strip().isdigit() or not 1 <= int(value) <= window:
+        return f"its Retry-After is {value!r}, not a number of seconds between 1 and {window}"
+    return ""

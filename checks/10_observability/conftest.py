@@ -1,0 +1,127 @@
+"""Helpers for the lesson 10 checks: the learner's app as a real server, and what it logs.
+
+Log lines are read where an operator reads them: from the output of a real uvicorn
+process. That catches every way a line can get there (structlog, the standard library's
+logging, uvicorn's own access log, a stray print()).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from shiplings import services
+from shiplings.testing import workspace
+
+# Generous limits for the checks' own requests: the rate limits of lesson 09 stay on,
+# they just do not get in the way of a few dozen requests from one address.
+RELAXED_RATE_LIMITS = {
+    "TASKS_RATE_LIMIT_DEFAULT": "10000/minute",
+    "TASKS_LOGIN_RATE_LIMIT": "1000/minute",
+}
+
+
+def server_env(database: str) -> dict[str, str]:
+    """The environment of a server started by a check: test mode, its own database, JSON logs."""
+    return {
+        "TASKS_ENVIRONMENT": "test",
+        "TASKS_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "TASKS_SECRET_KEY": secrets.token_hex(32),
+        "TASKS_LOG_LEVEL": "INFO",
+        "TASKS_LOG_JSON": "true",
+        "TASKS_RATE_LIMIT_STORAGE_URI": "memory://",
+        **RELAXED_RATE_LIMITS,
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def as_json(line: str) -> dict | None:
+    """The line as a JSON object, or None when it is not one."""
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def tail(lines: list[str], count: int = 8, width: int = 220) -> str:
+    shown = [line if len(line) <= width else line[:width] + "..." for line in lines[-count:]]
+    return "\n        ".join(shown) if shown else "(nothing)"
+
+
+@dataclass
+class LoggedServer:
+    """A running server of the learner's app, or why it did not start."""
+
+    url: str = ""
+    running: services.RunningApp | None = None
+    problem: str = ""
+    seen: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        output = self.running.output() if self.running else ""
+        return [line for line in output.splitlines() if line.strip()]
+
+    def wait_for(self, found: Callable[[list[str]], bool], timeout: float = 3.0) -> list[str]:
+        """The output's lines, once found(lines) holds (or the timeout passed)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = self.lines()
+            if found(lines) or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.05)
+
+    def lines_with(self, text: str, timeout: float = 3.0) -> list[str]:
+        """All lines, after waiting until one of them mentions text."""
+        return self.wait_for(lambda lines: any(text in line for line in lines), timeout)
+
+    def require(self) -> LoggedServer:
+        assert not self.problem, (
+            "The check could not start your app as a real server (`uvicorn app.main:app`), so it "
+            f"cannot read its log lines. {self.problem[-1500:]}"
+        )
+        return self
+
+    # reading lines
+    as_json = staticmethod(as_json)
+    tail = staticmethod(tail)
+
+    @staticmethod
+    def access_lines(lines: list[str], request_id: str) -> list[dict]:
+        """The JSON lines that log the request with this id: they carry its id and a status."""
+        return [
+            record
+            for record in map(as_json, lines)
+            if record is not None and record.get("request_id") == request_id and "status" in record
+        ]
+
+
+@pytest.fixture(name="server_env")
+def server_env_fixture() -> Callable[[str], dict[str, str]]:
+    """server_env(database_path) -> the environment of a server started by a check."""
+    return server_env
+
+
+@pytest.fixture(scope="module")
+def server(migrated_template, tmp_path_factory) -> Iterator[LoggedServer]:
+    """`uvicorn app.main:app` on a free port, on its own migrated SQLite database."""
+    database = tmp_path_factory.mktemp("server") / "tasks.db"
+    if migrated_template is not None:
+        shutil.copy(migrated_template, database)
+    command = ["uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "{port}"]
+    context = services.app_server(command, cwd=workspace(), env=server_env(str(database)), ready_path="/health")
+    try:
+        running = context.__enter__()
+    except (RuntimeError, TimeoutError) as error:
+        yield LoggedServer(problem=str(error))
+        return
+    try:
+        yield LoggedServer(url=running.url, running=running)
+    finally:
+        context.__exit__(None, None, None)

@@ -1,0 +1,58 @@
+"""Lesson 10: a crash answers a generic 500 that names the request id, header and body."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import httpx
+
+from shiplings.testing import show
+
+
+async def test_crash_reports_request_id(app):
+    secret = f"hunter2-{secrets.token_hex(4)}"
+
+    async def crash():
+        raise ConnectionError(f"could not connect to postgresql://tasks:{secret}@db:5432/tasks")
+
+    app.add_api_route("/check-crash", crash, methods=["GET"])
+    # a plain client: the crash is the check's own, not a bug of yours to point at
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            request_id = f"support-{secrets.token_hex(6)}"
+            response = await client.get("/check-crash", headers={"X-Request-ID": request_id})
+            again = await client.get("/check-crash")
+            healthy = await client.get("/health", headers={"X-Request-ID": request_id})
+    middleware_works = healthy.headers.get("x-request-id") == request_id
+    assert response.status_code == 500 and secret not in response.text, (
+        "A crash should still answer a generic 500 that says nothing about the exception (lesson "
+        f"03); your app answered {show(response)}."
+    )
+    assert response.headers.get("x-request-id") == request_id, (
+        f"The 500 answer to a request sent with X-Request-ID: {request_id} should carry the same "
+        f"X-Request-ID header; it carries {response.headers.get('x-request-id')!r}. "
+        + (
+            "Starlette answers a crash from its outermost layer, outside your middleware, so "
+            "handle_unexpected_error() in app/core/errors.py must add the header itself: the id is "
+            "in request.state.request_id, where RequestContextMiddleware put it."
+            if middleware_works
+            else "No response gets its request id yet (GET /health neither): finish "
+            "RequestContextMiddleware in app/core/logging.py first (the request-id check), then "
+            "handle_unexpected_error() in app/core/errors.py, which answers crashes outside it."
+        )
+    )
+    error = response.json().get("error") or {}
+    assert request_id in json.dumps(error), (
+        "The body of a 500 should name the request id, so that the user who reports the error can "
+        f"quote it and you can find the request's log lines; the body is {show(response)}. Pass "
+        "request_id=request.state.request_id to error_response() in handle_unexpected_error() "
+        "(app/core/errors.py)."
+    )
+
+    made = again.headers.get("x-request-id")
+    assert made and made in json.dumps(again.json().get("error") or {}), (
+        "A crashing request that came without an X-Request-ID should get the id the app made for "
+        f"it, in the X-Request-ID header and in the body; it got header {made!r} and body {show(again)}."
+    )

@@ -1,0 +1,106 @@
+"""Lesson 10: /health says the process is up; /ready says whether it can serve, and why not."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import time
+
+import pytest
+
+from shiplings import services
+from shiplings.testing import free_port, import_fresh, make_client, run_migrations, show
+
+HEALTH = "app/api/routes/health.py"
+
+
+def build(**settings):
+    """A new app from the workspace's create_app(), with these settings."""
+    main = import_fresh("app.main")
+    config = importlib.import_module("app.core.config")
+    return main.create_app(config.Settings(**settings))
+
+
+@contextlib.asynccontextmanager
+async def running(app):
+    async with app.router.lifespan_context(app):
+        async with make_client(app) as http:
+            yield http
+
+
+def names(response, dependency: str) -> bool:
+    """The error envelope of a 503 that names the dependency (in its message or details)."""
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(error, dict) and "message" in error and dependency in json.dumps(error).lower()
+
+
+@pytest.mark.timeout(60)
+async def test_health_and_ready(app_env):
+    database = services.postgres()  # this check's own PostgreSQL: it stops it halfway
+    postgres = database.__enter__()
+    database_running = True
+    try:
+        run_migrations(postgres.url())
+        app = build(database_url=postgres.url(), redis_url=None)
+        async with running(app) as http:
+            health = await http.get("/health")
+            ready = await http.get("/ready")
+            assert health.status_code == 200, (
+                f"GET /health should answer 200 while the app runs; your app answered {show(health)}. "
+                f"Look at {HEALTH}."
+            )
+            assert ready.status_code == 200, (
+                "GET /ready with the database up (a real PostgreSQL, migrated) should answer 200; "
+                f"your app answered {show(ready)}. ready() in {HEALTH} should run a query "
+                "(SELECT 1) on app.state.engine, and answer 200 when it works."
+            )
+
+            database.__exit__(None, None, None)  # PostgreSQL stops: the database is down from here on
+            database_running = False
+            started = time.perf_counter()
+            down = await http.get("/ready")
+            waited = time.perf_counter() - started
+            alive = await http.get("/health")
+        assert down.status_code == 503 and names(down, "database"), (
+            "With the database stopped, GET /ready should answer 503 in the error envelope and say "
+            f"that the database is the problem (in the message or the details); your app answered "
+            f"{show(down)}. ready() in {HEALTH} should catch the failed query and raise "
+            "ServiceUnavailableError naming the dependency."
+        )
+        assert waited < 5, (
+            f"With the database stopped, GET /ready took {waited:.1f} s; a probe must answer quickly "
+            f"(give each dependency READY_TIMEOUT_SECONDS in {HEALTH}, with asyncio.timeout)."
+        )
+        assert alive.status_code == 200, (
+            "GET /health is liveness: it should keep answering 200 while the database is down (an "
+            "orchestrator restarts an app whose liveness fails, and restarts do not bring a database "
+            f"back); your app answered {show(alive)}. health() in {HEALTH} should check nothing."
+        )
+    finally:
+        if database_running:
+            database.__exit__(None, None, None)
+
+
+@pytest.mark.timeout(30)
+async def test_ready_checks_redis(app_env, redis_url):
+    async with running(build(redis_url=redis_url)) as http:
+        up = await http.get("/ready")
+    assert up.status_code == 200, (
+        f"GET /ready with the database and Redis (TASKS_REDIS_URL) up should answer 200; your app "
+        f"answered {show(up)}. Look at ready() in {HEALTH}."
+    )
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    async with running(build(redis_url=nowhere)) as http:
+        started = time.perf_counter()
+        down = await http.get("/ready")
+        waited = time.perf_counter() - started
+    assert down.status_code == 503 and names(down, "redis"), (
+        "With TASKS_REDIS_URL set and Redis down, GET /ready should answer 503 in the error envelope "
+        f"and say that Redis is the problem; your app answered {show(down)}. When settings.redis_url "
+        f"is set, ready() in {HEALTH} should also PING Redis (app.state.redis, made in the lifespan)."
+    )
+    assert waited < 5, f"With Redis down, GET /ready took {waited:.1f} s; it should answer within a few seconds."

@@ -1,0 +1,72 @@
+"""Lesson 10: Prometheus /metrics counts the requests of every worker process."""
+
+from __future__ import annotations
+
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from shiplings import services
+from shiplings.testing import workspace
+
+ROUTE = "/tasks/{task_id}"  # the route the check's requests hit, as metrics label it
+REQUESTS = 40
+
+
+def counted(text: str) -> float | None:
+    """The requests /metrics counts for ROUTE (None when there is no request counter)."""
+    total, found = 0.0, False
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name.endswith("requests_total"):
+                found = True
+                if ROUTE in sample.labels.values():
+                    total += sample.value
+    return total if found else None
+
+
+@pytest.mark.timeout(90)
+def test_metrics_count_across_workers(migrated_template, tmp_path, server_env):
+    database = tmp_path / "tasks.db"
+    if migrated_template is not None:
+        shutil.copy(migrated_template, database)
+    metrics_dir = tmp_path / "prometheus"
+    metrics_dir.mkdir()
+    env = {**server_env(str(database)), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    command = ["uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "{port}", "--workers", "2"]
+    try:
+        context = services.app_server(command, cwd=workspace(), env=env, ready_path="/health", timeout=60)
+        running = context.__enter__()
+    except (RuntimeError, TimeoutError) as error:
+        raise AssertionError(f"The check could not start `{' '.join(command)}`: {str(error)[-1500:]}") from None
+    try:
+
+        def hit(number: int) -> None:
+            # a new connection each time, so that both workers get some of the requests
+            httpx.get(f"{running.url}/tasks/{number + 1}", headers={"Connection": "close"}, timeout=10)
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(hit, range(REQUESTS)))
+        scrapes = [httpx.get(f"{running.url}/metrics", headers={"Connection": "close"}, timeout=10) for _ in range(6)]
+    finally:
+        context.__exit__(None, None, None)
+    first = scrapes[0]
+    assert first.status_code == 200 and counted(first.text) is not None, (
+        "GET /metrics should answer 200 with Prometheus' text format and a request counter "
+        f"(http_requests_total); your app answered {first.status_code} {first.text[:200]!r}. In "
+        "create_app() (app/main.py): Instrumentator(...).instrument(app).expose(app), from "
+        "prometheus_fastapi_instrumentator."
+    )
+    counts = [counted(scrape.text) for scrape in scrapes]
+    assert all(count == REQUESTS for count in counts), (
+        f"The check sent {REQUESTS} requests to GET /tasks/{{id}} through two worker processes "
+        f"(`uvicorn --workers 2`, PROMETHEUS_MULTIPROC_DIR set), then read /metrics six times; the "
+        f'counter for handler="{ROUTE}" said {[int(count or 0) for count in counts]}. Each worker '
+        "counts only its own requests unless prometheus_client runs in multiprocess mode: with "
+        "PROMETHEUS_MULTIPROC_DIR set, the workers write their counts to files in that folder and "
+        "/metrics must add them all up (the instrumentator's expose() does; a /metrics of your own "
+        "needs a CollectorRegistry with a multiprocess.MultiProcessCollector)."
+    )

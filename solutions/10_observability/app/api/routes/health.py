@@ -1,0 +1,85 @@
+"""Is the app alive, and can it serve? Two questions, two endpoints.
+
+- GET /health (liveness): the process is up and its event loop answers. It checks
+  nothing else, on purpose: an orchestrator restarts an app whose liveness fails, and
+  restarting every instance because the database is down only adds to the outage.
+- GET /ready (readiness): the app can serve requests right now, because what every
+  request needs answers: a database round-trip, and a Redis PING when TASKS_REDIS_URL is
+  set. A load balancer sends traffic only to ready instances. When a dependency is down,
+  /ready answers 503 in the error envelope and names it, in the message and the details.
+
+Each dependency gets READY_TIMEOUT_SECONDS to answer: a database that hangs must turn
+/ready into a quick 503, not into a probe that hangs too. Only what EVERY request needs
+belongs here: the holidays service of lesson 05 does not (when it is down, /holidays
+answers 504 and everything else still works).
+
+Neither route is rate limited or signed in: machines call them (create_app()).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Request, status
+from sqlalchemy import text
+
+from app.core.errors import ErrorDetail, ErrorEnvelope, ServiceUnavailableError
+
+READY_TIMEOUT_SECONDS = 2.0
+
+Probe = Callable[[Request], Awaitable[None]]
+
+router = APIRouter(tags=["health"])
+log = structlog.get_logger(__name__)
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    """Liveness: the process is up. Checks no dependency."""
+    return {"status": "ok"}
+
+
+async def database_answers(request: Request) -> None:
+    """One round-trip to the database: SELECT 1 on a connection from the app's pool."""
+    async with request.app.state.engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+async def redis_answers(request: Request) -> None:
+    """One round-trip to Redis: PING."""
+    await request.app.state.redis.ping()
+
+
+async def answers(name: str, probe: Probe, request: Request) -> bool:
+    """True when the probe succeeds within READY_TIMEOUT_SECONDS; any failure is False."""
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            await probe(request)
+    except Exception as error:  # down, refused, timed out, wrong password: not ready
+        # the error's type only: its text may hold a URL with a password in it
+        log.warning("dependency not ready", dependency=name, error=type(error).__name__)
+        return False
+    return True
+
+
+@router.get(
+    "/ready",
+    responses={status.HTTP_503_SERVICE_UNAVAILABLE: {"model": ErrorEnvelope, "description": "A dependency is down"}},
+)
+async def ready(request: Request) -> dict[str, Any]:
+    """Readiness: the database answers, and Redis too when the app uses one."""
+    probes: dict[str, Probe] = {"database": database_answers}
+    if getattr(request.app.state, "redis", None) is not None:
+        probes["redis"] = redis_answers
+    # all probes at once: a slow one does not make the others wait
+    results = await asyncio.gather(*(answers(name, probe, request) for name, probe in probes.items()))
+    down = [name for name, ok in zip(probes, results, strict=True) if not ok]
+    if down:
+        raise ServiceUnavailableError(
+            f"Not ready: {' and '.join(down)} unreachable.",
+            [ErrorDetail(field=name, message="unreachable") for name in down],
+        )
+    return {"status": "ready", "checks": dict.fromkeys(probes, "ok")}
