@@ -194,7 +194,7 @@ def dev_test(
         install_missing(needed | {"chromium"})
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     command = [sys.executable, "-m", "pytest", "-p", "pytest_timeout", "-p", "anyio.pytest_plugin",
-               "-q", *(pytest_args or [])]
+               "-q", "--durations=10", *(pytest_args or [])]
     completed = subprocess.run(command, cwd=root, env=env, check=False)
     code = completed.returncode
     if code == 5:
