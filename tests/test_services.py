@@ -69,3 +69,20 @@ def test_a_missing_tool_says_how_to_install_it(monkeypatch):
         with services.redis():
             pass
     assert "shiplings doctor" in str(error.value) and "redis" in str(error.value)
+
+
+def test_app_server_can_remove_a_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("TASKS_SECRET_KEY", "from-the-parent")
+    (tmp_path / "main.py").write_text(textwrap.dedent("""
+        import os
+        from fastapi import FastAPI
+        app = FastAPI()
+        @app.get("/key")
+        def key():
+            return {"key": os.environ.get("TASKS_SECRET_KEY"), "extra": os.environ.get("EXTRA")}
+    """))
+    import httpx
+
+    env = {"TASKS_SECRET_KEY": None, "EXTRA": "yes"}
+    with services.app_server(["uvicorn", "main:app", "--port", "{port}"], cwd=tmp_path, env=env) as running:
+        assert httpx.get(running.url + "/key").json() == {"key": None, "extra": "yes"}

@@ -158,6 +158,16 @@ def redis() -> Iterator[str]:
 
 # --- the learner's app as a real server -------------------------------------------------
 
+def merged_env(changes: dict[str, str | None] | None) -> dict[str, str]:
+    env = dict(os.environ)
+    for key, value in (changes or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
 @dataclass
 class RunningApp:
     url: str
@@ -170,12 +180,13 @@ class RunningApp:
 
 
 @contextlib.contextmanager
-def app_server(command: list[str], cwd: Path, env: dict[str, str] | None = None, port: int | None = None,
+def app_server(command: list[str], cwd: Path, env: dict[str, str | None] | None = None, port: int | None = None,
                ready_path: str = "/docs", timeout: float = 30.0, grace: float = 10.0) -> Iterator[RunningApp]:
     """Run a server command (with {port} filled in) in the workspace until it answers.
 
     `command` is e.g. ["uvicorn", "app.main:app", "--port", "{port}"]; a leading
-    "uvicorn", "gunicorn" or "fastapi" runs from this Python environment.
+    "uvicorn", "gunicorn" or "fastapi" runs from this Python environment. `env` adds to
+    this process's environment; a value of None removes that variable.
     """
     import httpx
 
@@ -187,7 +198,7 @@ def app_server(command: list[str], cwd: Path, env: dict[str, str] | None = None,
     log = scratch / "server.log"
     with open(log, "w") as log_file:
         process = subprocess.Popen(
-            argv, cwd=cwd, env={**os.environ, **(env or {})}, stdout=log_file, stderr=subprocess.STDOUT,
+            argv, cwd=cwd, env=merged_env(env), stdout=log_file, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
         )
     running = RunningApp(f"http://127.0.0.1:{port}", port, process, log)

@@ -1,0 +1,275 @@
+"""How many requests a second the course app serves, measured side by side. Asserts nothing.
+
+    .venv/bin/python benchmarks/serving.py [--seconds 4] [--rounds 2] [--connections 64]
+
+Runs on the solved app of lesson 11 (snapshot(11_workers)) in a temporary folder, with a
+migrated SQLite database, every server on a free loopback port, every load run bounded in
+time and connections. Two comparisons, each measured in the same run, in alternating
+rounds (A, B, A, B, ...) so that whatever else the machine does hits both alike; the best
+round of each counts.
+
+1. The dev server against the production configuration, GET /health, 64 connections:
+   `uvicorn app.main:app --reload` (one server process) against `gunicorn -c
+   gunicorn.conf.py` with 2 uvicorn workers. Access logging is matched: uvicorn's own
+   access log is off (--no-access-log), as gunicorn's is in the config; both write the
+   app's JSON line per request. Lesson 11 expects production >= 1.5x the dev server.
+
+2. The production stack against the bare endpoint, both under gunicorn with the same
+   config and 2 workers, GET /users/me:
+   - full: the app as shipped, with a bearer token and an Origin header: request id and
+     JSON log line, Prometheus instrumentation, CORS, the default rate limit (memory://,
+     a limit far above the load so that it counts but never refuses), JWT verification and
+     the user lookup;
+   - bare: the same route and the same database lookup of the same user on an app with no
+     middleware, no rate limit and no token (its user dependency is overridden).
+   Lesson 11 expects the full stack to keep >= 60% of the bare endpoint.
+   With redis-server installed, one more line: the full stack counting in a real Redis,
+   as production does.
+
+The gunicorn servers run with --max-requests 0: a worker recycled in the middle of a run
+would measure its own boot, not the serving. Load comes from wrk (-t2) when it is
+installed, else from a bounded asyncio load generator in this process (lower absolute
+numbers; the ratios still hold).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from shiplings import services, tools  # noqa: E402
+from shiplings.testing import run_migrations  # noqa: E402
+
+LESSON = "11_workers"
+ORIGIN = "http://localhost:5173"  # an allowed origin (the default TASKS_CORS_ORIGINS)
+EMAIL, PASSWORD = "bench@example.com", "correct horse battery staple"
+
+BARE_APP = '''"""The bare endpoint: GET /users/me's own work, without the production stack around it."""
+import os
+
+from fastapi import FastAPI
+
+from app.api.deps import SessionDep, get_current_user
+from app.api.routes import auth
+from app.core.config import get_settings
+from app.main import lifespan
+from app.repository import UserRepository
+
+USER_ID = int(os.environ["BENCH_USER_ID"])
+
+
+async def the_user(session: SessionDep):
+    return await UserRepository(session).get(USER_ID)
+
+
+app = FastAPI(lifespan=lifespan)
+app.state.settings = get_settings()
+app.include_router(auth.router)
+app.dependency_overrides[get_current_user] = the_user
+'''
+
+
+# --- load ---------------------------------------------------------------------------------
+
+def wrk(url: str, connections: int, seconds: float, headers: dict[str, str]) -> tuple[float, int]:
+    """(requests per second, responses that were not 2xx/3xx) from one bounded wrk run."""
+    command = [tools.find("wrk"), "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 30).stdout
+    rate = re.search(r"Requests/sec:\s*([\d.]+)", output)
+    if rate is None:
+        raise RuntimeError(f"wrk printed no rate:\n{output}")
+    bad = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", output)
+    timeouts = re.search(r"Socket errors:.*?timeout (\d+)", output)
+    return float(rate.group(1)), (int(bad.group(1)) if bad else 0) + (int(timeouts.group(1)) if timeouts else 0)
+
+
+async def python_load(url: str, connections: int, seconds: float, headers: dict[str, str]) -> tuple[float, int]:
+    """The fallback: `connections` keep-alive connections asking one after the other, for `seconds`."""
+    target = httpx.URL(url)
+    lines = [f"GET {target.raw_path.decode()} HTTP/1.1", f"Host: {target.host}:{target.port}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    done, bad = 0, 0
+    stop = time.perf_counter() + seconds
+
+    async def connection() -> None:
+        nonlocal done, bad
+        reader, writer = await asyncio.open_connection(target.host, target.port)
+        try:
+            while time.perf_counter() < stop:
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+                await reader.readexactly(int(length.group(1)) if length else 0)
+                done += 1
+                bad += head[9:10] not in (b"2", b"3")
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.wait_for(asyncio.gather(*(connection() for _ in range(connections))), seconds + 30)
+    return done / (time.perf_counter() - started), bad
+
+
+def load(url: str, connections: int, seconds: float, headers: dict[str, str] | None = None) -> tuple[float, int]:
+    headers = headers or {}
+    if tools.find("wrk"):
+        return wrk(url, connections, seconds, headers)
+    return asyncio.run(python_load(url, connections, seconds, headers))
+
+
+# --- servers ------------------------------------------------------------------------------
+
+def materialize(folder: Path) -> None:
+    subprocess.run([sys.executable, "-m", "shiplings", "dev", "snapshot", LESSON, "--out", str(folder)],
+                   check=True, capture_output=True, cwd=REPO)
+
+
+@contextlib.contextmanager
+def server(name: str, command: list[str], app_dir: Path, env: dict[str, str]) -> Iterator[services.RunningApp]:
+    scratch = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+    # each gunicorn its own metrics folder and runtime dir (control socket, if one is on)
+    env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(scratch / "metrics"), "XDG_RUNTIME_DIR": str(scratch)}
+    try:
+        with services.app_server(command, cwd=app_dir, env=env, ready_path="/health", timeout=90) as running:
+            yield running
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def gunicorn(target: str) -> list[str]:
+    return ["gunicorn", "-c", "gunicorn.conf.py", "--bind", "127.0.0.1:{port}", "--max-requests", "0", target]
+
+
+def settle(urls: list[str], seconds: float = 1.0) -> None:
+    """Warm every server up (imports, first connections), then let the machine calm down."""
+    for url in urls:
+        for _ in range(20):
+            httpx.get(url, timeout=10)
+    time.sleep(seconds)
+
+
+def compare(label: str, runs: dict[str, tuple[str, dict]], rounds: int, connections: int, seconds: float) -> dict:
+    """Alternate load runs between the servers; print each round; return the best rate of each."""
+    best = {name: 0.0 for name in runs}
+    print(f"\n{label}  ({connections} connections, {seconds:g} s a run, {rounds} rounds)")
+    for number in range(1, rounds + 1):
+        line = []
+        for name, (url, headers) in runs.items():
+            rate, bad = load(url, connections, seconds, headers)
+            best[name] = max(best[name], rate)
+            line.append(f"{name} {rate:8,.0f}/s" + (f" ({bad} not 2xx!)" if bad else ""))
+        print(f"  round {number}: " + "   ".join(line))
+    return best
+
+
+def bar(rate: float, top: float, width: int = 36) -> str:
+    return "█" * max(1, round(width * rate / top))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=4, help="length of one load run (default 4)")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per comparison (default 2)")
+    parser.add_argument("--connections", type=int, default=64, help="concurrent connections (default 64)")
+    options = parser.parse_args()
+    seconds = max(1.0, min(options.seconds, 30.0))
+    connections = max(1, min(options.connections, 512))
+    rounds = max(1, min(options.rounds, 5))
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-serving-") as scratch_name:
+        scratch = Path(scratch_name)
+        app_dir = scratch / "app"
+        materialize(app_dir)
+        (app_dir / "bare_app.py").write_text(BARE_APP, encoding="utf-8")
+        database = f"sqlite+aiosqlite:///{scratch / 'tasks.db'}"
+        run_migrations(database, app_dir)
+        env = {
+            "TASKS_ENVIRONMENT": "production",
+            "TASKS_SECRET_KEY": secrets.token_urlsafe(32),
+            "TASKS_DATABASE_URL": database,
+            "TASKS_RATE_LIMIT_DEFAULT": "1000000/minute",
+            "TASKS_LOGIN_RATE_LIMIT": "1000/minute",
+            "TASKS_LOG_JSON": "true",
+            "WEB_CONCURRENCY": "2",
+            "PYTHONWARNINGS": "ignore",
+        }
+        load_tool = "wrk" if tools.find("wrk") else "a Python load generator (wrk is not installed)"
+        print(f"snapshot({LESSON}), {os.cpu_count()} CPUs, load from {load_tool}")
+
+        with contextlib.ExitStack() as stack:
+            dev = stack.enter_context(server(
+                "dev", ["uvicorn", "app.main:app", "--reload", "--no-access-log", "--host", "127.0.0.1",
+                        "--port", "{port}"], app_dir, env))
+            prod = stack.enter_context(server("prod", gunicorn("app.main:app"), app_dir, env))
+            http = httpx.Client(base_url=prod.url, timeout=30)
+            http.post("/auth/register", json={"email": EMAIL, "password": PASSWORD})
+            answer = http.post("/auth/token", data={"username": EMAIL, "password": PASSWORD})
+            answer.raise_for_status()
+            token = answer.json()["access_token"]
+            auth = {"Authorization": f"Bearer {token}", "Origin": ORIGIN}
+            me = http.get("/users/me", headers=auth)
+            me.raise_for_status()
+            user_id = str(me.json()["id"])
+            bare = stack.enter_context(server("bare", gunicorn("bare_app:app"), app_dir,
+                                              {**env, "BENCH_USER_ID": user_id}))
+            redis_prod = None
+            if tools.find("redis"):
+                redis_url = stack.enter_context(services.redis())
+                redis_prod = stack.enter_context(server(
+                    "redis", gunicorn("app.main:app"), app_dir, {**env, "TASKS_RATE_LIMIT_STORAGE_URI": redis_url}))
+            settle([dev.url + "/health", prod.url + "/health", bare.url + "/users/me"]
+                   + ([redis_prod.url + "/health"] if redis_prod else []))
+
+            serving = compare(
+                "1. dev server vs production configuration, GET /health",
+                {"dev": (dev.url + "/health", {}), "production": (prod.url + "/health", {})},
+                rounds, connections, seconds,
+            )
+            runs = {"bare": (bare.url + "/users/me", {}), "full": (prod.url + "/users/me", auth)}
+            if redis_prod is not None:
+                runs["full+redis"] = (redis_prod.url + "/users/me", auth)
+            stack_rates = compare("2. full production stack vs bare endpoint, GET /users/me, 2 workers",
+                                  runs, rounds, connections, seconds)
+
+    top = max(serving.values())
+    print("\nResults (best round of each)")
+    print(f"  dev server   uvicorn --reload, 1 process      {serving['dev']:8,.0f} req/s  "
+          f"{bar(serving['dev'], top)}")
+    print(f"  production   gunicorn, 2 uvicorn workers      {serving['production']:8,.0f} req/s  "
+          f"{bar(serving['production'], top)}")
+    print(f"  -> production / dev = {serving['production'] / serving['dev']:.2f}x   (lesson 11 expects >= 1.5x)")
+    top = max(stack_rates.values())
+    print(f"  bare         GET /users/me, no middleware     {stack_rates['bare']:8,.0f} req/s  "
+          f"{bar(stack_rates['bare'], top)}")
+    print(f"  full stack   request id + log, metrics, CORS,  {stack_rates['full']:8,.0f} req/s  "
+          f"{bar(stack_rates['full'], top)}")
+    print("               rate limit (memory), JWT")
+    print(f"  -> full / bare = {stack_rates['full'] / stack_rates['bare']:.0%}   (lesson 11 expects >= 60%)")
+    if "full+redis" in stack_rates:
+        print(f"  full stack, rate limit counted in Redis       {stack_rates['full+redis']:8,.0f} req/s  "
+              f"{bar(stack_rates['full+redis'], top)}  ({stack_rates['full+redis'] / stack_rates['bare']:.0%} of bare)")
+    print(f"\n{time.perf_counter() - started:.0f} s in all")
+
+
+if __name__ == "__main__":
+    main()

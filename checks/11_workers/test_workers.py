@@ -1,0 +1,293 @@
+"""Lesson 11: the production server runs the app in several worker processes.
+
+The checks read the learner's gunicorn.conf.py the way gunicorn does, then run it for
+real on loopback ports: count its workers, load it, and stop it mid-request.
+"""
+
+import asyncio
+import difflib
+import os
+import signal
+import subprocess
+import threading
+import time
+import types
+
+import httpx
+import pytest
+
+CONFIG = "gunicorn.conf.py"
+MAINTAINED = "uvicorn_worker.UvicornWorker"
+DEPRECATED = "uvicorn.workers.UvicornWorker"
+# what a production platform waits between SIGTERM and SIGKILL (docker stop, compose)
+STOP_TIMEOUT = 10
+# the longest a request of this app waits for another service by default (lesson 05)
+UPSTREAM_TIMEOUT = 5
+REQUESTS, CONNECTIONS, LOAD_SECONDS = 200, 32, 30
+# what the metrics file an earlier run left claims (see conftest.py: leave_stale_metrics)
+STALE_COUNT = 100_000
+
+
+def misspelled(names: dict, wanted: str) -> str:
+    """A sentence about a near miss of the gunicorn setting `wanted` in the file, else ''."""
+    from gunicorn.config import Config
+
+    known = Config().settings
+    near = [
+        name for name, value in names.items()
+        if not name.startswith("_") and name not in known
+        and not isinstance(value, (types.ModuleType, types.FunctionType, type))
+        and difflib.get_close_matches(name, [wanted], n=1, cutoff=0.8)
+    ]
+    if not near:
+        return ""
+    return (f" Your file sets `{near[0]}`, which gunicorn does not know, so it ignores it "
+            f"without a word: the setting is spelled `{wanted}`.")
+
+
+def test_worker_class_is_maintained(gunicorn_config):
+    config, names = gunicorn_config()
+    chosen = config.worker_class_str
+    if chosen.startswith("uvicorn.workers."):
+        why = (
+            f"`{chosen}` is deprecated: uvicorn moved its gunicorn workers to their own package, "
+            "`uvicorn-worker`, and the old ones only warn (a warning Python hides by default) until "
+            "they are removed."
+        )
+    elif chosen == "asgi":
+        why = (
+            "\"asgi\" is gunicorn's own ASGI worker (new in gunicorn 24). It works, but this course runs "
+            "uvicorn in the workers: the same server the app runs on in development and under "
+            "`uvicorn --workers`."
+        )
+    elif chosen == "sync":
+        why = (
+            "Your config leaves worker_class at gunicorn's default, \"sync\": a worker for WSGI apps, "
+            "one request at a time. The app is ASGI (async def routes), so every request would fail."
+            + misspelled(names, "worker_class")
+        )
+    else:
+        why = f"Your config sets worker_class = {chosen!r}."
+    assert chosen in (MAINTAINED, "uvicorn_worker.UvicornH11Worker"), (
+        f"gunicorn should run the app in uvicorn workers from the maintained package: worker_class = "
+        f"\"{MAINTAINED}\" in {CONFIG}. {why}"
+    )
+
+
+def test_workers_follow_cpu_count(gunicorn_config):
+    counts = {cpus: gunicorn_config(cpus=cpus)[0].workers for cpus in (1, 2, 8)}
+    names = gunicorn_config()[1]
+    seen = ", ".join(f"{cpus} CPU(s) -> {workers}" for cpus, workers in counts.items())
+    assert counts[8] > counts[1] and all(1 <= workers <= 2 * cpus + 1 for cpus, workers in counts.items()), (
+        f"{CONFIG} should set `workers` from the machine's CPU count (one per core for async workers, "
+        "at most gunicorn's classic 2 x cores + 1), so the same file fits a laptop and a 16-core "
+        f"server; with WEB_CONCURRENCY unset it gives {seen}. Count the cores with "
+        "os.sched_getaffinity(0) (the CPUs this process may use) or os.cpu_count()."
+        + misspelled(names, "workers")
+    )
+    overridden = gunicorn_config(cpus=8, env={"WEB_CONCURRENCY": "3"})[0].workers
+    assert overridden == 3, (
+        "WEB_CONCURRENCY (the variable gunicorn, uvicorn and hosting platforms agree on) should win "
+        f"over the CPU count, so an operator can size the server without editing {CONFIG}; with "
+        f"WEB_CONCURRENCY=3 on 8 CPUs your config asks for {overridden} workers. Read "
+        "os.environ.get(\"WEB_CONCURRENCY\") first."
+    )
+
+
+def test_shutdown_and_recycling_settings(gunicorn_config):
+    config, names = gunicorn_config()
+    graceful = config.graceful_timeout
+    assert UPSTREAM_TIMEOUT <= graceful < STOP_TIMEOUT, (
+        f"graceful_timeout (how long a stopping worker may finish its requests before the master kills "
+        f"it) should be at least {UPSTREAM_TIMEOUT} s, the longest a request of this app may wait for the "
+        f"holidays service, and less than {STOP_TIMEOUT} s, what `docker stop` and compose wait before "
+        f"they SIGKILL the whole server; {CONFIG} gives {graceful} s"
+        + (" (gunicorn's default)." if "graceful_timeout" not in names else ".")
+        + misspelled(names, "graceful_timeout")
+    )
+    requests, jitter = config.max_requests, config.max_requests_jitter
+    assert requests > 0 and 0 < jitter < requests, (
+        "Each worker should be replaced after a number of requests (max_requests, e.g. 10_000) with a "
+        "random extra below it (max_requests_jitter, e.g. 1_000), so that a slow memory leak never grows "
+        "for months and the workers do not all restart at the same moment; "
+        f"{CONFIG} gives max_requests = {requests}, max_requests_jitter = {jitter}."
+        + misspelled(names, "max_requests") + misspelled(names, "max_requests_jitter")
+    )
+    structured = config.accesslog is not None and str(config.access_log_format).lstrip().startswith("{")
+    assert config.accesslog is None or structured, (
+        f"gunicorn's access log should stay off (accesslog = None): the app already writes one JSON line "
+        f"per request (lesson 10), and a second, plain-text line per request costs throughput and "
+        f"breaks a log pipeline that expects JSON; {CONFIG} sets accesslog = {config.accesslog!r}."
+    )
+    assert config.control_socket_disable, (
+        "gunicorn's control socket should be off (control_socket_disable = True): gunicorn 27 otherwise "
+        "opens one at $XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl, and a second gunicorn "
+        f"on the same machine (a test run, a second app) fights over it. {CONFIG} leaves it on."
+        + misspelled(names, "control_socket_disable")
+    )
+
+
+@pytest.mark.timeout(90)
+def test_starts_n_worker_processes(run_gunicorn, workers_of):
+    with run_gunicorn({"WEB_CONCURRENCY": "3"}) as server:
+        workers = workers_of(server.process.pid, 3)
+        control = server.runtime / "gunicorn.ctl"
+        assert len(workers) == 3, (
+            f"`WEB_CONCURRENCY=3 gunicorn -c {CONFIG} app.main:app` should run 3 worker processes under "
+            f"its master; it runs {len(workers)}. Set `workers` in {CONFIG} from "
+            "os.environ.get(\"WEB_CONCURRENCY\"), else from the CPU count. What gunicorn printed:\n"
+            + server.output()[-1200:]
+        )
+        assert not control.exists(), (
+            f"gunicorn opened its control socket ({control}): set control_socket_disable = True in {CONFIG}."
+        )
+
+
+async def _load(url: str) -> tuple[float, list]:
+    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+    gate = asyncio.Semaphore(CONNECTIONS)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=10) as http:
+        async def one():
+            async with gate:
+                try:
+                    return await http.get("/health")
+                except httpx.HTTPError as error:
+                    return error
+
+        started = time.perf_counter()
+        results = await asyncio.gather(*(one() for _ in range(REQUESTS)))
+        return time.perf_counter() - started, results
+
+
+def health_counted(text: str) -> float | None:
+    """The GET /health requests /metrics counts (None when it has no request counter)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    total, found = 0.0, False
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name.endswith("requests_total"):
+                found = True
+                if "/health" in sample.labels.values():
+                    total += sample.value
+    return total if found else None
+
+
+def scrape_health_counts(url: str, times: int = 4) -> list[int | None]:
+    """What `times` reads of /metrics count for GET /health, each on a new connection."""
+    counts = []
+    for _ in range(times):
+        response = httpx.get(url + "/metrics", headers={"Connection": "close"}, timeout=10)
+        count = health_counted(response.text) if response.status_code == 200 else None
+        counts.append(int(count) if count is not None else None)
+    return counts
+
+
+def settled_health_count(url: str) -> int | None:
+    """The /health count once it stops moving: probes that queued while the workers booted are served late."""
+    count = scrape_health_counts(url, 1)[0]
+    for _ in range(20):
+        time.sleep(0.25)
+        again = scrape_health_counts(url, 1)[0]
+        if again == count:
+            break
+        count = again
+    return count
+
+
+@pytest.mark.timeout(90)
+def test_serves_concurrent_load(run_gunicorn, workers_of):
+    with run_gunicorn({"WEB_CONCURRENCY": "2"}, stale_metrics=True) as server:
+        workers_of(server.process.pid, 2)
+        before = settled_health_count(server.url)
+        took, results = asyncio.run(asyncio.wait_for(_load(server.url), LOAD_SECONDS))
+        failed = [result for result in results if not isinstance(result, httpx.Response) or result.status_code >= 300]
+        example = failed[0] if failed else None
+        if isinstance(example, httpx.Response):
+            example = f"{example.status_code} {example.text[:200]}"
+        assert not failed, (
+            f"{REQUESTS} requests to GET /health over {CONNECTIONS} connections at once should all answer 2xx "
+            f"from `gunicorn -c {CONFIG} app.main:app` with 2 workers; {len(failed)} did not, for example: "
+            f"{example}. A 500 for every request usually means the worker class cannot run an ASGI app "
+            f"(worker_class = \"{MAINTAINED}\"). What gunicorn printed:\n" + server.output()[-1200:]
+        )
+        after = scrape_health_counts(server.url)
+    assert before is not None and all(count is not None for count in after), (
+        "GET /metrics should answer 200 with a request counter under gunicorn, as it does under uvicorn "
+        f"(lesson 10); it answered without one (reads: {[before, *after]})."
+    )
+    assert before < STALE_COUNT, (
+        f"Before any load, /metrics already counted {before:,} GET /health requests: the {STALE_COUNT:,} "
+        "that the metrics file of an earlier run claims (the check left one in the folder "
+        "PROMETHEUS_MULTIPROC_DIR names, as a restarted container finds it). Empty that folder in the "
+        f"on_starting(server) hook of {CONFIG}: gunicorn calls it once, in the master, before any worker starts."
+    )
+    assert all(count - before == REQUESTS for count in after), (
+        f"After {REQUESTS} requests to GET /health through 2 workers, every read of /metrics should count "
+        f"{REQUESTS} more than before ({before}); four reads counted {after}. Each worker counts only its own "
+        "requests unless all of them write to the folder PROMETHEUS_MULTIPROC_DIR names (the check sets it, "
+        f"as a production image does): make sure {CONFIG} does not replace or drop that variable."
+    )
+
+
+@pytest.mark.timeout(90)
+def test_sigterm_finishes_in_flight_requests(run_gunicorn, workers_of, slow_upstream, gunicorn_config):
+    config, _ = gunicorn_config()
+    env = {"WEB_CONCURRENCY": "2", "TASKS_HOLIDAYS_API_URL": slow_upstream.url}
+    with run_gunicorn(env, grace=STOP_TIMEOUT + 5) as server:
+        workers_of(server.process.pid, 2)
+        answer: dict[str, object] = {}
+
+        def ask() -> None:
+            try:
+                answer["response"] = httpx.get(server.url + "/holidays/2025?country=DE", timeout=20)
+            except httpx.HTTPError as error:
+                answer["error"] = error
+
+        asking = threading.Thread(target=ask)
+        asking.start()
+        deadline = time.monotonic() + 10
+        while asking.is_alive() and not slow_upstream.reached.is_set() and time.monotonic() < deadline:
+            slow_upstream.reached.wait(0.05)
+        reached = slow_upstream.reached.is_set()
+        if not reached:
+            asking.join(5)
+        response = answer.get("response")
+        assert reached, (
+            "GET /holidays/2025?country=DE should reach the holidays service (a fake one that answers "
+            f"after {slow_upstream.delay} s) while gunicorn serves the app; it never did. The app answered: "
+            f"{response.status_code if response is not None else answer.get('error')!r}. Check worker_class in "
+            f"{CONFIG}. What gunicorn printed:\n" + server.output()[-1200:]
+        )
+        stopped_at = time.monotonic()
+        os.kill(server.process.pid, signal.SIGTERM)
+        asking.join(config.graceful_timeout + 10)
+        try:
+            code = server.process.wait(timeout=config.graceful_timeout + 5)
+        except subprocess.TimeoutExpired:
+            code = None
+        took = time.monotonic() - stopped_at
+        response = answer.get("response")
+        assert response is not None and response.status_code == 200 and "Fake Upstream Day" in response.text, (
+            "A request in flight when gunicorn gets SIGTERM (what `docker stop` sends) should still get its "
+            f"answer: the workers stop taking new connections and finish what they hold, for up to "
+            f"graceful_timeout ({config.graceful_timeout} s in your {CONFIG}). The request waiting "
+            f"{slow_upstream.delay} s for the holidays service got "
+            f"{show_answer(answer)} instead. What gunicorn printed:\n" + server.output()[-1500:]
+        )
+        assert code == 0 and took <= config.graceful_timeout + 3, (
+            f"After SIGTERM, the gunicorn master should exit cleanly (status 0) once its workers finished, "
+            f"within graceful_timeout ({config.graceful_timeout} s); it "
+            + (f"exited with status {code} after {took:.1f} s." if code is not None else
+               f"was still running after {took:.1f} s.")
+            + " What gunicorn printed:\n" + server.output()[-1500:]
+        )
+
+
+def show_answer(answer: dict) -> str:
+    response = answer.get("response")
+    if response is not None:
+        return f"{response.status_code} {response.text[:200]}"
+    error = answer.get("error")
+    return f"no answer ({type(error).__name__}: {error})" if error else "no answer at all"
+
