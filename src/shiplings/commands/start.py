@@ -53,15 +53,20 @@ def start(
     chosen = common.lesson(lesson)
     tree = starter_tree(common.course(), chosen, common.root())
     backup = replace_workspace(tree, f"before-start-{chosen.number}")
+    begin(chosen, tree, backup)
+
+
+def begin(lesson: Lesson, files: Tree, backup: backups.Backup | None) -> None:
+    """Record that a lesson started and tell the learner where the work is."""
     progress = state.load()
-    progress.record(chosen.id, "start")
+    progress.record(lesson.id, "start")
     state.save(progress)
-    common.console.print(f"[bold]Lesson {chosen.id}[/]: {chosen.title}. Your workspace is ready.")
+    common.console.print(f"[bold]Lesson {lesson.id}[/]: {lesson.title}. Your workspace is ready.")
     tell_backup(backup)
-    files = todo_files(tree, chosen)
-    if files:
-        common.console.print(f"Look for TODO({chosen.number}) in: " + ", ".join(files))
-    common.console.print(f"When you are done: `shiplings check {chosen.number}`.")
+    marked = todo_files(files, lesson)
+    if marked:
+        common.console.print(f"Look for TODO({lesson.number}) in: " + ", ".join(marked))
+    common.console.print(f"When you are done: `shiplings check {lesson.number}`.")
 
 
 def solve(
@@ -102,11 +107,4 @@ def next_lesson() -> None:
     overlay = overlay_files(common.root() / "lessons" / upcoming.id / "starter")
     backup = backups.create(workspace, f"before-next-{upcoming.number}")
     write_tree(overlay, workspace)
-    progress = state.load()
-    progress.record(upcoming.id, "start")
-    state.save(progress)
-    common.console.print(f"[bold]Lesson {upcoming.id}[/]: {upcoming.title}.")
-    tell_backup(backup)
-    files = todo_files(overlay, upcoming)
-    if files:
-        common.console.print(f"Look for TODO({upcoming.number}) in: " + ", ".join(files))
+    begin(upcoming, overlay, backup)
