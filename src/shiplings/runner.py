@@ -46,7 +46,7 @@ RUN_TIMEOUT = 600
 class CheckOutcome:
     test: str
     name: str
-    outcome: str  # passed | failed | timeout | error | skipped | missing | not-run
+    outcome: str  # passed | failed | timeout | error | skipped | missing
     message: str = ""
     hints: list[str] = field(default_factory=list)
     duration: float = 0.0
@@ -230,7 +230,8 @@ def _deselect_args(course_root: Path, lesson_id: str, tests: set[str]) -> list[s
     for test in sorted(tests):
         for module in sorted(folder.glob("test_*.py")):
             if f"def {test}(" in module.read_text(encoding="utf-8"):
-                args.append(f"--deselect={module}::{test}")
+                # node ids are relative to the rootdir, checks/
+                args.append(f"--deselect={lesson_id}/{module.name}::{test}")
     return args
 
 
