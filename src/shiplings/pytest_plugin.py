@@ -176,6 +176,7 @@ class Collector:
                 )
         return report
 
+    @pytest.hookimpl(tryfirst=True)  # before the fixtures start the app
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         testing.APP_ERRORS.clear()
         testing.CURRENT_ACTION.clear()
