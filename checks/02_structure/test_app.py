@@ -1,21 +1,10 @@
 """Lesson 02: an app factory, a router, per-app state and a store tests can replace."""
 
-import contextlib
 import importlib
 
-import httpx
 from fastapi import APIRouter
 
-from shiplings.testing import import_fresh, show
-
-
-@contextlib.asynccontextmanager
-async def talk_to(app):
-    """An HTTP client for one app, in-process, its lifespan running."""
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield client
+from shiplings.testing import import_fresh, running_client, show
 
 
 def factory():
@@ -43,7 +32,7 @@ async def test_apps_do_not_share_tasks():
     create_app = factory()
     first, second = create_app(), create_app()
     assert first is not second, "create_app() returned the same app twice; it should build a new one."
-    async with talk_to(first) as one, talk_to(second) as other:
+    async with running_client(first, sign_in=False) as one, running_client(second, sign_in=False) as other:
         created = await one.post("/tasks", json={"title": "Only in the first app"})
         listed = await other.get("/tasks")
     assert created.status_code == 201, (

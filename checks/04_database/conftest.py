@@ -2,17 +2,15 @@
 
 import contextlib
 import importlib
-import re
 import secrets
 import shutil
 import sqlite3
 from pathlib import Path
 
 import asyncpg
-import httpx
 import pytest
 
-from shiplings.testing import has_route, import_fresh, sign_up_and_in
+from shiplings.testing import final_error, has_route, import_fresh, running_client, sign_up_and_in
 
 
 @pytest.fixture
@@ -43,13 +41,11 @@ def talk_to():
 
     @contextlib.asynccontextmanager
     async def running(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-                if has_route(app, "/auth/register") and has_route(app, "/auth/token"):
-                    with contextlib.suppress(AssertionError):  # no schema yet: stay anonymous
-                        http.headers["Authorization"] = f"Bearer {await sign_up_and_in(http)}"
-                yield http
+        async with running_client(app, sign_in=False) as http:
+            if has_route(app, "/auth/register") and has_route(app, "/auth/token"):
+                with contextlib.suppress(AssertionError):  # no schema yet: stay anonymous
+                    http.headers["Authorization"] = f"Bearer {await sign_up_and_in(http)}"
+            yield http
 
     return running
 
@@ -98,15 +94,7 @@ async def pg_database(postgres):
         await admin.close()
 
 
-def why_it_failed(printed: str, limit: int = 1200) -> str:
-    """The end of a failed command's output that says why: the last exception, not the traceback."""
-    lines = [line for line in printed.splitlines() if not line.startswith("(Background on this error")]
-    final = [n for n, line in enumerate(lines) if re.match(r"^[\w.]+(Error|Exception)\b", line)]
-    text = "\n".join(lines[final[-1] :] if final else lines)
-    return text[:limit] if final else text[-limit:]
-
-
 @pytest.fixture
 def what_failed():
     """what_failed(output) -> the exception a failed command ended with, without its traceback."""
-    return why_it_failed
+    return final_error

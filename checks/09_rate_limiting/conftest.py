@@ -10,7 +10,7 @@ import importlib
 import httpx
 import pytest
 
-from shiplings.testing import CURRENT_ACTION, import_fresh, recording_errors
+from shiplings.testing import import_fresh, make_client
 
 EMAIL = "rate-limit@example.com"
 
@@ -27,10 +27,6 @@ def build_app(app_env):
     return build
 
 
-async def _record(request) -> None:
-    CURRENT_ACTION.append(f"{request.method} {request.url.path}")
-
-
 @pytest.fixture
 def serve():
     """`async with serve(app) as connect:` runs the app's lifespan; `connect(address)` gives a
@@ -41,13 +37,7 @@ def serve():
         async with app.router.lifespan_context(app), contextlib.AsyncExitStack() as clients:
 
             async def connect(address: str = "127.0.0.1") -> httpx.AsyncClient:
-                transport = httpx.ASGITransport(
-                    app=recording_errors(app), raise_app_exceptions=False, client=(address, 50000)
-                )
-                client = httpx.AsyncClient(
-                    transport=transport, base_url="http://testserver", event_hooks={"request": [_record]}
-                )
-                return await clients.enter_async_context(client)
+                return await clients.enter_async_context(make_client(app, address=address))
 
             yield connect
 

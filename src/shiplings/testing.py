@@ -242,12 +242,17 @@ def recording_errors(app):
     return wrapped
 
 
-def make_client(app, token: str | None = None):
-    """An httpx.AsyncClient wired to the app in-process (enter it with `async with`)."""
+def make_client(app, token: str | None = None, address: str | None = None):
+    """An httpx.AsyncClient wired to the app in-process (enter it with `async with`).
+
+    `address` is the client address the app sees (request.client.host), for checks of
+    per-client behaviour such as rate limits.
+    """
     import httpx
 
+    client = {"client": (address, 50000)} if address else {}
     return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=recording_errors(app), raise_app_exceptions=False),
+        transport=httpx.ASGITransport(app=recording_errors(app), raise_app_exceptions=False, **client),
         base_url="http://testserver",
         headers={"Authorization": f"Bearer {token}"} if token else None,
         event_hooks={"request": [_record]},
