@@ -131,6 +131,40 @@ def test_markers_fill_guides_and_unknown_markers_fail(tiny_course):
         site.fill_markers("<!-- shiplings:no-such-marker -->", course, tiny_course, "x.md")
 
 
+def fake_npm(folder: Path, script: bytes) -> str:
+    """An `npm` whose `pack` writes a tarball holding the given dist/mermaid.min.js."""
+    payload = folder / "package" / "dist" / "mermaid.min.js"
+    payload.parent.mkdir(parents=True)
+    payload.write_bytes(script)
+    npm = folder / "npm"
+    npm.write_text(
+        "#!/bin/sh\n"
+        'while [ "$1" != "--pack-destination" ]; do shift; done\n'
+        f'tar czf "$2/mermaid.tgz" -C "{folder}" package\n'
+    )
+    npm.chmod(0o755)
+    return str(npm)
+
+
+def test_mermaid_is_fetched_once_and_checked_against_its_pin(tmp_path, monkeypatch):
+    paths = site.SitePaths(tmp_path)
+    tampered = fake_npm(tmp_path / "tampered", b"window.mermaid = 'not the pinned file'")
+    with pytest.raises(ValueError, match="checksum"):
+        site.vendored_mermaid(paths, npm=tampered)
+    assert not paths.vendor.exists() or not any(paths.vendor.iterdir()), "a mismatched download is not kept"
+
+    cached = paths.vendor / f"mermaid-{site.MERMAID_VERSION}.min.js"
+    cached.parent.mkdir(parents=True)
+    cached.write_text("cached")
+    assert site.vendored_mermaid(paths, npm="/no/such/npm") == cached  # no second download
+
+
+def test_without_npm_the_site_still_builds_and_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(site.shutil, "which", lambda name: None)
+    assert site.vendored_mermaid(site.SitePaths(tmp_path)) is None
+    assert "mermaid.js from the internet" in capsys.readouterr().err
+
+
 def test_tool_fixes_are_given_per_platform_with_sudo(tiny_course):
     text = site.tools_markdown(load_course(tiny_course), tiny_course, "guides/troubleshooting.md")
     assert "sudo apt-get install -y chromium" in text
@@ -264,6 +298,22 @@ def test_search_finds_a_word_from_a_lesson_notebook(visit, base_url):
     results.first.wait_for(timeout=15_000)
     hrefs = results.evaluate_all("links => links.map(link => link.href)")
     assert any(f"/lessons/{lesson.id}/" in href for href in hrefs), f"searching {word!r} found only {hrefs}"
+
+
+def test_architecture_diagrams_render_without_internet(visit, base_url, built_site):
+    sources = (built_site / "architecture" / "index.html").read_text().count('<pre class="mermaid">')
+    assert sources >= len(COURSE.parts), "the architecture page should have a diagram per part"
+    # Material swaps each diagram's source (pre.mermaid) for a drawn one (div.mermaid, its
+    # SVG in a closed shadow root) once mermaid.js has loaded; offline, that needs our copy
+    page = visit.tab
+    page.goto(f"{base_url}architecture/")
+    page.wait_for_function("document.querySelectorAll('pre.mermaid').length === 0", timeout=15_000)
+    drawn = page.locator("div.mermaid")
+    assert drawn.count() == sources
+    assert all(box and box["height"] > 50 for box in (drawn.nth(i).bounding_box() for i in range(sources)))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "architecture.png", full_page=True)
+    assert visit.outside == [], f"the diagrams need the network: {visit.outside}"
 
 
 @pytest.mark.parametrize("lesson_id", [lesson.id for lesson in COURSE.lessons])

@@ -1,7 +1,8 @@
 """MkDocs hook: lay the generated course pages over site/docs/ (see shiplings.site).
 
-on_config   generates the lesson pages into site/build/staging/ and puts the lessons,
-            part by part in manifest order, into the "Lessons" section of the nav.
+on_config   generates the lesson pages into site/build/staging/, puts the lessons,
+            part by part in manifest order, into the "Lessons" section of the nav, and
+            adds the bundled scripts (mermaid.js, so diagrams render offline).
 on_files    adds the staged pages to the site.
 on_page_markdown  fills `<!-- shiplings:NAME -->` markers in the hand-written guides.
 on_page_content   puts each rendered notebook into its lesson page and its headings
@@ -35,6 +36,7 @@ def on_config(config):
             break
     else:
         raise PluginError('site/mkdocs.yml: the nav needs a "Lessons: lessons/index.md" entry to fill in')
+    config.extra_javascript.extend(generated.scripts)
     return config
 
 

@@ -26,6 +26,8 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,6 +80,11 @@ class SitePaths:
     def notebooks(self) -> Path:
         """Notebook copies as rendered (title cell trimmed), beside the staged pages."""
         return self.build / "staging" / "notebooks"
+
+    @property
+    def vendor(self) -> Path:
+        """Third-party scripts fetched once from the npm registry, kept between builds."""
+        return self.build / "vendor"
 
     @property
     def cache(self) -> Path:
@@ -479,6 +486,7 @@ class Generated:
     staging: Path
     lessons: list[LessonPage] = field(default_factory=list)
     notebook_css: str | None = None  # docs-relative path of the shared notebook stylesheet
+    scripts: list[str] = field(default_factory=list)  # docs-relative scripts every page loads
 
     def page(self, uri: str) -> LessonPage | None:
         return next((page for page in self.lessons if page.uri == uri), None)
@@ -516,7 +524,57 @@ def generate(root: Path, paths: SitePaths | None = None) -> Generated:
     if rendered_notebooks:
         result.notebook_css = "assets/notebook.css"
         write(paths.staging / result.notebook_css, notebook_css(rendered_notebooks))
+    mermaid = vendored_mermaid(paths)
+    if mermaid is not None:
+        result.scripts.append("javascripts/mermaid.min.js")
+        (paths.staging / "javascripts").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(mermaid, paths.staging / "javascripts" / "mermaid.min.js")
     return result
+
+
+# Material for MkDocs fetches mermaid.js from a CDN unless the page already defines
+# `mermaid`. A workshop room may have no internet, so the build bundles a pinned copy.
+MERMAID_VERSION = "11.12.3"
+MERMAID_SHA256 = "71dc54e481779b526de5e615c2eb00c99fa5acb75da9c5524d02e333d2fda89a"
+
+
+def vendored_mermaid(paths: SitePaths, npm: str | None = None) -> Path | None:
+    """mermaid.min.js from the npm registry (`npm pack`), cached in site/build/vendor/.
+
+    Without npm or the registry the site still builds: its diagrams then load mermaid
+    from the CDN, as Material does by default, and a note says so.
+    """
+    cached = paths.vendor / f"mermaid-{MERMAID_VERSION}.min.js"
+    if cached.is_file():
+        return cached
+    npm = npm or shutil.which("npm")
+    if npm is None:
+        print("shiplings: npm not found; the site's diagrams will load mermaid.js from the internet", file=sys.stderr)
+        return None
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            packed = subprocess.run(
+                [npm, "pack", f"mermaid@{MERMAID_VERSION}", "--pack-destination", scratch, "--silent"],
+                capture_output=True, text=True, timeout=180,
+            )
+        except subprocess.TimeoutExpired:
+            packed = None
+        tarballs = list(Path(scratch).glob("*.tgz"))
+        if packed is None or packed.returncode != 0 or not tarballs:
+            why = packed.stderr.strip().splitlines()[-1:] if packed else ["timed out"]
+            print(f"shiplings: could not fetch mermaid {MERMAID_VERSION} with npm ({' '.join(why)}); "
+                  "the site's diagrams will load it from the internet", file=sys.stderr)
+            return None
+        with tarfile.open(tarballs[0]) as archive:
+            member = archive.extractfile("package/dist/mermaid.min.js")
+            script = member.read() if member else b""
+    if hashlib.sha256(script).hexdigest() != MERMAID_SHA256:
+        raise ValueError(f"mermaid {MERMAID_VERSION} from npm does not match its pinned checksum: not using it")
+    paths.vendor.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(".part")
+    partial.write_bytes(script)
+    partial.replace(cached)
+    return cached
 
 
 def write(path: Path, text: str) -> None:
