@@ -35,10 +35,8 @@ numbers; the ratios still hold).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
-import re
 import secrets
 import shutil
 import subprocess
@@ -54,6 +52,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from shiplings import services, tools  # noqa: E402
+from shiplings.load import load  # noqa: E402
 from shiplings.testing import run_migrations  # noqa: E402
 
 LESSON = "11_workers"
@@ -83,57 +82,6 @@ app.state.settings = get_settings()
 app.include_router(auth.router)
 app.dependency_overrides[get_current_user] = the_user
 '''
-
-
-# --- load ---------------------------------------------------------------------------------
-
-def wrk(url: str, connections: int, seconds: float, headers: dict[str, str]) -> tuple[float, int]:
-    """(requests per second, responses that were not 2xx/3xx) from one bounded wrk run."""
-    command = [tools.find("wrk"), "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s"]
-    for name, value in headers.items():
-        command += ["-H", f"{name}: {value}"]
-    output = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 30).stdout
-    rate = re.search(r"Requests/sec:\s*([\d.]+)", output)
-    if rate is None:
-        raise RuntimeError(f"wrk printed no rate:\n{output}")
-    bad = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", output)
-    timeouts = re.search(r"Socket errors:.*?timeout (\d+)", output)
-    return float(rate.group(1)), (int(bad.group(1)) if bad else 0) + (int(timeouts.group(1)) if timeouts else 0)
-
-
-async def python_load(url: str, connections: int, seconds: float, headers: dict[str, str]) -> tuple[float, int]:
-    """The fallback: `connections` keep-alive connections asking one after the other, for `seconds`."""
-    target = httpx.URL(url)
-    lines = [f"GET {target.raw_path.decode()} HTTP/1.1", f"Host: {target.host}:{target.port}"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
-    done, bad = 0, 0
-    stop = time.perf_counter() + seconds
-
-    async def connection() -> None:
-        nonlocal done, bad
-        reader, writer = await asyncio.open_connection(target.host, target.port)
-        try:
-            while time.perf_counter() < stop:
-                writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
-                await reader.readexactly(int(length.group(1)) if length else 0)
-                done += 1
-                bad += head[9:10] not in (b"2", b"3")
-        finally:
-            writer.close()
-
-    started = time.perf_counter()
-    await asyncio.wait_for(asyncio.gather(*(connection() for _ in range(connections))), seconds + 30)
-    return done / (time.perf_counter() - started), bad
-
-
-def load(url: str, connections: int, seconds: float, headers: dict[str, str] | None = None) -> tuple[float, int]:
-    headers = headers or {}
-    if tools.find("wrk"):
-        return wrk(url, connections, seconds, headers)
-    return asyncio.run(python_load(url, connections, seconds, headers))
 
 
 # --- servers ------------------------------------------------------------------------------
@@ -174,7 +122,8 @@ def compare(label: str, runs: dict[str, tuple[str, dict]], rounds: int, connecti
     for number in range(1, rounds + 1):
         line = []
         for name, (url, headers) in runs.items():
-            rate, bad = load(url, connections, seconds, headers)
+            measured = load(url, seconds=seconds, connections=connections, headers=headers)
+            rate, bad = measured.rate, measured.failed
             best[name] = max(best[name], rate)
             line.append(f"{name} {rate:8,.0f}/s" + (f" ({bad} not 2xx!)" if bad else ""))
         print(f"  round {number}: " + "   ".join(line))
