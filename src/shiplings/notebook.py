@@ -144,3 +144,63 @@ def show_file(relative: str, start: int | None = None, end: int | None = None):
     if start or end:
         text = "\n".join(text.splitlines()[(start or 1) - 1 : end])
     return Code(text, language="python")
+
+
+# --------------------------------------------------------------------------- plots
+# What a notebook measures, drawn: people compare bars faster than columns of numbers.
+
+COLOURS = ["#00897b", "#ef6c00", "#5e35b1", "#6d4c41", "#1e88e5"]
+
+
+def plot_measurements(rows: dict[str, dict[str, float]], *, title: str, baseline: str | None = None) -> None:
+    """Horizontal bars, one panel per measured quantity and one bar per row, each value
+    written at its bar's end; `baseline` (a row) is drawn as a dashed line to compare with.
+
+        plot_measurements({"dev": {"requests/s": 3500, "CPU cores": 1.0},
+                           "2 workers": {"requests/s": 6600, "CPU cores": 1.9}},
+                          title="GET /health, 64 connections", baseline="dev")
+    """
+    import matplotlib.pyplot as plt
+
+    names = list(rows)
+    quantities = list(dict.fromkeys(quantity for row in rows.values() for quantity in row))
+    figure, axes = plt.subplots(1, len(quantities), figsize=(4.2 * len(quantities) + 2.2, 0.55 * len(names) + 1.2),
+                                sharey=True, squeeze=False)
+    for axis, quantity in zip(axes[0], quantities, strict=True):
+        values = [rows[name].get(quantity, 0.0) for name in names]
+        positions = range(len(names))[::-1]  # the first row on top
+        axis.barh(positions, values, color=[COLOURS[i % len(COLOURS)] for i in range(len(names))], height=0.6)
+        top = max(values) or 1.0
+        for position, value in zip(positions, values, strict=True):
+            axis.text(value + top * 0.02, position, f"{value:,.0f}" if top >= 100 else f"{value:.2f}", va="center")
+        if baseline in rows:
+            axis.axvline(rows[baseline].get(quantity, 0.0), color="#555", linestyle="--", linewidth=1)
+        axis.set_xlim(0, top * 1.25)
+        axis.set_title(quantity, loc="left", fontsize=10)
+        axis.spines[["top", "right"]].set_visible(False)
+    axes[0][0].set_yticks(range(len(names))[::-1], names)
+    figure.suptitle(title, x=0.01, ha="left", fontsize=11)
+    figure.tight_layout()
+    plt.show()
+
+
+def plot_answer_times(runs: dict[str, list[float]], *, title: str,
+                      xlabel: str = "seconds after they were sent") -> None:
+    """One panel per run: requests sent at the same moment, each a bar that ends when its
+    answer came. Served at once, the bars end together; served in turn, they form a staircase."""
+    import matplotlib.pyplot as plt
+
+    longest = max((max(times) for times in runs.values() if times), default=1.0)
+    figure, axes = plt.subplots(len(runs), 1, figsize=(8, 1.5 * len(runs) + 0.8), sharex=True, squeeze=False)
+    for index, (axis, (label, times)) in enumerate(zip(axes[:, 0], runs.items(), strict=True)):
+        ordered = sorted(times)
+        axis.barh(range(len(ordered)), ordered, height=0.8, color=COLOURS[index % len(COLOURS)])
+        axis.set_title(label, loc="left", fontsize=10)
+        axis.set_yticks([])
+        axis.set_ylabel(f"{len(ordered)} requests", fontsize=9)
+        axis.set_xlim(0, longest * 1.05)
+        axis.spines[["top", "right", "left"]].set_visible(False)
+    axes[-1, 0].set_xlabel(xlabel)
+    figure.suptitle(title, x=0.01, ha="left", fontsize=11)
+    figure.tight_layout()
+    plt.show()
