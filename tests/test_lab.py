@@ -12,7 +12,8 @@ import httpx
 from shiplings.net import free_port
 
 
-def test_lab_creates_the_workspace_and_serves_the_lesson_notebook(tiny_course, tmp_path):
+def test_plain_shiplings_creates_the_workspace_and_serves_the_lesson_notebook(tiny_course, tmp_path):
+    """`shiplings --no-browser`, the README's first command on a remote machine, is `shiplings lab`."""
     port = free_port()
     jupyter = tmp_path / "jupyter"
     env = {
@@ -24,7 +25,7 @@ def test_lab_creates_the_workspace_and_serves_the_lesson_notebook(tiny_course, t
         "COLUMNS": "300",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "shiplings", "lab", "--no-browser", "--port", str(port)],
+        [sys.executable, "-m", "shiplings", "--no-browser", "--port", str(port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
     try:

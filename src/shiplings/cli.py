@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 from shiplings.prelaunch import prelaunch
 
@@ -28,10 +29,15 @@ app = typer.Typer(
 
 
 @app.callback()
-def default(context: typer.Context) -> None:
+def default(
+    context: typer.Context,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="With no command: only print JupyterLab's URL.")]
+    = False,
+    port: Annotated[int, typer.Option(help="With no command: JupyterLab's port; 0 picks a free one.")] = 0,
+) -> None:
     """With no command, open the course in JupyterLab (same as `shiplings lab`)."""
     if context.invoked_subcommand is None:
-        lab.lab(no_browser=False, port=0)
+        lab.lab(no_browser=no_browser, port=port)
 
 
 app.command("lab")(lab.lab)
