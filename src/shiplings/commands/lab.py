@@ -73,6 +73,9 @@ def lab_command(workspace: Path, notebook: str, port: int, token: str, open_brow
         # no "get Jupyter news?" pop-up and no update checks in the middle of a lesson
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        # its start-up chatter (twenty lines of extensions loaded) would push the URL above
+        # out of sight, and the URL it prints itself hides the token
+        "--Application.log_level=WARN",
     ]
     if not open_browser:
         command.append("--no-browser")
@@ -88,8 +91,9 @@ def lab(
     """Open JupyterLab on your next unfinished lesson (creating the workspace on first run)."""
     the_course = common.course()
     workspace = common.workspace()
-    if not workspace.is_dir() or not any(workspace.iterdir()):
-        start(the_course.lessons[0].id)
+    first_run = not workspace.is_dir() or not any(workspace.iterdir())
+    if first_run:
+        start(the_course.lessons[0].id)  # announces the lesson itself
     lesson = common.current_lesson(the_course)
     for kept in copy_notebooks(common.root(), workspace, [each.id for each in the_course.lessons]):
         common.console.print(
@@ -106,7 +110,8 @@ def lab(
     config_path = os.pathsep.join(filter(None, [os.environ.get("JUPYTER_CONFIG_PATH"), str(JUPYTER_CONFIG)]))
     env = {**os.environ, "SHIPLINGS_HOME": str(common.root()), "SHIPLINGS_WORKSPACE": str(workspace),
            "JUPYTER_CONFIG_PATH": config_path}
-    common.console.print(f"[bold]Lesson {lesson.id}[/]: {lesson.title}")
+    if not first_run:
+        common.console.print(f"[bold]Lesson {lesson.id}[/]: {lesson.title}")
     common.console.print(f"JupyterLab: [link={url}]{url}[/link]")
     common.console.print(
         "Stop it with Ctrl+C. Check your work with `shiplings check` in a terminal or `%check` in the notebook."
