@@ -171,18 +171,26 @@ def upstream():
 UPSTREAM_TIMEOUT = 3.0
 
 
-@pytest.fixture
-def upstream_timeout() -> float:
-    """TASKS_UPSTREAM_TIMEOUT_SECONDS in the checks' apps."""
-    return UPSTREAM_TIMEOUT
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "upstream_timeout(seconds): TASKS_UPSTREAM_TIMEOUT_SECONDS for this check's app"
+    )
 
 
 @pytest.fixture
-def app_env(app_env, upstream, monkeypatch) -> dict[str, str]:
+def upstream_timeout(request) -> float:
+    """TASKS_UPSTREAM_TIMEOUT_SECONDS in the check's app: UPSTREAM_TIMEOUT unless a check
+    marks another (a check that waits for the timeout need not wait 3 s)."""
+    marker = request.node.get_closest_marker("upstream_timeout")
+    return float(marker.args[0]) if marker else UPSTREAM_TIMEOUT
+
+
+@pytest.fixture
+def app_env(app_env, upstream, upstream_timeout, monkeypatch) -> dict[str, str]:
     """The engine's app environment, with the holidays service pointed at the fake."""
     extra = {
         "TASKS_HOLIDAYS_API_URL": upstream.url,
-        "TASKS_UPSTREAM_TIMEOUT_SECONDS": str(UPSTREAM_TIMEOUT),
+        "TASKS_UPSTREAM_TIMEOUT_SECONDS": str(upstream_timeout),
     }
     for key, value in extra.items():
         monkeypatch.setenv(key, value)

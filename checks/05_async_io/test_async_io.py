@@ -149,6 +149,7 @@ async def test_concurrent_requests_do_not_block(client, upstream, reference):
 
 
 @pytest.mark.timeout(20)
+@pytest.mark.upstream_timeout(1.0)
 async def test_upstream_timeout_is_504(client, upstream, upstream_timeout):
     upstream.delay = SLOW_UPSTREAM
     response, took = await timed_get(client, "/holidays/2025?country=DE")

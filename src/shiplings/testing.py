@@ -22,6 +22,7 @@ import importlib
 import json
 import os
 import re
+import shutil
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -172,18 +173,62 @@ def final_error(printed: str, limit: int = 1200) -> str:
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Migrate the template database before any check starts.
 
-    It is the slowest step of a run (a process running Alembic) and would otherwise
-    count against the first check's timeout; run_migrations bounds it on its own.
+    It is the slowest step of a run (a process running Alembic, about a second) and would
+    otherwise count against the first check's timeout; run_migrations bounds it on its own.
+    The result is kept by the content of the migrations, so the next run copies it
+    instead, until the learner changes a migration. (Lesson 04's checks still run Alembic
+    for real on an empty database, so a broken migration is never hidden by this cache.)
     """
     if not (workspace() / "alembic.ini").is_file():
         return
     folder = session.config._tmp_path_factory.mktemp("template")  # noqa: SLF001 (pytest's own factory)
     template = folder / "tasks.db"
+    cached = migrated_cache(workspace())
     try:
-        run_migrations(f"sqlite+aiosqlite:///{template}")
+        try:
+            shutil.copyfile(cached, template)
+        except FileNotFoundError:  # these migrations never ran here (or their copy was pruned)
+            run_migrations(f"sqlite+aiosqlite:///{template}")
+            keep_in_cache(template, cached)
         session.config.stash[_TEMPLATE] = template
     except AssertionError as failure:
         session.config.stash[_TEMPLATE] = failure
+
+
+MIGRATION_CACHE_SIZE = 20
+
+
+def migrated_cache(folder: Path) -> Path:
+    """Where the SQLite file that these migrations produce is kept: named by their content."""
+    import configparser
+    import hashlib
+    from importlib.metadata import version
+
+    from shiplings.paths import state_dir
+
+    digest = hashlib.sha256(f"alembic {version('alembic')} sqlalchemy {version('sqlalchemy')}".encode())
+    ini = folder / "alembic.ini"
+    digest.update(ini.read_bytes())
+    parser = configparser.ConfigParser(interpolation=None)
+    with contextlib.suppress(configparser.Error):
+        parser.read(ini)
+    location = parser.get("alembic", "script_location", fallback="migrations").replace("%(here)s", str(folder))
+    scripts = (folder / location).resolve()
+    for path in sorted(scripts.rglob("*")) if scripts.is_dir() else []:
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(scripts).as_posix().encode() + b"\0" + path.read_bytes())
+    return state_dir() / "cache" / "migrated" / f"{digest.hexdigest()[:32]}.db"
+
+
+def keep_in_cache(template: Path, cached: Path) -> None:
+    """Copy into the cache atomically (parallel runs may race), keeping the newest few."""
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_name(f"{cached.stem}.{os.getpid()}.part")
+    shutil.copyfile(template, partial)
+    partial.replace(cached)
+    kept = sorted(cached.parent.glob("*.db"), key=lambda path: path.stat().st_mtime, reverse=True)
+    for old in kept[MIGRATION_CACHE_SIZE:]:
+        old.unlink(missing_ok=True)
 
 
 _TEMPLATE = pytest.StashKey["Path | AssertionError"]()
@@ -202,7 +247,6 @@ def migrated_template(pytestconfig) -> Path | None:
 def app_env(tmp_path, monkeypatch, migrated_template) -> dict[str, str]:
     """The TASKS_* environment of this check's app (already set in os.environ)."""
     import secrets
-    import shutil
 
     database = tmp_path / "tasks.db"
     if migrated_template is not None:
