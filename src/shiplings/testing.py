@@ -189,7 +189,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             shutil.copyfile(cached, template)
         except FileNotFoundError:  # these migrations never ran here (or their copy was pruned)
             run_migrations(f"sqlite+aiosqlite:///{template}")
-            keep_in_cache(template, cached)
+            with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
+                keep_in_cache(template, cached)
         session.config.stash[_TEMPLATE] = template
     except AssertionError as failure:
         session.config.stash[_TEMPLATE] = failure
@@ -226,9 +227,16 @@ def keep_in_cache(template: Path, cached: Path) -> None:
     partial = cached.with_name(f"{cached.stem}.{os.getpid()}.part")
     shutil.copyfile(template, partial)
     partial.replace(cached)
-    kept = sorted(cached.parent.glob("*.db"), key=lambda path: path.stat().st_mtime, reverse=True)
+    kept = sorted(cached.parent.glob("*.db"), key=_modified, reverse=True)
     for old in kept[MIGRATION_CACHE_SIZE:]:
         old.unlink(missing_ok=True)
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # pruned by a run in parallel
+        return 0.0
 
 
 _TEMPLATE = pytest.StashKey["Path | AssertionError"]()
