@@ -113,6 +113,7 @@ def test_cli_reference_is_generated_from_every_command_and_option(tiny_course):
     course = load_course(tiny_course)
     reference = site.cli_reference_markdown(course, tiny_course, "guides/commands.md")
     group = typer.main.get_command(app)
+    assert "`--no-browser`" in reference.split("## `shiplings lab`")[0], "plain `shiplings` takes --no-browser"
     for name, command in group.commands.items():
         subcommands = getattr(command, "commands", None) or {None: command}
         for sub_name, sub_command in subcommands.items():

@@ -683,12 +683,7 @@ def cli_reference_markdown(course: Course, root: Path, page: str) -> str:
     from shiplings.cli import app
 
     group = typer.main.get_command(app)
-    out = [
-        "## `shiplings`\n",
-        plain(group.help or ""),
-        "",
-        fence("$ shiplings", "console"),
-    ]
+    out = [command_markdown(group, ["shiplings"], None, heading="##")]  # no command: JupyterLab
     learner, authors = [], []
     for name, command in group.commands.items():
         if command.hidden:
