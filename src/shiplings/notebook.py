@@ -49,21 +49,42 @@ def sqlite_url(database: Path) -> str:
     return f"sqlite+aiosqlite:///{database}"
 
 
-def migrate(database: Path) -> None:
-    """`alembic upgrade head` on a SQLite file, with the workspace's migrations as saved now.
+def alembic(name: str, *args, url: str, **options) -> str:
+    """Alembic's command `name` on the database at url, as `alembic NAME ARGS` would run it.
 
-    It runs in this process through Alembic's Python API, which is quicker than a new
-    `alembic` process; in a thread, because migrations/env.py runs an event loop of its own.
+    alembic("upgrade", "head", url=...) is `TASKS_DATABASE_URL=... alembic upgrade head` in
+    the workspace, with its migrations as saved now, run in this process through Alembic's
+    Python API (quicker than a new process each time); in a thread, because
+    migrations/env.py runs an event loop of its own. Returns what the command printed.
     """
+    import io
+    import logging
+
     from alembic import command
     from alembic.config import Config
 
     load_app()  # migrations/env.py imports the app: read its files as they are now
-    config = Config(str(workspace() / "alembic.ini"))
-    config.set_main_option("sqlalchemy.url", sqlite_url(database))
+    printed = io.StringIO()
+    config = Config(str(workspace() / "alembic.ini"), stdout=printed)
+    config.output_buffer = printed  # where --sql writes its SQL
+    config.set_main_option("sqlalchemy.url", url)
     config.attributes["configure_logger"] = False
-    with ThreadPoolExecutor(1) as thread:
-        thread.submit(command.upgrade, config, "head").result()
+    log = logging.getLogger("alembic")
+    handler = logging.StreamHandler(printed)
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(getattr(command, name), config, *args, **options).result()
+    finally:
+        log.removeHandler(handler)
+    chatter = ("Context impl", "Will assume")  # what every command says first
+    return "\n".join(line for line in printed.getvalue().strip().splitlines() if not line.startswith(chatter))
+
+
+def migrate(database: Path) -> None:
+    """`alembic upgrade head` on a SQLite file, with the workspace's migrations as saved now."""
+    alembic("upgrade", "head", url=sqlite_url(database))
 
 
 class ScratchDatabases:
