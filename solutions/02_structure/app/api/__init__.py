@@ -1,1 +1,0 @@
-"""The HTTP layer: dependencies (deps.py) and one router per resource (routes/)."""

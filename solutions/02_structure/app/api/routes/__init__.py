@@ -1,1 +1,0 @@
-"""One module per resource, each exposing an APIRouter named `router`."""

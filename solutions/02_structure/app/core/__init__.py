@@ -1,1 +1,0 @@
-"""What every part of the app shares: configuration, and more as the app grows."""
