@@ -138,7 +138,7 @@ async def test_origins_from_environment(app_env, monkeypatch):
         assert response.headers.get("access-control-allow-origin") is None, (
             f"TASKS_CORS_ORIGINS names the origins allowed, and only those: with it set to "
             f'\'["{production}", "{staging}"]\', a preflight from the default {SPA_ORIGIN} should get '
-            f"no Access-Control-Allow-Origin; your app answered {cors_headers(response)}. Is "*", a "
+            f"no Access-Control-Allow-Origin; your app answered {cors_headers(response)}. Is '*', a "
             f"regular expression or a fixed origin written into {WHERE} instead of settings.cors_origins?"
         )
     config = importlib.import_module("app.core.config")
