@@ -34,3 +34,22 @@ def test_write_tree_materializes_files(tiny_course, tmp_path):
     course = load_course(tiny_course)
     write_tree(snapshot_tree(course, course.lesson(2), tiny_course), tmp_path / "out")
     assert (tmp_path / "out" / "main.py").is_file()
+
+
+def test_snapshot_is_the_starter_with_the_solution_laid_over_it(tiny_course):
+    # a file the lesson hands over as it is lives in the starter only, never twice
+    handed = tiny_course / "lessons" / "02_bye" / "starter" / "farewell.txt"
+    handed.write_text("handed over by lesson 02\n")
+    course = load_course(tiny_course)
+    snapshot = snapshot_tree(course, course.lesson(2), tiny_course)
+    assert snapshot["farewell.txt"] == handed
+    assert snapshot["main.py"] == tiny_course / "solutions" / "02_bye" / "main.py"
+    assert "farewell.txt" not in snapshot_tree(course, course.lesson(1), tiny_course)
+
+
+def test_removes_apply_after_the_starter_and_before_the_solution(tiny_course):
+    # the solution may bring a removed path back in a new form
+    (tiny_course / "solutions" / "02_bye" / "old.txt").write_text("new old\n")
+    course = load_course(tiny_course)
+    assert "old.txt" in starter_tree(course, course.lesson(2), tiny_course)
+    assert snapshot_tree(course, course.lesson(2), tiny_course)["old.txt"].read_text() == "new old\n"

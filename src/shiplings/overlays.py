@@ -1,9 +1,13 @@
 """The overlay model: how one app grows lesson by lesson.
 
-snapshot(0) is empty; snapshot(N) is snapshot(N-1) with solutions/<N>/ laid over it and
-the lesson's `removes` deleted. starter(N) is snapshot(N-1) with lessons/<N>/starter/
-laid over it. A tree is a mapping of workspace-relative POSIX paths to the source file
-that provides it, so trees can be compared and diffed without copying anything.
+snapshot(0) is empty. starter(N) is snapshot(N-1) with lessons/<N>/starter/ laid over it.
+snapshot(N) is starter(N) with the lesson's `removes` deleted and solutions/<N>/ laid
+over it, so each file is written once: the starter holds what the lesson hands over or
+the learner completes, the solution only the files the learner changes. `removes` belongs
+to the solution: deleting an old file is part of the learner's work, so starter(N) still
+holds it (and a check that it is gone fails there, as it should). A tree is a mapping of
+workspace-relative POSIX paths to the source file that provides it, so trees can be
+compared and diffed without copying anything.
 """
 
 from __future__ import annotations
@@ -31,21 +35,21 @@ def overlay_files(folder: Path) -> Tree:
     return tree
 
 
-def _remove(tree: Tree, removed: str) -> None:
-    prefix = removed.rstrip("/") + "/"
-    for key in [key for key in tree if key == removed or key.startswith(prefix)]:
-        del tree[key]
+def remove_paths(tree: Tree, removed: list[str]) -> Tree:
+    """Delete files and whole folders (a manifest's `removes`) from tree, in place."""
+    for path in removed:
+        prefix = path.rstrip("/") + "/"
+        for key in [key for key in tree if key == path or key.startswith(prefix)]:
+            del tree[key]
+    return tree
 
 
 def snapshot_tree(course: Course, lesson: Lesson | None, root: Path) -> Tree:
     """The files exactly as they stand after `lesson` (None: before the first lesson)."""
-    tree: Tree = {}
     if lesson is None:
-        return tree
-    for step in course.lessons[: course.index(lesson) + 1]:
-        for removed in step.removes:
-            _remove(tree, removed)
-        tree.update(overlay_files(root / "solutions" / step.id))
+        return {}
+    tree = remove_paths(starter_tree(course, lesson, root), lesson.removes)
+    tree.update(overlay_files(root / "solutions" / lesson.id))
     return tree
 
 
