@@ -3,34 +3,49 @@
 A small JSON file in the git-ignored state folder. Time spent is counted from activity
 (start, check, hint): gaps longer than IDLE_GAP between two events count as IDLE_GAP,
 so a lunch break does not count as a two-hour lesson.
+
+Several shiplings processes can run at once (a terminal with `watch`, a notebook with
+`%check`, another terminal with `next`), so the file is written atomically and every
+read-modify-write goes through `update()`, which holds a lock on a file beside it.
+A file that is not valid progress is kept aside, never silently dropped.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import sys
+import tempfile
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError
 
 from shiplings.paths import state_dir
 
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; atomic writes still keep the file whole
+    fcntl = None
+
 IDLE_GAP = 15 * 60
 
+Status = Literal["not started", "started", "failing", "done"]
 
-@dataclass
-class LessonProgress:
-    status: str = "not started"  # not started | started | failing | done
-    seconds: float = 0.0
+
+class LessonProgress(BaseModel):
+    status: Status = "not started"
+    seconds: float = Field(default=0.0, ge=0)
     last_event: float = 0.0
-    checks_run: int = 0
+    checks_run: int = Field(default=0, ge=0)
     passed_at: float | None = None
 
 
-@dataclass
-class Progress:
+class Progress(BaseModel):
     current: str | None = None
-    lessons: dict[str, LessonProgress] = field(default_factory=dict)
+    lessons: dict[str, LessonProgress] = Field(default_factory=dict)
 
     def of(self, lesson_id: str) -> LessonProgress:
         return self.lessons.setdefault(lesson_id, LessonProgress())
@@ -60,22 +75,114 @@ def state_file() -> Path:
 
 
 def load() -> Progress:
-    try:
-        data = json.loads(state_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return Progress()
-    lessons = {key: LessonProgress(**value) for key, value in data.get("lessons", {}).items()}
-    return Progress(current=data.get("current"), lessons=lessons)
+    """The saved progress; fresh progress when there is none or the file is not valid."""
+    progress = _parse(state_file())
+    if progress is None:
+        # set the bad file aside under the lock, so a writer's new file is never mistaken for it
+        with _lock():
+            progress = _load_locked()
+    return progress
 
 
 def save(progress: Progress) -> None:
+    """Replace the saved progress. To change it, prefer `update()`: it cannot lose a concurrent change."""
+    with _lock():
+        _write(progress)
+
+
+@contextmanager
+def update() -> Iterator[Progress]:
+    """`with state.update() as progress:` loads, lets you change, and saves, under one lock."""
+    with _lock():
+        progress = _load_locked()
+        yield progress
+        _write(progress)
+
+
+def _parse(path: Path) -> Progress | None:
+    """Progress from the file; a fresh one when it does not exist; None when it is not valid."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Progress()
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        return Progress.model_validate_json(text)
+    except ValidationError:
+        return None
+
+
+def _problem(path: Path) -> str:
+    """What is wrong with the file, in a few words."""
+    try:
+        Progress.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValidationError as error:
+        first = error.errors()[0]
+        if first["type"].startswith("json"):
+            return "it is not valid JSON"
+        where = ".".join(str(part) for part in first["loc"]) or "the top level"
+        return f"{where}: {first['msg']}"
+    except (OSError, UnicodeDecodeError) as error:
+        return f"it could not be read ({error})"
+    return "it changed while it was read"
+
+
+def _load_locked() -> Progress:
+    path = state_file()
+    progress = _parse(path)
+    if progress is None:
+        problem = _problem(path)
+        kept = _keep_aside(path)
+        print(
+            f"Warning: your progress file {path} is not valid ({problem}). It was kept as {kept} "
+            "and shiplings starts with fresh progress; your workspace files are not affected. "
+            "`shiplings check` records your lessons again.",
+            file=sys.stderr,
+        )
+        progress = Progress()
+    return progress
+
+
+def _keep_aside(path: Path) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    kept = path.with_name(f"{path.name}.bad-{stamp}")
+    suffix = 1
+    while kept.exists():
+        suffix += 1
+        kept = path.with_name(f"{path.name}.bad-{stamp}-{suffix}")
+    os.replace(path, kept)
+    return kept
+
+
+def _write(progress: Progress) -> None:
     path = state_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {
-        "current": progress.current,
-        "lessons": {key: vars(value) for key, value in progress.lessons.items()},
-    }
-    # write then rename: a crash never leaves half a state file
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    os.replace(temporary, path)
+    # a temporary file of its own in the same folder, then one rename: readers see the old
+    # file or the new one, never half of one, and two writers never share a temporary file
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(progress.model_dump_json(indent=1))
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def _lock() -> Iterator[None]:
+    """Hold the state lock (a no-op where fcntl does not exist). Not re-entrant: never nest it."""
+    if fcntl is None:
+        yield
+        return
+    folder = state_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "state.json.lock", "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
