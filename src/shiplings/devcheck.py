@@ -10,6 +10,8 @@ The invariants (see the author guide):
 5. The manifest is complete: every check is a test and every test a check; every lesson
    has its notebook, starter, solution and checks; the starter has TODO(N) markers and
    the solution none; no folder exists without a manifest entry.
+6. Every mutant in checks/<N>/mutants.toml (a realistic mistake applied to snapshot(N)) is
+   caught by the check it names, failing by its assertion with the word it names.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 
 import nbformat
 
+from shiplings import mutants as mutant_files
 from shiplings.manifest import Course, Lesson
 from shiplings.overlays import overlay_files, snapshot_tree, starter_tree, write_tree
 from shiplings.runner import RunResult, run_lessons
@@ -154,12 +157,105 @@ def execute_notebook(path: Path, workspace: Path) -> list[str]:
     return []
 
 
+@dataclass
+class MutantResult:
+    """What the named check did on one mutant of the solution."""
+
+    name: str
+    mistake: str
+    caught_by: str
+    says: str
+    verdict: str  # caught | passed | failed without the word | error | timeout | missing | run problem
+    message: str = ""
+    seconds: float = 0.0
+
+    @property
+    def caught(self) -> bool:
+        return self.verdict == "caught"
+
+    def describe(self) -> str:
+        if self.caught:
+            return f"{self.name}: caught by {self.caught_by}"
+        what = {
+            "passed": "passed: the mistake goes unnoticed",
+            "failed without the word": f"failed, but its message does not say {self.says!r}",
+        }.get(self.verdict, f"did not fail by its assertion ({self.verdict})")
+        message = self.message.strip()[:800].replace("\n", "\n    ")
+        said = f"\n    it said: {message}" if message else ""
+        return f"{self.name} ({self.mistake}): {self.caught_by} {what}{said}"
+
+
+MUTANT_JOBS = 2
+
+
+def mutant_verdict(mutant: mutant_files.Mutant, result: RunResult) -> tuple[str, str]:
+    """(verdict, what the check said) for one run of the named check on a mutant."""
+    if result.problem:
+        return "run problem", result.problem
+    check = next((check for check in result.checks if check.test == mutant.caught_by), None)
+    if check is None or check.outcome == "missing":
+        return "missing", f"no test function {mutant.caught_by} ran"
+    said = check.message or check.detail[-600:]
+    if check.outcome == "failed":
+        if mutant.says.casefold() in check.message.casefold():
+            return "caught", said
+        return "failed without the word", said
+    return check.outcome, said
+
+
+def run_mutants(
+    course: Course,
+    root: Path,
+    lesson: Lesson,
+    names: list[str] | None = None,
+    jobs: int = MUTANT_JOBS,
+) -> tuple[list[MutantResult], list[str]]:
+    """Apply each mutant of the lesson to snapshot(N) and run the check it names.
+
+    Returns the results, and the problems that kept mutants from running (a malformed
+    mutants.toml, an unknown check, an edit that does not apply): course defects.
+    """
+    try:
+        chosen = mutant_files.load_mutants(root, lesson)
+    except mutant_files.MutantError as error:
+        return [], str(error).splitlines()
+    if names:
+        chosen = [mutant for mutant in chosen if mutant.name in names]
+    tree = snapshot_tree(course, lesson, root)
+    problems = mutant_files.mutant_problems(lesson, chosen, tree)
+    broken = {mutant.name for mutant in chosen for problem in problems if repr(mutant.name) in problem}
+    runnable = [mutant for mutant in chosen if mutant.name not in broken]
+
+    with tempfile.TemporaryDirectory(prefix=f"shiplings-mutants-{lesson.number}-") as scratch:
+
+        def run_one(mutant: mutant_files.Mutant) -> MutantResult:
+            started = time.perf_counter()
+            folder = Path(scratch) / mutant.name
+            write_tree(tree, folder)
+            mutant_files.apply_mutant(mutant, folder)
+            result = run_lessons(course, root, [lesson], folder, at=lesson, only={lesson.id: {mutant.caught_by}})[0]
+            verdict, said = mutant_verdict(mutant, result)
+            return MutantResult(mutant.name, mutant.mistake, mutant.caught_by, mutant.says, verdict, said,
+                                time.perf_counter() - started)
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            results = list(pool.map(run_one, runnable))
+    return results, problems
+
+
+def mutant_findings(course: Course, root: Path, lesson: Lesson) -> list[str]:
+    """Invariant 6: every mutant is caught by the check it names, with the word it names."""
+    results, problems = run_mutants(course, root, lesson)
+    return problems + [result.describe() for result in results if not result.caught]
+
+
 def check_lesson(
     course: Course,
     root: Path,
     lesson: Lesson,
     notebooks: bool = True,
     step: Callable[[str], None] = lambda _: None,
+    mutants: bool = True,
 ) -> LessonReport:
     report = LessonReport(lesson.id)
     started = time.perf_counter()
@@ -191,5 +287,8 @@ def check_lesson(
             step("notebook")
             report.add("4. the notebook runs against the solution", execute_notebook(notebook, snapshot))
         report.add("5. files and manifest agree", lesson_file_problems(lesson, root))
+    if mutants and mutant_files.mutants_path(root, lesson).is_file():
+        step("mutants")
+        report.add("6. every mutant is caught by the check it names", mutant_findings(course, root, lesson))
     report.seconds = time.perf_counter() - started
     return report

@@ -145,27 +145,33 @@ class Launch:
 PRELAUNCHED: list[Launch] = []
 
 
-def run_key(course_root: Path, lesson_ids: list[str], retired: dict[str, set[str]], workspace: Path) -> tuple:
+def run_key(course_root: Path, lesson_ids: list[str], retired: dict[str, set[str]], workspace: Path,
+            only: dict[str, set[str]] | None = None) -> tuple:
     return (str(course_root), tuple(lesson_ids),
-            tuple(sorted((k, tuple(sorted(v))) for k, v in retired.items())), str(workspace))
+            tuple(sorted((k, tuple(sorted(v))) for k, v in retired.items())), str(workspace),
+            tuple(sorted((k, tuple(sorted(v))) for k, v in (only or {}).items())))
 
 
-def pytest_args(course_root: Path, lesson_ids: list[str], retired: dict[str, set[str]], report: Path) -> list[str]:
+def pytest_args(course_root: Path, lesson_ids: list[str], retired: dict[str, set[str]], report: Path,
+                only: dict[str, set[str]] | None = None) -> list[str]:
+    """pytest's command line; `only` narrows a lesson to some of its test functions."""
     checks = course_root / "checks"
     args = [*PYTEST_FLAGS, f"-c={checks / 'pytest.ini'}", f"--rootdir={checks}", f"--shiplings-report={report}"]
     for lesson_id in lesson_ids:
-        args.append(str(course_root / "checks" / lesson_id))
+        chosen = (only or {}).get(lesson_id)
+        args += _select_args(course_root, lesson_id, chosen) if chosen else [str(course_root / "checks" / lesson_id)]
         # retired checks are deselected by test function name inside the lesson's folder
         args += _deselect_args(course_root, lesson_id, retired.get(lesson_id, set()))
     return args
 
 
-def launch(course_root: Path, lesson_ids: list[str], retired: dict[str, set[str]], workspace: Path) -> Launch:
+def launch(course_root: Path, lesson_ids: list[str], retired: dict[str, set[str]], workspace: Path,
+           only: dict[str, set[str]] | None = None) -> Launch:
     """Start a cold check run in a fresh Python process and return at once."""
     scratch = tempfile.TemporaryDirectory(prefix="shiplings-check-")
     report_path = Path(scratch.name) / "report.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "pytest", *pytest_args(course_root, lesson_ids, retired, report_path)],
+        [sys.executable, "-m", "pytest", *pytest_args(course_root, lesson_ids, retired, report_path, only)],
         # a scratch folder: files an app writes to its working directory (a default SQLite
         # database, say) must land neither in the course nor in the learner's workspace
         cwd=scratch.name,
@@ -175,7 +181,7 @@ def launch(course_root: Path, lesson_ids: list[str], retired: dict[str, set[str]
         stdin=subprocess.DEVNULL,
         text=True,
     )
-    return Launch(run_key(course_root, lesson_ids, retired, workspace), process, scratch, report_path)
+    return Launch(run_key(course_root, lesson_ids, retired, workspace, only), process, scratch, report_path)
 
 
 def run_lessons(
@@ -186,8 +192,12 @@ def run_lessons(
     *,
     at: Lesson | None = None,
     warm=None,
+    only: dict[str, set[str]] | None = None,
 ) -> list[RunResult]:
-    """Run several lessons' checks in one pytest process (one import cost), one result each."""
+    """Run several lessons' checks in one pytest process (one import cost), one result each.
+
+    `only` maps a lesson id to the test functions to run (the others are reported missing).
+    """
     started = time.perf_counter()
     if not workspace.is_dir():
         problem = (f"There is no workspace at {workspace}. "
@@ -199,10 +209,10 @@ def run_lessons(
     if warm is not None:
         with tempfile.TemporaryDirectory(prefix="shiplings-check-") as scratch:
             report_path = Path(scratch) / "report.json"
-            output = warm.run(pytest_args(course_root, ids, retired, report_path), workspace, Path(scratch))
+            output = warm.run(pytest_args(course_root, ids, retired, report_path, only), workspace, Path(scratch))
             report = _read_report(report_path)
     else:
-        key = run_key(course_root, ids, retired, workspace)
+        key = run_key(course_root, ids, retired, workspace, only)
         running = None
         while PRELAUNCHED:
             candidate = PRELAUNCHED.pop()
@@ -210,7 +220,7 @@ def run_lessons(
                 running, started = candidate, candidate.started
             else:
                 candidate.cancel()
-        running = running or launch(course_root, ids, retired, workspace)
+        running = running or launch(course_root, ids, retired, workspace, only)
         report, output, problem = running.finish()
     elapsed = time.perf_counter() - started
     results = []
@@ -222,6 +232,18 @@ def run_lessons(
         result.problem = result.problem or problem
         results.append(result)
     return results
+
+
+def _select_args(course_root: Path, lesson_id: str, tests: set[str]) -> list[str]:
+    """Node ids of the chosen test functions (the lesson's folder when none is found)."""
+    folder = course_root / "checks" / lesson_id
+    args = [
+        f"{module}::{test}"
+        for test in sorted(tests)
+        for module in sorted(folder.glob("test_*.py"))
+        if f"def {test}(" in module.read_text(encoding="utf-8")
+    ]
+    return args or [str(folder)]
 
 
 def _deselect_args(course_root: Path, lesson_id: str, tests: set[str]) -> list[str]:

@@ -24,6 +24,7 @@ dev_app = typer.Typer(help="Tools for course authors.", no_args_is_help=True)
 def dev_check(
     lessons: Annotated[list[str] | None, typer.Argument(help="Lessons to prove; default: all.")] = None,
     notebooks: Annotated[bool, typer.Option(help="Execute the notebooks too.")] = True,
+    mutants: Annotated[bool, typer.Option(help="Prove that every mutant is caught (invariant 6).")] = True,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Lessons proved at once.")] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable report.")] = False,
 ) -> None:
@@ -42,7 +43,7 @@ def dev_check(
         def prove(lesson):
             task = progress.add_task(f"  {lesson.id}", total=None)
             report = devcheck.check_lesson(
-                the_course, root, lesson, notebooks,
+                the_course, root, lesson, notebooks, mutants=mutants,
                 step=lambda what: progress.update(task, description=f"  {lesson.id}: {what}"),
             )
             progress.remove_task(task)
@@ -71,6 +72,42 @@ def dev_check(
                         common.console.print(f"        {escape(line)}")
         verdict = "[bold green]The course is consistent.[/]" if ok else "[bold red]The course has problems (above).[/]"
         common.console.print(verdict)
+    raise typer.Exit(0 if ok else 1)
+
+
+@dev_app.command("mutants")
+def dev_mutants(
+    lessons: Annotated[list[str] | None, typer.Argument(help="Lessons whose mutants to run; default: all.")] = None,
+    only: Annotated[list[str] | None, typer.Option("--only", help="Run only the mutants of this name.")] = None,
+) -> None:
+    """Apply each lesson's mutants (checks/<N>/mutants.toml) and say which ones its checks catch."""
+    import time
+
+    from shiplings import devcheck
+    from shiplings.mutants import mutants_path
+
+    the_course = common.course()
+    root = common.root()
+    chosen = [common.lesson(ref) for ref in lessons] if lessons else list(the_course.lessons)
+    ok = True
+    for lesson in chosen:
+        if not mutants_path(root, lesson).is_file():
+            common.console.print(f"[yellow]-[/] [bold]{lesson.id}[/]: no mutants.toml yet")
+            continue
+        started = time.perf_counter()
+        with common.errors.status(f"running the mutants of {lesson.id}"):
+            results, problems = devcheck.run_mutants(the_course, root, lesson, names=only)
+        seconds = time.perf_counter() - started
+        caught = sum(result.caught for result in results)
+        good = caught == len(results) and not problems
+        ok = ok and good
+        mark = "[green]✓[/]" if good else "[red]✗[/]"
+        common.console.print(f"{mark} [bold]{lesson.id}[/]: caught {caught}/{len(results)} ({seconds:.1f} s)")
+        for problem in problems:
+            common.console.print(f"    [red]✗ {escape(problem)}[/]")
+        for result in results:
+            if not result.caught:
+                common.console.print(f"    [red]✗[/] {escape(result.describe())}".replace("\n", "\n      "))
     raise typer.Exit(0 if ok else 1)
 
 
