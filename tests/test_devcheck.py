@@ -86,3 +86,42 @@ def test_orphan_folders_are_caught(tiny_course):
     (tiny_course / "solutions" / "07_ghost").mkdir()
     problems = devcheck.manifest_problems(load_course(tiny_course), tiny_course)
     assert problems == ["solutions/07_ghost has no lesson in course.toml"]
+
+
+def file_problems(root, number):
+    course = load_course(root)
+    return devcheck.lesson_file_problems(course, course.lesson(number), root)
+
+
+def test_the_tiny_course_files_agree(tiny_course):
+    assert file_problems(tiny_course, 1) == [] and file_problems(tiny_course, 2) == []
+
+
+def test_a_solution_file_that_repeats_its_starter_version_is_caught(tiny_course):
+    # handed over by the starter, or inherited from an earlier snapshot: either way a copy
+    for relative in ("lessons/02_bye/starter/notes.txt", "solutions/02_bye/notes.txt",
+                     "solutions/01_hello/kept.txt", "solutions/02_bye/kept.txt"):
+        (tiny_course / relative).write_text("the same\n")
+    problems = file_problems(tiny_course, 2)
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("solutions/02_bye/kept.txt is identical to its version in starter(02)")
+    assert problems[1].startswith("solutions/02_bye/notes.txt is identical")
+
+
+def test_a_removed_path_the_solution_brings_back_is_no_copy(tiny_course):
+    (tiny_course / "solutions/02_bye/old.txt").write_text("removed by lesson 02\n")
+    assert file_problems(tiny_course, 2) == []
+
+
+def test_a_marker_in_a_starter_file_the_solution_does_not_overlay_is_caught(tiny_course):
+    (tiny_course / "lessons/02_bye/starter/README.md").write_text("TODO(02): write the bye route\n")
+    assert file_problems(tiny_course, 2) == [
+        "lessons/02_bye/starter/README.md still has a TODO(02) marker in snapshot(02): "
+        "solutions/02_bye/README.md must overlay it"
+    ]
+
+
+def test_a_marker_left_in_the_solution_is_caught(tiny_course):
+    solution = tiny_course / "solutions/02_bye/main.py"
+    solution.write_text(solution.read_text() + "# TODO(02): tidy up\n")
+    assert file_problems(tiny_course, 2) == ["solutions/02_bye/main.py still has a TODO(02) marker in snapshot(02)"]

@@ -9,7 +9,8 @@ The invariants (see the author guide):
    with its outputs stripped.
 5. The manifest is complete: every check is a test and every test a check; every lesson
    has its notebook, starter, solution and checks; the starter has TODO(N) markers and
-   the solution none; no folder exists without a manifest entry.
+   snapshot(N) none; no solution file repeats its starter(N) version; no folder exists
+   without a manifest entry.
 6. Every mutant in checks/<N>/mutants.toml (a realistic mistake applied to snapshot(N)) is
    caught by the check it names, failing by its assertion with the word it names.
 """
@@ -29,7 +30,7 @@ import nbformat
 
 from shiplings import mutants as mutant_files
 from shiplings.manifest import Course, Lesson
-from shiplings.overlays import overlay_files, snapshot_tree, starter_tree, write_tree
+from shiplings.overlays import overlay_files, remove_paths, snapshot_tree, starter_tree, write_tree
 from shiplings.runner import RunResult, run_lessons
 
 NOTEBOOK_TIMEOUT = 180
@@ -93,11 +94,11 @@ def manifest_problems(course: Course, root: Path) -> list[str]:
             if entry.is_dir() and entry.name not in ids and not entry.name.startswith((".", "_")):
                 problems.append(f"{folder}/{entry.name} has no lesson in course.toml")
     for lesson in course.lessons:
-        problems += lesson_file_problems(lesson, root)
+        problems += lesson_file_problems(course, lesson, root)
     return problems
 
 
-def lesson_file_problems(lesson: Lesson, root: Path) -> list[str]:
+def lesson_file_problems(course: Course, lesson: Lesson, root: Path) -> list[str]:
     problems = []
     notebook = root / "lessons" / lesson.id / "lesson.ipynb"
     if not notebook.is_file():
@@ -113,9 +114,22 @@ def lesson_file_problems(lesson: Lesson, root: Path) -> list[str]:
     solution = overlay_files(root / "solutions" / lesson.id)
     if not solution:
         problems.append(f"solutions/{lesson.id}/ is empty")
+    # snapshot(N) = starter(N) - removes + solutions/N: a solution file the starter already
+    # holds byte for byte is a second copy that can only drift from the first
+    handed_over = remove_paths(starter_tree(course, lesson, root), lesson.removes)
     for name, path in solution.items():
-        if marker in path.read_text(errors="replace"):
-            problems.append(f"solutions/{lesson.id}/{name} still has a {marker} marker")
+        if name in handed_over and handed_over[name].read_bytes() == path.read_bytes():
+            problems.append(
+                f"solutions/{lesson.id}/{name} is identical to its version in starter({lesson.number}): "
+                "delete it (solutions/ holds only the files the learner changes)"
+            )
+    # on the whole snapshot: a starter file with a marker that the solution forgets to
+    # overlay reaches the solved workspace as it is
+    for name, path in snapshot_tree(course, lesson, root).items():
+        if marker.encode() in path.read_bytes():
+            source = path.relative_to(root).as_posix()
+            where = "" if source.startswith("solutions/") else f": solutions/{lesson.id}/{name} must overlay it"
+            problems.append(f"{source} still has a {marker} marker in snapshot({lesson.number}){where}")
     if not list((root / "checks" / lesson.id).glob("test_*.py")):
         problems.append(f"checks/{lesson.id}/ has no test_*.py")
     return problems
@@ -286,7 +300,7 @@ def check_lesson(
         if notebooks and notebook.is_file():
             step("notebook")
             report.add("4. the notebook runs against the solution", execute_notebook(notebook, snapshot))
-        report.add("5. files and manifest agree", lesson_file_problems(lesson, root))
+        report.add("5. files and manifest agree", lesson_file_problems(course, lesson, root))
     if mutants and mutant_files.mutants_path(root, lesson).is_file():
         step("mutants")
         report.add("6. every mutant is caught by the check it names", mutant_findings(course, root, lesson))
