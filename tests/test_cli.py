@@ -139,3 +139,170 @@ def test_dev_new_scaffolds_a_lesson_that_dev_check_understands(tiny_course):
 
     assert load_course(tiny_course).lesson(3).title == "More"
     assert shiplings("dev", "new", "03_more").exit_code == 2
+
+
+# --- state, backups and workspace stay in step ---------------------------------------------
+
+
+def test_start_on_a_corrupt_state_file_warns_and_keeps_the_learner_files(tiny_course):
+    shiplings("start", "1")
+    mine = tiny_course / "workspace" / "main.py"
+    mine.write_text("# my work\n")
+    state.state_file().write_text('{"current": 5, "lessons": []}')
+    result = shiplings("start", "2")
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and "state.json.bad-" in result.output
+    [backup] = backups.listing()
+    assert (backup.path / "main.py").read_text() == "# my work\n"
+    assert state.load().current == "02_bye"
+
+
+def test_restore_puts_the_current_lesson_back_to_the_backups_lesson(tiny_course):
+    shiplings("start", "1")
+    (tiny_course / "workspace" / "main.py").write_text("# lesson 1 work\n")
+    shiplings("start", "2")
+    [backup] = backups.listing()
+    listing = shiplings("restore")
+    assert "01_hello" in listing.output and backup.name in listing.output
+    result = shiplings("restore", backup.name)
+    assert result.exit_code == 0, result.output
+    assert "current lesson is now 01_hello" in result.output
+    assert state.load().current == "01_hello"
+    # the backup made by restore records that the replaced files were at lesson 02
+    assert backups.listing()[0].lesson == "02_bye"
+
+
+def test_restore_of_a_backup_without_a_lesson_keeps_the_current_lesson(tiny_course):
+    shiplings("start", "2")
+    old = backups.backups_dir() / "20250101-120000-before-start-02"
+    old.mkdir(parents=True)
+    (old / "main.py").write_text("# old\n")
+    result = shiplings("restore", old.name)
+    assert result.exit_code == 0, result.output
+    assert "does not record which lesson" in result.output
+    assert (tiny_course / "workspace" / "main.py").read_text() == "# old\n"
+    assert state.load().current == "02_bye"
+
+
+def test_restore_needs_an_unambiguous_name(tiny_course):
+    shiplings("start", "1")
+    shiplings("start", "2")
+    shiplings("start", "1")
+    result = shiplings("restore", "20")
+    assert result.exit_code == 2 and "matches 2 backups" in result.output
+
+
+def test_restoring_the_oldest_of_many_backups_does_not_prune_it_first(tiny_course):
+    workspace = tiny_course / "workspace"
+    shiplings("start", "1")
+    (workspace / "main.py").write_text("# the oldest\n")
+    oldest = backups.create(workspace, "oldest", "01_hello")
+    fillers = [backups.create(workspace, "filler", "01_hello") for _ in range(backups.KEEP_LAST)]
+    result = shiplings("restore", oldest.name)
+    assert result.exit_code == 0, result.output
+    # the safety backup made one too many: the oldest goes, but not the one being restored
+    assert f"Removed 1 old backup(s), keeping the newest {backups.KEEP_LAST}: {fillers[0].name}" in result.output
+    assert (workspace / "main.py").read_text() == "# the oldest\n"
+    assert oldest.name in [backup.name for backup in backups.listing()]
+
+
+def test_next_re_runs_the_checks_and_refuses_when_they_fail_now(tiny_course):
+    shiplings("solve", "1")
+    shiplings("check", "1")
+    assert state.load().of("01_hello").status == "done"
+    mine = tiny_course / "workspace" / "main.py"
+    mine.write_text(mine.read_text().replace('"hello"}', '"oops"}'))
+    result = shiplings("next")
+    assert result.exit_code == 1
+    assert "✗ GET /hello says hello" in result.output and "not done yet" in result.output
+    assert "TODO(02)" not in mine.read_text() and backups.listing() == []
+    assert state.load().current == "01_hello"
+
+
+def test_next_warns_about_earlier_lessons_that_fail_now_but_goes_on(tiny_course):
+    shiplings("start", "1")
+    shiplings("solve", "1")
+    result = shiplings("next")
+    assert result.exit_code == 0, result.output
+    assert "Lesson 01_hello: all checks pass" in result.output
+    shiplings("solve", "2")
+    mine = tiny_course / "workspace" / "main.py"
+    mine.write_text(mine.read_text().replace('"hello"}', '"oops"}'))
+    last = shiplings("next")
+    assert last.exit_code == 0, last.output
+    assert "01_hello: 1 check(s) fail now: GET /hello says hello" in last.output
+    assert "Warning" in last.output and "shiplings check 01" in last.output
+    assert "That was the last lesson" in last.output
+
+
+def test_next_reports_earlier_lessons_still_passing(tiny_course):
+    shiplings("solve", "2")
+    result = shiplings("next")
+    assert "✓ 01_hello: still passing" in result.output
+
+
+def linked_workspace_refuses(tiny_course, *commands: tuple[str, ...]):
+    workspace = tiny_course / "workspace"
+    before = {path: path.read_bytes() for path in backups.app_files(workspace)}
+    for command in commands:
+        result = shiplings(*command)
+        assert result.exit_code == 2, result.output
+        assert "symbolic link" in result.output and "Nothing was changed" in result.output
+        assert "Traceback" not in result.output and not isinstance(result.exception, OSError)
+        assert {path: path.read_bytes() for path in backups.app_files(workspace)} == before
+    return result
+
+
+def test_a_linked_folder_in_the_workspace_stops_start_solve_and_restore(tiny_course, tmp_path):
+    shiplings("start", "1")
+    mine = tmp_path / "elsewhere"
+    mine.mkdir()
+    (mine / "work.py").write_text("# kept outside\n")
+    (tiny_course / "workspace" / "app").symlink_to(mine)
+    backup = backups.create(tiny_course / "workspace", "by-hand", "01_hello")
+    result = linked_workspace_refuses(tiny_course, ("start", "2"), ("solve", "1"), ("restore", backup.name))
+    assert f"app -> {mine}" in result.output
+    assert (mine / "work.py").read_text() == "# kept outside\n"
+    assert len(backups.listing()) == 1
+
+
+def test_a_link_to_an_empty_folder_is_named_not_a_crash(tiny_course, tmp_path):
+    shiplings("solve", "1")
+    (tmp_path / "empty").mkdir()
+    (tiny_course / "workspace" / "data").symlink_to(tmp_path / "empty")
+    backup = backups.create(tiny_course / "workspace", "by-hand", "01_hello")
+    result = linked_workspace_refuses(tiny_course, ("start", "1"), ("restore", backup.name), ("next",))
+    assert "data ->" in result.output
+    assert (tiny_course / "workspace" / "main.py").is_file()
+
+
+def test_a_linked_file_is_not_written_through(tiny_course, tmp_path):
+    shiplings("start", "1")
+    outside = tmp_path / "main.py"
+    outside.write_text("# somebody else's file\n")
+    (tiny_course / "workspace" / "main.py").unlink()
+    (tiny_course / "workspace" / "main.py").symlink_to(outside)
+    linked_workspace_refuses(tiny_course, ("solve", "1"))
+    assert outside.read_text() == "# somebody else's file\n"
+
+
+def test_a_workspace_that_is_itself_a_link_is_followed(tiny_course, tmp_path, monkeypatch):
+    real = tmp_path / "on-another-drive"
+    real.mkdir()
+    monkeypatch.delenv("SHIPLINGS_WORKSPACE")
+    (tiny_course / "workspace").symlink_to(real)
+    assert shiplings("start", "1").exit_code == 0
+    (real / "main.py").write_text("# mine\n")
+    result = shiplings("solve", "1")
+    assert result.exit_code == 0, result.output
+    assert "TODO" not in (real / "main.py").read_text()
+    assert (backups.listing()[0].path / "main.py").read_text() == "# mine\n"
+
+
+def test_a_workspace_that_is_a_file_is_named_not_a_crash(tiny_course):
+    (tiny_course / "workspace").write_text("oops")
+    for command in (("start", "1"), ("check", "1"), ("next",)):
+        result = shiplings(*command)
+        assert result.exit_code == 2, result.output
+        assert "is a file, not a folder" in result.output
+    assert (tiny_course / "workspace").read_text() == "oops"

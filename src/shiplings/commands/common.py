@@ -78,6 +78,8 @@ def workspace_lesson(the_course: Course) -> Lesson | None:
 
 def require_workspace(number: str = "01") -> Path:
     folder = workspace()
+    if folder.exists() and not folder.is_dir():
+        fail(f"The workspace {folder} is a file, not a folder. Move it away, then run `shiplings start {number}`.")
     if not folder.is_dir():
         fail(f"There is no workspace yet ({folder}). Run `shiplings start {number}` to create it.")
     return folder
