@@ -27,36 +27,62 @@ def relevant(change: tuple, path: str) -> bool:
     return not KEEP.intersection(parts) and not path.endswith((".pyc", ".swp", "~"))
 
 
+# A run whose files changed while it ran is not shown; after this many in a row it is shown
+# anyway, so a check that writes into the workspace itself cannot keep watch silent forever.
+MOST_DROPPED = 3
+
+
 def watch(
-    lesson: Annotated[str | None, typer.Argument(help="Lesson number or id; default: the current lesson.")] = None,
+    lesson: Annotated[str | None, typer.Argument(help="Lesson number or id; default: your current lesson.")] = None,
     poll: Annotated[bool, typer.Option("--poll", help="Poll (WSL /mnt drives, network drives).")] = False,
 ) -> None:
-    """Re-run the checks each time you save a file in the workspace (Ctrl+C stops)."""
+    """Re-run the checks each time you save a file in the workspace (Ctrl+C stops).
+
+    Without a lesson it follows your current lesson: after `next`, `start` or `restore`
+    in another terminal, the next run checks the new lesson.
+    """
     from watchfiles import watch as watch_files
 
+    the_course = common.course()
+    following = lesson is None
     chosen = common.lesson(lesson)
     workspace = common.require_workspace(chosen.number)
     warm = WarmRunner() if WarmRunner.available() else None
     force_polling = poll or needs_polling(workspace)
     common.console.print(
         f"Watching {workspace} for lesson {chosen.id}"
+        + (" (it follows your current lesson)" if following else "")
         + (" (polling)" if force_polling else "")
         + ". Save a file to re-check; Ctrl+C stops."
     )
+    # The watcher is running before the first check, so a save made while any check runs
+    # is queued, never missed; an idle watcher wakes up every 200 ms (an empty change set).
+    changes = watch_files(workspace, watch_filter=relevant, force_polling=force_polling,
+                          poll_delay_ms=300, rust_timeout=200, yield_on_timeout=True)
     try:
-        # The watcher is running before the first check, so a save made while any check
-        # runs is queued, never missed; an idle watcher wakes up every 200 ms.
-        first = True
-        for changes in watch_files(workspace, watch_filter=relevant, force_polling=force_polling,
-                                   poll_delay_ms=300, rust_timeout=200, yield_on_timeout=True):
-            if not changes and not first:
+        due, shown_any, dropped = True, False, 0
+        while True:
+            if not due:
+                due = bool(next(changes))
                 continue
-            if not first:
+            if following:
+                current = common.current_lesson(the_course)
+                if current.id != chosen.id:
+                    common.console.print(f"Your current lesson is now [bold]{current.id}[/]: checking that one.")
+                    chosen = current
+            if shown_any and not dropped:
                 common.console.rule()
-            first = False
-            print_result(run_and_record(chosen.id, warm=warm), chosen.number, common.console)
+            result = run_and_record(chosen.id, warm=warm)
+            # changes that arrived during the run are still queued: the result is out of date
+            if next(changes) and dropped < MOST_DROPPED:
+                dropped += 1
+                common.console.print("[dim]You saved again while the checks ran: checking your newest files.[/]")
+                continue
+            print_result(result, chosen.number, common.console)
+            due, shown_any, dropped = False, True, 0
     except KeyboardInterrupt:
         pass
     finally:
+        changes.close()
         if warm:
             warm.close()
