@@ -19,9 +19,12 @@ import nbformat
 import pytest
 import typer.main
 
-from shiplings import site, tools
+from shiplings import tools
 from shiplings.manifest import Course, load_course
 from shiplings.net import free_port
+from shiplings.site import build, generate, guides, markdown, mermaid, notebooks, pages, reference, schedule
+from shiplings.site.diffs import lesson_changes
+from shiplings.site.paths import SitePaths
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts" / "site"
@@ -33,9 +36,9 @@ BUILD_BUDGET_SECONDS = 30
 def test_what_changed_is_the_diff_from_the_previous_snapshot(tiny_course):
     course = load_course(tiny_course)
     first, second = course.lessons
-    added = site.lesson_changes(course, first, tiny_course)
+    added = lesson_changes(course, first, tiny_course)
     assert [(c.path, c.kind) for c in added] == [("main.py", "added"), ("old.txt", "added")]
-    changes = {change.path: change for change in site.lesson_changes(course, second, tiny_course)}
+    changes = {change.path: change for change in lesson_changes(course, second, tiny_course)}
     assert changes["main.py"].kind == "modified"
     assert '+@app.get("/bye")' in changes["main.py"].diff
     assert changes["main.py"].removed == 0 and changes["main.py"].added > 0
@@ -45,25 +48,25 @@ def test_what_changed_is_the_diff_from_the_previous_snapshot(tiny_course):
 def test_lesson_page_has_objectives_minutes_checks_hints_diff_and_solution(tiny_course):
     course = load_course(tiny_course)
     lesson = course.lessons[0]
-    page = site.lesson_markdown(course, lesson, tiny_course, has_notebook=True)
+    page = pages.lesson_markdown(course, lesson, tiny_course, has_notebook=True)
     assert page.startswith("# Lesson 01: Hello")
     assert "- Say hello" in page and "**15 minutes**: 5 teaching, 10 exercises" in page
     assert '??? check "1. GET /hello says hello"' in page  # a check, collapsed
     assert "**Hint 1 of 2:** Return a dict." in page
     assert '??? tip "Hint 2 of 2"' in page  # the next tier, collapsed again
-    assert site.notebook_placeholder(lesson) in page
+    assert notebooks.notebook_placeholder(lesson) in page
     assert "``` diff" in page and '??? note "main.py"' in page
     assert "Say hello first." in page  # instructor notes
 
 
 def test_fences_survive_backticks_in_files():
     text = "```python\nprint('hi')\n```\n"
-    block = site.fence(text, "markdown")
+    block = markdown.fence(text, "markdown")
     assert block.startswith("```` markdown") and block.endswith("````\n")
 
 
 def test_nav_lists_lessons_by_part_in_manifest_order(tiny_course):
-    generated = site.generate(tiny_course, site.SitePaths(tiny_course))
+    generated = generate.generate(tiny_course, SitePaths(tiny_course))
     assert generated.nav() == [
         "lessons/index.md",
         {"Part I · Only part": [{"01 · Hello": "lessons/01_hello.md"}, {"02 · Bye": "lessons/02_bye.md"}]},
@@ -79,7 +82,7 @@ def test_notebook_headings_join_the_page_toc_before_the_checks():
     page = [{"level": 1, "id": "lesson", "name": "Lesson", "children": [
         {"level": 2, "id": "checks", "name": "The checks", "children": []}]}]
     notebook = [{"level": 2, "id": "the-failure", "name": "The failure", "children": []}]
-    merged = site.toc_with_notebook(page, notebook)
+    merged = notebooks.toc_with_notebook(page, notebook)
     assert [child["id"] for child in merged[0]["children"]] == ["the-failure", "checks"]
 
 
@@ -91,45 +94,44 @@ def test_schedule_takes_breaks_lunch_and_days():
         for n in range(1, 16)
     ]
     course = Course.model_validate({"title": "t", "parts": [{"number": 1, "title": "p"}], "lessons": lessons})
-    slots = site.schedule(course)
+    slots = schedule.schedule(course)
     lesson_slots = [slot for slot in slots if slot.lesson]
     assert [slot.lesson.id for slot in lesson_slots] == [lesson["id"] for lesson in lessons]
-    assert slots[0].start == site.DAY_START and "shiplings doctor" in slots[0].what
+    assert slots[0].start == schedule.DAY_START and "shiplings doctor" in slots[0].what
     for day in {slot.day for slot in slots}:
         today = [slot for slot in slots if slot.day == day]
         assert [slot.what for slot in today].count("Lunch") <= 1
-        assert today[-1].start + today[-1].minutes <= site.DAY_END
+        assert today[-1].start + today[-1].minutes <= schedule.DAY_END
         since_break = 0
         for slot in today:
             since_break = 0 if not slot.lesson and slot.what in ("Break", "Lunch") else since_break + slot.minutes
-            assert since_break <= site.BLOCK_MINUTES + site.SETUP_MINUTES
+            assert since_break <= schedule.BLOCK_MINUTES + schedule.SETUP_MINUTES
     assert any(slot.what == "Lunch" for slot in slots) and any(slot.what == "Break" for slot in slots)
     assert max(slot.day for slot in slots) == 2
 
 
-def test_cli_reference_is_generated_from_every_command_and_option(tiny_course):
+def test_cli_reference_is_generated_from_every_command_and_option():
     from shiplings.cli import app
 
-    course = load_course(tiny_course)
-    reference = site.cli_reference_markdown(course, tiny_course, "guides/commands.md")
+    text = reference.cli_reference_markdown(app)
     group = typer.main.get_command(app)
-    assert "`--no-browser`" in reference.split("## `shiplings lab`")[0], "plain `shiplings` takes --no-browser"
+    assert "`--no-browser`" in text.split("## `shiplings lab`")[0], "plain `shiplings` takes --no-browser"
     for name, command in group.commands.items():
         subcommands = getattr(command, "commands", None) or {None: command}
         for sub_name, sub_command in subcommands.items():
             words = " ".join(word for word in ("shiplings", name, sub_name) if word)
-            assert f"`{words}`" in reference, f"{words} is missing from the command reference"
+            assert f"`{words}`" in text, f"{words} is missing from the command reference"
             for param in sub_command.params:
                 if param.param_type_name == "option":
-                    assert param.opts[0] in reference, f"{words} {param.opts[0]} is missing"
+                    assert param.opts[0] in text, f"{words} {param.opts[0]} is missing"
 
 
 def test_markers_fill_guides_and_unknown_markers_fail(tiny_course):
-    course = load_course(tiny_course)
-    filled = site.fill_markers("- item\n\n    <!-- shiplings:schedule -->\n", course, tiny_course, "guides/x.md")
+    sources = guides.Sources(load_course(tiny_course), tiny_course)
+    filled = guides.fill_markers("- item\n\n    <!-- shiplings:schedule -->\n", sources, "guides/x.md")
     assert "    | Time |" in filled and "[01 · Hello](../lessons/01_hello.md)" in filled
     with pytest.raises(KeyError, match="no-such-marker"):
-        site.fill_markers("<!-- shiplings:no-such-marker -->", course, tiny_course, "x.md")
+        guides.fill_markers("<!-- shiplings:no-such-marker -->", sources, "x.md")
 
 
 def fake_npm(folder: Path, script: bytes) -> str:
@@ -148,26 +150,26 @@ def fake_npm(folder: Path, script: bytes) -> str:
 
 
 def test_mermaid_is_fetched_once_and_checked_against_its_pin(tmp_path, monkeypatch):
-    paths = site.SitePaths(tmp_path)
+    paths = SitePaths(tmp_path)
     tampered = fake_npm(tmp_path / "tampered", b"window.mermaid = 'not the pinned file'")
     with pytest.raises(ValueError, match="checksum"):
-        site.vendored_mermaid(paths, npm=tampered)
+        mermaid.vendored_mermaid(paths, npm=tampered)
     assert not paths.vendor.exists() or not any(paths.vendor.iterdir()), "a mismatched download is not kept"
 
-    cached = paths.vendor / f"mermaid-{site.MERMAID_VERSION}.min.js"
+    cached = paths.vendor / f"mermaid-{mermaid.MERMAID_VERSION}.min.js"
     cached.parent.mkdir(parents=True)
     cached.write_text("cached")
-    assert site.vendored_mermaid(paths, npm="/no/such/npm") == cached  # no second download
+    assert mermaid.vendored_mermaid(paths, npm="/no/such/npm") == cached  # no second download
 
 
 def test_without_npm_the_site_still_builds_and_says_so(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(site.shutil, "which", lambda name: None)
-    assert site.vendored_mermaid(site.SitePaths(tmp_path)) is None
+    monkeypatch.setattr(mermaid.shutil, "which", lambda name: None)
+    assert mermaid.vendored_mermaid(SitePaths(tmp_path)) is None
     assert "mermaid.js from the internet" in capsys.readouterr().err
 
 
 def test_tool_fixes_are_given_per_platform_with_sudo(tiny_course):
-    text = site.tools_markdown(load_course(tiny_course), tiny_course, "guides/troubleshooting.md")
+    text = guides.tools_markdown(load_course(tiny_course), "guides/troubleshooting.md")
     assert "sudo apt-get install -y chromium" in text
     assert "brew install --cask chromium" in text
     assert "=== \"macOS\"" in text
@@ -180,10 +182,10 @@ COURSE = load_course(REPO)
 
 @pytest.fixture(scope="module")
 def built_site() -> Path:
-    code, seconds = site.build(REPO, strict=True)
+    code, seconds = build.build(REPO, strict=True)
     assert code == 0, "mkdocs build --strict failed: a warning or an error above says why"
     assert seconds < BUILD_BUDGET_SECONDS, f"the site took {seconds:.1f} s to build (budget {BUILD_BUDGET_SECONDS} s)"
-    return site.SitePaths(REPO).html
+    return SitePaths(REPO).html
 
 
 @pytest.fixture(scope="module")
@@ -340,7 +342,7 @@ def test_lesson_page_shows_its_notebook_checks_and_what_changed(visit, base_url,
     assert page.locator("details.check[open]").count() == 0, "checks and hints start collapsed"
 
     page.locator("#what-changed").scroll_into_view_if_needed()
-    changes = [change for change in site.lesson_changes(COURSE, lesson, REPO) if change.diff is not None]
+    changes = [change for change in lesson_changes(COURSE, lesson, REPO) if change.diff is not None]
     diffs = page.locator(".language-diff")
     assert diffs.count() == len(changes)
     shown = [index for index, change in enumerate(changes) if change.kind != "removed"]

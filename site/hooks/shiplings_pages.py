@@ -1,10 +1,11 @@
-"""MkDocs hook: lay the generated course pages over site/docs/ (see shiplings.site).
+"""MkDocs hook: lay the generated course pages over site/docs/ (see the package shiplings.site).
 
 on_config   generates the lesson pages into site/build/staging/, puts the lessons,
             part by part in manifest order, into the "Lessons" section of the nav, and
             adds the bundled scripts (mermaid.js, so diagrams render offline).
 on_files    adds the staged pages to the site.
-on_page_markdown  fills `<!-- shiplings:NAME -->` markers in the hand-written guides.
+on_page_markdown  fills `<!-- shiplings:NAME -->` markers in the hand-written guides
+                  (the command reference from the Typer app, which this hook hands in).
 on_page_content   puts each rendered notebook into its lesson page and its headings
                   into the page's table of contents.
 """
@@ -18,18 +19,23 @@ from mkdocs.structure.files import File
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
-from shiplings import site
+from shiplings.cli import app
+from shiplings.site.generate import Generated, generate
+from shiplings.site.guides import Sources, fill_markers
+from shiplings.site.notebooks import page_with_notebook, toc_with_notebook
 
-generated: site.Generated | None = None
+generated: Generated | None = None
+sources: Sources | None = None
 
 
 def on_config(config):
-    global generated
+    global generated, sources
     root = Path(config.config_file_path).resolve().parent.parent
     try:
-        generated = site.generate(root)
+        generated = generate(root)
     except Exception as error:  # a broken manifest or notebook: say which, stop the build
         raise PluginError(f"shiplings could not generate the lesson pages: {error}") from error
+    sources = Sources(generated.course, generated.root, cli=app)
     for index, entry in enumerate(config.nav or []):
         if isinstance(entry, dict) and "Lessons" in entry:
             config.nav[index] = {"Lessons": generated.nav()}
@@ -53,7 +59,7 @@ def on_files(files, config):
 
 def on_page_markdown(markdown, page, config, files):
     try:
-        return site.fill_markers(markdown, generated.course, generated.root, page.file.src_uri)
+        return fill_markers(markdown, sources, page.file.src_uri)
     except Exception as error:
         raise PluginError(f"{page.file.src_uri}: {error}") from error
 
@@ -62,9 +68,9 @@ def on_page_content(html, page, config, files):
     lesson_page = generated.page(page.file.src_uri)
     if lesson_page is None or lesson_page.notebook is None:
         return html
-    page.toc = get_toc(site.toc_with_notebook(tokens(page.toc), lesson_page.notebook.toc))
+    page.toc = get_toc(toc_with_notebook(tokens(page.toc), lesson_page.notebook.toc))
     stylesheet = get_relative_url(generated.notebook_css, page.url) if generated.notebook_css else None
-    return site.page_with_notebook(html, lesson_page, stylesheet)
+    return page_with_notebook(html, lesson_page.lesson, lesson_page.notebook, stylesheet)
 
 
 def tokens(toc) -> list[dict]:

@@ -6,9 +6,10 @@ from typing import Annotated
 
 import typer
 
-from shiplings import site
 from shiplings.commands import common
 from shiplings.net import free_port
+from shiplings.site import build as site_build
+from shiplings.site.paths import SitePaths
 
 site_app = typer.Typer(help="Build or preview the course website (MkDocs Material).", no_args_is_help=True)
 
@@ -19,10 +20,10 @@ def build(
 ) -> None:
     """Build the website into site/build/html/ from the manifest, notebooks, overlays and CLI."""
     root = common.root()
-    code, seconds = site.build(root, strict=strict)
+    code, seconds = site_build.build(root, strict=strict)
     if code:
         common.fail(f"The site did not build (mkdocs exit status {code}); the messages above say why.", code)
-    output = site.SitePaths(root).html
+    output = SitePaths(root).html
     common.console.print(f"Built the site in {seconds:.1f} s: {output / 'index.html'}")
     common.console.print("Serve it from any web server path, or preview it with `shiplings site serve`.")
 
@@ -35,4 +36,4 @@ def serve(
     root = common.root()
     port = port or free_port()
     common.console.print(f"Serving the site on http://127.0.0.1:{port}/ (Ctrl+C stops).")
-    raise typer.Exit(site.serve(root, port))
+    raise typer.Exit(site_build.serve(root, port))

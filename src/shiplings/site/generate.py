@@ -1,0 +1,80 @@
+"""The generation step the MkDocs hook runs first: every generated page written into
+site/build/staging/, the notebooks rendered, mermaid.js bundled, and the "Lessons" nav."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shiplings.manifest import Course, Lesson, load_course
+from shiplings.site.markdown import lesson_label, lesson_uri, part_label
+from shiplings.site.mermaid import vendored_mermaid
+from shiplings.site.notebooks import RenderedNotebook, notebook_css, render_notebook, trim_title
+from shiplings.site.pages import lesson_markdown, lessons_index_markdown
+from shiplings.site.paths import SitePaths
+
+
+@dataclass
+class LessonPage:
+    lesson: Lesson
+    uri: str
+    notebook: RenderedNotebook | None
+
+
+@dataclass
+class Generated:
+    course: Course
+    root: Path
+    staging: Path
+    lessons: list[LessonPage] = field(default_factory=list)
+    notebook_css: str | None = None  # docs-relative path of the shared notebook stylesheet
+    scripts: list[str] = field(default_factory=list)  # docs-relative scripts every page loads
+
+    def page(self, uri: str) -> LessonPage | None:
+        return next((page for page in self.lessons if page.uri == uri), None)
+
+    def nav(self) -> list:
+        """The "Lessons" section: the overview, then one section per part, in manifest order."""
+        entries: list = ["lessons/index.md"]
+        for part in self.course.parts:
+            pages = [{lesson_label(page.lesson): page.uri} for page in self.lessons
+                     if page.lesson.part == part.number]
+            if pages:
+                entries.append({part_label(self.course, part.number): pages})
+        return entries
+
+
+def generate(root: Path, paths: SitePaths | None = None) -> Generated:
+    """Write every generated page into the staging folder; render the notebooks."""
+    paths = paths or SitePaths(root)
+    course = load_course(root)
+    shutil.rmtree(paths.staging, ignore_errors=True)
+    shutil.rmtree(paths.notebooks, ignore_errors=True)
+    paths.staging.mkdir(parents=True)
+    result = Generated(course, root, paths.staging)
+    for lesson in course.lessons:
+        source = root / "lessons" / lesson.id / "lesson.ipynb"
+        rendered = None
+        if source.is_file():
+            trimmed = trim_title(source, paths.notebooks / f"{lesson.id}.ipynb")
+            rendered = render_notebook(trimmed, paths.cache)
+        page = LessonPage(lesson, lesson_uri(lesson), rendered)
+        write(paths.staging / page.uri, lesson_markdown(course, lesson, root, rendered is not None))
+        result.lessons.append(page)
+    write(paths.staging / "lessons" / "index.md", lessons_index_markdown(course))
+    rendered_notebooks = [page.notebook for page in result.lessons if page.notebook]
+    if rendered_notebooks:
+        result.notebook_css = "assets/notebook.css"
+        write(paths.staging / result.notebook_css, notebook_css(rendered_notebooks))
+    mermaid = vendored_mermaid(paths)
+    if mermaid is not None:
+        result.scripts.append("javascripts/mermaid.min.js")
+        (paths.staging / "javascripts").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(mermaid, paths.staging / "javascripts" / "mermaid.min.js")
+    return result
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")

@@ -1,0 +1,171 @@
+"""Lesson notebooks on the site: rendered to HTML by mkdocs-jupyter (never executed),
+cached by content, their CSS shared, and laid into their lesson page and its table of
+contents once MkDocs has rendered the page."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+from shiplings.manifest import Lesson
+from shiplings.site.markdown import lesson_uri
+
+# Bump when the rendered notebook HTML changes shape, so cached renders are redone.
+NOTEBOOK_RENDER_VERSION = "2"
+
+
+def notebook_placeholder(lesson: Lesson) -> str:
+    """Raw HTML the hook swaps for the rendered notebook (Markdown passes it through)."""
+    return f'<div class="shiplings-notebook" data-lesson="{lesson.id}"></div>'
+
+
+@dataclass
+class RenderedNotebook:
+    html: str
+    toc: list[dict]  # MkDocs toc tokens: level, id, name, children
+    styles: list[str]
+
+
+def trim_title(notebook_path: Path, destination: Path) -> Path:
+    """Copy the notebook without its leading `# title` line: the page has the manifest's title."""
+    import nbformat
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    first = next((cell for cell in notebook.cells if cell.cell_type == "markdown"), None)
+    if first is not None:
+        lines = first.source.splitlines()
+        if lines and lines[0].startswith("# "):
+            first.source = "\n".join(lines[1:]).strip("\n")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, destination)
+    return destination
+
+
+class _Headings(HTMLParser):
+    """Collect <h1>..<h6 id=...> from rendered HTML, for the page's table of contents."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[dict] = []
+        self._open: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if re.fullmatch(r"h[1-6]", tag) and dict(attrs).get("id"):
+            self._open = {"level": int(tag[1]), "id": dict(attrs)["id"], "name": "", "children": []}
+        elif tag == "a" and self._open is not None:
+            self._open["in_anchor"] = True
+
+    def handle_endtag(self, tag):
+        if self._open is None:
+            return
+        if tag == "a":
+            self._open.pop("in_anchor", None)
+        elif tag == f"h{self._open['level']}":
+            self._open["name"] = self._open["name"].strip()
+            self.found.append(self._open)
+            self._open = None
+
+    def handle_data(self, data):
+        if self._open is not None and not self._open.get("in_anchor"):
+            self._open["name"] += data
+
+
+def nest(headings: list[dict]) -> list[dict]:
+    """Flat headings -> MkDocs' nested toc tokens."""
+    roots: list[dict] = []
+    stack: list[dict] = []
+    for heading in headings:
+        token = {**heading, "children": [], "name": html.escape(heading["name"])}
+        while stack and stack[-1]["level"] >= token["level"]:
+            stack.pop()
+        (stack[-1]["children"] if stack else roots).append(token)
+        stack.append(token)
+    return roots
+
+
+STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S)
+# nbconvert's template loads MathJax from a CDN with a blocking <script src>; the lessons
+# have no maths, and the site must work offline in a workshop room.
+MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
+
+
+def render_notebook(notebook: Path, cache_dir: Path) -> RenderedNotebook:
+    """mkdocs-jupyter's HTML for a notebook (never executed), with its CSS pulled out."""
+    import mkdocs_jupyter
+
+    key = hashlib.sha256(
+        notebook.read_bytes() + f"{mkdocs_jupyter.__version__}/{NOTEBOOK_RENDER_VERSION}".encode()
+    ).hexdigest()
+    cached = cache_dir / f"{key}.json"
+    if cached.is_file():
+        data = json.loads(cached.read_text(encoding="utf-8"))
+        return RenderedNotebook(data["html"], data["toc"], data["styles"])
+
+    from mkdocs_jupyter.convert import nb2html
+
+    # no_prompt: the notebooks are stored without outputs, so "In [ ]:" would only be noise.
+    # The "highlight" class lets Material colour the code, in light and dark palettes alike.
+    body = nb2html(str(notebook), execute=False, no_prompt=True, highlight_extra_classes="highlight")
+    body = MATHJAX.sub("", body)
+    styles = [style.strip() for style in STYLE.findall(body)]
+    body = STYLE.sub("", body).strip()
+    parser = _Headings()
+    parser.feed(body)
+    rendered = RenderedNotebook(body, nest(parser.found), styles)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    cached.write_text(json.dumps(vars(rendered)), encoding="utf-8")
+    return rendered
+
+
+def notebook_css(rendered: list[RenderedNotebook]) -> str:
+    """One stylesheet for every notebook, instead of ~600 kB of CSS inlined on each page.
+
+    mkdocs-jupyter renders with JupyterLab's light theme; its dark theme is added for
+    Material's dark palette, so the notebooks follow the palette toggle.
+    """
+    import mkdocs_jupyter
+
+    seen: list[str] = []
+    for notebook in rendered:
+        for style in notebook.styles:
+            # nbconvert's pygments colours (light only): Material's palette-aware colours win
+            if style not in seen and "td.linenos" not in style:
+                seen.append(style)
+    dark = Path(mkdocs_jupyter.__file__).parent / "templates" / "mkdocs_html" / "assets" / "theme-dark.css"
+    if dark.is_file():
+        seen.append(dark.read_text(encoding="utf-8").replace(
+            ".jupyter-wrapper", '[data-md-color-scheme="slate"] .jupyter-wrapper'))
+    return "\n".join(seen) + "\n"
+
+
+def page_with_notebook(
+    page_html: str, lesson: Lesson, rendered: RenderedNotebook | None, stylesheet_href: str | None
+) -> str:
+    """Swap the placeholder for the rendered notebook; link the shared notebook CSS."""
+    if rendered is None:
+        return page_html
+    placeholder = notebook_placeholder(lesson)
+    if placeholder not in page_html:
+        raise ValueError(f"{lesson_uri(lesson)}: the notebook placeholder went missing")
+    stylesheet = f'<link rel="stylesheet" href="{stylesheet_href}">\n' if stylesheet_href else ""
+    notebook = f'<div class="shiplings-notebook">\n{rendered.html}\n</div>'
+    return stylesheet + page_html.replace(placeholder, notebook)
+
+
+def toc_with_notebook(page_toc: list[dict], notebook_toc: list[dict]) -> list[dict]:
+    """The notebook's headings go under the page title, before "The checks"."""
+    if not page_toc:
+        return notebook_toc
+    title = page_toc[0]
+    children = title["children"]
+    at = next((i for i, child in enumerate(children) if child["id"] == "checks"), len(children))
+    # the notebook's own h1s (after the trimmed title) become sections of the page
+    flattened = []
+    for token in notebook_toc:
+        flattened.extend(token["children"] if token["level"] == 1 else [token])
+    return [{**title, "children": children[:at] + flattened + children[at:]}, *page_toc[1:]]
