@@ -306,3 +306,18 @@ def test_a_workspace_that_is_a_file_is_named_not_a_crash(tiny_course):
         assert result.exit_code == 2, result.output
         assert "is a file, not a folder" in result.output
     assert (tiny_course / "workspace").read_text() == "oops"
+
+
+def test_piped_diff_keeps_long_lines_whole(tiny_course):
+    """`shiplings diff 01 > file` never cuts code at 80 columns (nor wraps it)."""
+    import os
+    import subprocess
+    import sys
+
+    shiplings("start", "1")
+    long_line = "LONG = '" + "x" * 190 + "'"
+    main = tiny_course / "workspace" / "main.py"
+    main.write_text(main.read_text() + long_line + "\n")
+    piped = subprocess.run([sys.executable, "-m", "shiplings", "diff", "1"], capture_output=True, text=True,
+                           env={**os.environ, "COLUMNS": "80"}, timeout=120)
+    assert "-" + long_line in piped.stdout.splitlines(), piped.stdout + piped.stderr

@@ -8,8 +8,9 @@ never raises: a failing check is information, not an error in the notebook.
 from __future__ import annotations
 
 import os
+import sys
 
-from rich.console import Console
+import typer
 
 _warm = None
 
@@ -25,26 +26,32 @@ def _runner():
 
 def check_magic(line: str) -> None:
     """%check [N]: run lesson N's checks against the workspace and show the result."""
+    from IPython.display import display
+
     from shiplings.commands import common
     from shiplings.commands.check import run_and_record
-    from shiplings.report import render
+    from shiplings.report import NotebookReport
 
-    console = Console(force_jupyter=None, highlight=False)
     ref = line.strip() or None
     if os.environ.get("SHIPLINGS_NOTEBOOK_CHECK"):
         # `shiplings dev check` executes the notebook right after proving these very checks
         # on the same workspace; running them again would only double its time
-        console.print(f"%check {line.strip()}: skipped while `shiplings dev check` runs this notebook.")
+        print(f"%check {line.strip()}: skipped while `shiplings dev check` runs this notebook.")
         return
     try:
-        lesson = common.lesson(ref)
+        the_course = common.course()
+        lesson = the_course.lesson(ref) if ref else common.current_lesson(the_course)
+    except KeyError as error:  # names the lessons that exist, like the CLI
+        print(error.args[0], file=sys.stderr)
+        return
+    except typer.Exit:  # common.fail already printed why (no course.toml, say)
+        return
+    try:
         result = run_and_record(lesson.id, warm=_runner())
-    except SystemExit:  # common.fail already printed why
-        return
     except Exception as error:  # never take the notebook down
-        console.print(f"[red]The check could not run:[/] {error}")
+        print(f"The check could not run: {error}", file=sys.stderr)
         return
-    console.print(render(result, lesson.number))
+    display(NotebookReport(result, lesson.number))
 
 
 def load_ipython_extension(ipython) -> None:

@@ -13,8 +13,17 @@ from shiplings import state
 from shiplings.manifest import Course, Lesson, load_course
 from shiplings.paths import course_root, workspace_dir
 
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+
+def learner_console(stderr: bool = False) -> Console:
+    """Wrapped to the terminal's width on a terminal; piped or redirected (`> file`, `| less`)
+    every line stays whole, where Rich would otherwise cut it at 80 columns."""
+    made = Console(stderr=stderr, highlight=False)
+    made.soft_wrap = not made.is_terminal
+    return made
+
+
+console = learner_console()
+errors = learner_console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

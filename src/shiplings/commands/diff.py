@@ -6,7 +6,7 @@ import difflib
 from typing import Annotated
 
 import typer
-from rich.syntax import Syntax
+from rich.text import Text
 
 from shiplings import backups
 from shiplings.commands import common
@@ -16,10 +16,28 @@ from shiplings.overlays import read_text, snapshot_tree
 def unified_diff(theirs: str | None, ours: str | None, name: str) -> str:
     if theirs is None or ours is None:
         return f"(binary file {name} differs)\n"
-    return "".join(difflib.unified_diff(
-        theirs.splitlines(keepends=True), ours.splitlines(keepends=True),
-        fromfile=f"yours/{name}", tofile=f"solution/{name}",
-    ))
+    # lines without their endings: a last line with no newline must not run into the next
+    return "\n".join(difflib.unified_diff(
+        theirs.splitlines(), ours.splitlines(),
+        fromfile=f"yours/{name}", tofile=f"solution/{name}", lineterm="",
+    )) + "\n"
+
+
+DIFF_STYLES = {"+": "green", "-": "red", "@": "cyan"}
+
+
+def colored(unified: str) -> Text:
+    """A unified diff as Rich text, colored line by line.
+
+    Plain Text (not a Syntax panel): code is never cut at the console's width, so
+    `shiplings diff 07 > file` keeps every line whole.
+    """
+    text = Text()
+    for line in unified.splitlines():
+        header = line.startswith(("+++", "---"))
+        text.append(line + "\n", style="bold" if header else DIFF_STYLES.get(line[:1], ""))
+    text.rstrip()
+    return text
 
 
 def diff(
@@ -46,6 +64,6 @@ def diff(
             label = "differs"
         common.console.print(f"[bold]{name}[/]: {label}")
         if not name_only:
-            common.console.print(Syntax(unified_diff(theirs, ours, name), "diff", theme="ansi_dark"))
+            common.console.print(colored(unified_diff(theirs, ours, name)))
     if differing == 0:
         common.console.print(f"Your workspace matches the solution of lesson {chosen.id}.")

@@ -1,0 +1,112 @@
+"""What a learner reads after a check: the terminal report, piped output, the notebook's HTML."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+
+from rich.console import Console
+
+from conftest import REPO
+from shiplings.report import NotebookReport, html, print_result
+from shiplings.runner import CheckOutcome, RunResult
+
+LONG_MESSAGE = (
+    "POST /tasks should answer 201 Created; your app answered 200 "
+    + '{"title": "' + "x" * 150 + '"}. Look at the route decorator of create_task() in main.py.'
+)
+
+
+def failing_result(message: str = LONG_MESSAGE) -> RunResult:
+    return RunResult(
+        lesson="01_prototype", title="The prototype", duration=1.25,
+        checks=[
+            CheckOutcome("test_create_task", "POST /tasks creates a task <201>", "failed", message=message),
+            CheckOutcome("test_unknown_id", "An unknown task id answers 404 Not Found", "passed"),
+        ],
+    )
+
+
+def piped(result: RunResult) -> str:
+    """The report as `shiplings check > file` writes it: no terminal, soft wrapped, no colors."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, soft_wrap=True, highlight=False, color_system=None)
+    assert not console.is_terminal
+    print_result(result, "01", console)
+    return buffer.getvalue()
+
+
+def test_piped_report_keeps_each_line_whole():
+    lines = piped(failing_result()).splitlines()
+    assert "      " + LONG_MESSAGE in lines
+
+
+def test_terminal_report_wraps_messages_under_their_check():
+    buffer = io.StringIO()
+    print_result(failing_result(), "01", Console(file=buffer, width=60, highlight=False, color_system=None))
+    lines = buffer.getvalue().splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 60
+    message_lines = [line for line in lines if "x" * 40 in line]
+    assert len(message_lines) >= 2 and all(line.startswith("      ") for line in message_lines)
+
+
+def test_html_report_escapes_learner_output_and_opens_failures():
+    message = 'your app answered 200 {"title": "<script>alert(1)</script> & co"}'
+    page = html(failing_result(message), "01")
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
+    assert "POST /tasks creates a task &lt;201&gt;" in page
+    # the failure and its explanation in one open <details>, the passing check on its own line
+    failure = re.search(r"<details open[^>]*><summary[^>]*>(.*?)</summary>(.*?)</details>", page, re.S)
+    assert failure and "✗" in failure.group(1) and "creates a task" in failure.group(1)
+    assert "alert(1)" in failure.group(2)
+    assert page.count("<details") == 1
+    assert "hint 01" in page and "1/2 checks pass" in page
+
+
+def test_html_report_shows_an_app_that_does_not_load_with_its_line():
+    result = failing_result()
+    result.app_error = {"kind": "syntax", "file": "main.py", "line": 7, "code": "def broken(:",
+                        "message": "Python cannot read main.py: invalid syntax (line 7)."}
+    page = html(result, "01")
+    assert "Your app does not load." in page and "   7  def broken(:" in page
+    assert "<details" not in page  # one app error explains every failure
+
+
+def test_notebook_report_is_html_in_a_notebook_and_text_elsewhere():
+    report = NotebookReport(failing_result(), "01")
+    assert report._repr_html_().startswith('<div class="shiplings-report"')
+    assert "✗ POST /tasks creates a task <201>" in repr(report)
+
+
+def readme_sample() -> list[str]:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"A failing check reads like this.*?```text\n(.*?)```", text, re.S)
+    assert block, "README.md lost its sample report (A failing check reads like this: ```text ...```)"
+    return block.group(1).splitlines()
+
+
+def test_readme_sample_report_is_what_check_prints(tmp_path, monkeypatch):
+    """The README's sample is lesson 01's real report on a solution that forgot status_code=201."""
+    from shiplings.manifest import load_course
+    from shiplings.overlays import snapshot_tree, write_tree
+    from shiplings.runner import run_checks
+
+    course = load_course(REPO)
+    lesson = course.lesson("01")
+    workspace = tmp_path / "workspace"
+    write_tree(snapshot_tree(course, lesson, REPO), workspace)
+    main = workspace / "main.py"
+    main.write_text(main.read_text().replace('@app.post("/tasks", status_code=status.HTTP_201_CREATED)',
+                                             '@app.post("/tasks")'))
+    result = run_checks(course, REPO, lesson, workspace)
+    # as printed by `./shiplings check` in the course folder, the README's own command
+    monkeypatch.chdir(REPO)
+    monkeypatch.delenv("SHIPLINGS_HOME", raising=False)
+    monkeypatch.setenv("PATH", os.defpath)
+    # as a 96-column terminal shows it (a README code block is about that wide)
+    buffer = io.StringIO()
+    print_result(result, "01", Console(file=buffer, width=96, highlight=False, color_system=None))
+    real = [re.sub(r"\(\d+\.\d s\)", "(1.9 s)", line.rstrip()) for line in buffer.getvalue().splitlines()]
+    assert readme_sample() == real, "README.md's sample report should read:\n" + "\n".join(real)
