@@ -2,29 +2,103 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from shiplings import state
+from shiplings import backups, state
 from shiplings.commands import common
+from shiplings.manifest import Lesson
+from shiplings.paths import state_dir
 from shiplings.report import print_result
-from shiplings.runner import RunResult, run_checks
+from shiplings.runner import CheckOutcome, RunResult, run_checks
 
 
 def run_and_record(lesson_ref: str | None, warm=None) -> RunResult:
-    """Run the checks, record progress, and return the result (shared with watch)."""
+    """Run the checks, record progress and the report, and return the result (shared with watch)."""
     the_course = common.course()
     lesson = common.lesson(lesson_ref)
-    result = run_checks(
-        the_course, common.root(), lesson, common.workspace(),
-        at=common.workspace_lesson(the_course), warm=warm,
-    )
+    at = common.workspace_lesson(the_course)
+    # taken before the run: a file saved while the checks run makes this report stale
+    before = fingerprint(common.workspace(), at)
+    result = run_checks(the_course, common.root(), lesson, common.workspace(), at=at, warm=warm)
+    save_last_report(result, before)
     if not result.problem or result.checks:
         progress = state.load()
         progress.record(lesson.id, "passed" if result.passed else "failed")
         state.save(progress)
+    return result
+
+
+# Files an app writes while it runs (a development SQLite database, logs): they change
+# without changing what the checks say, so they do not make a saved report stale.
+RUNTIME_DATA = (".db", ".db-journal", ".db-wal", ".db-shm", ".sqlite", ".sqlite3", ".log")
+
+
+def fingerprint(workspace: Path, at: Lesson | None) -> str:
+    """What a check result depends on, cheaply: the app's and the checks' file names, sizes
+    and modification times, and the lesson the workspace is at (retired checks)."""
+    root = common.root()
+    app = [path for path in backups.app_files(workspace) if not path.name.endswith(RUNTIME_DATA)]
+    checks = sorted((root / "checks").rglob("*.py"))
+    entries: list = [at.id if at else None]
+    for base, paths in ((workspace, app), (root, [root / "course.toml", *checks])):
+        for path in paths:
+            try:
+                info = path.stat()
+            except OSError:  # deleted while we looked: the next look sees the change
+                continue
+            entries.append([path.relative_to(base).as_posix(), info.st_size, info.st_mtime_ns])
+    return hashlib.sha256(json.dumps(entries).encode()).hexdigest()
+
+
+def last_report_path(lesson_id: str) -> Path:
+    return state_dir() / f"last-report-{lesson_id}.json"
+
+
+def save_last_report(result: RunResult, workspace_fingerprint: str) -> None:
+    """Keep the report for `hint`, which then answers without running the checks again."""
+    path = last_report_path(result.lesson)
+    data = {"fingerprint": workspace_fingerprint, "result": result.to_json()}
+    # write then rename: watch and %check may save at the same time, and a reader never
+    # sees half a file
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError:  # a state folder that cannot be written only costs hint its head start
+        pass
+
+
+def load_last_report(lesson_id: str, workspace_fingerprint: str) -> RunResult | None:
+    """The saved report of a lesson, if the workspace has not changed since; else None."""
+    try:
+        data = json.loads(last_report_path(lesson_id).read_text(encoding="utf-8"))
+        if data["fingerprint"] != workspace_fingerprint:
+            return None
+        saved = dict(data["result"])
+        saved.pop("passed", None)  # derived, not a field
+        saved["checks"] = [CheckOutcome(**check) for check in saved["checks"]]
+        return RunResult(**saved)
+    except (OSError, ValueError, KeyError, TypeError):  # none yet, or written by another version
+        return None
+
+
+def latest_result(lesson: Lesson) -> RunResult:
+    """The last report while the workspace is unchanged since it was made, else a fresh run."""
+    the_course = common.course()
+    at = common.workspace_lesson(the_course)
+    now = fingerprint(common.workspace(), at)
+    saved = load_last_report(lesson.id, now)
+    if saved is not None:
+        return saved
+    result = run_checks(the_course, common.root(), lesson, common.workspace(), at=at)
+    save_last_report(result, now)
     return result
 
 

@@ -1,4 +1,8 @@
-"""shiplings hint: tiered hints, the first failing check's first."""
+"""shiplings hint: tiered hints, the first failing check's first.
+
+The last `check` (or %check, or watch) saved its report; while the workspace is unchanged
+since, hint reads it instead of running every check again.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,33 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.text import Text
 
-from shiplings import state
+from shiplings import spelling, state
 from shiplings.commands import common
-from shiplings.runner import run_checks
+from shiplings.commands.check import latest_result
+from shiplings.report import Indented, numbered_code
+from shiplings.runner import RunResult
+
+
+def app_does_not_load(result: RunResult) -> bool:
+    """No check's hint helps while the app cannot even be imported, or the run itself failed."""
+    return bool(result.problem) or (result.app_error or {}).get("kind") in ("syntax", "import")
+
+
+def print_load_problem(result: RunResult, number: str) -> None:
+    error = result.app_error
+    if error and error.get("kind") in ("syntax", "import"):
+        where = f"{error['file']}:{error.get('line')}"
+        common.console.print(Text.assemble(("Your app does not load", "bold red"), f" ({where}). ", error["message"]))
+        if error.get("code"):
+            common.console.print(Indented(numbered_code(error), 4))
+        common.console.print(
+            f"Fix that first: every check imports your app. Then `{spelling.command(f'check {number}')}`."
+        )
+    else:
+        common.console.print(Text("The checks could not run:", style="bold red"))
+        common.console.print(Indented(Text(spelling.respell(result.problem)), 2))
 
 
 def hint(
@@ -18,26 +45,26 @@ def hint(
     all_checks: Annotated[bool, typer.Option("--all", help="Hints for every check.")] = False,
 ) -> None:
     """Show a hint for the first failing check of a lesson; --level 2, 3 say more."""
-    the_course = common.course()
     chosen = common.lesson(lesson)
     checks = list(chosen.checks)
+    progress = state.load()
+    progress.record(chosen.id, "hint")
+    state.save(progress)
     if not all_checks and common.workspace().is_dir():
-        result = run_checks(the_course, common.root(), chosen, common.workspace(),
-                            at=common.workspace_lesson(the_course))
-        failing = [c.test for c in result.checks if not c.passed and not c.retired]
+        result = latest_result(chosen)
         if result.passed:
             common.console.print(f"Every check of lesson {chosen.id} passes: no hint needed.")
             return
+        if app_does_not_load(result):
+            print_load_problem(result, chosen.number)
+            return
+        failing = [c.test for c in result.checks if not c.passed and not c.retired]
         checks = [c for c in chosen.checks if c.test in failing][:1] or checks
     for check in checks:
         tiers = check.hints[:level]
         common.console.print(f"[bold]{escape(check.name)}[/]")
         for number, text in enumerate(tiers, start=1):
-            common.console.print(f"  Hint {number}/{len(check.hints)}: {escape(text)}")
+            common.console.print(Indented(Text(f"Hint {number}/{len(check.hints)}: {spelling.respell(text)}"), 2))
         if level < len(check.hints):
-            common.console.print(
-                f"  [dim]More: shiplings hint {chosen.number} --level {level + 1}[/]"
-            )
-    progress = state.load()
-    progress.record(chosen.id, "hint")
-    state.save(progress)
+            more = spelling.command(f"hint {chosen.number} --level {level + 1}")
+            common.console.print(f"  [dim]More: {escape(more)}[/]")

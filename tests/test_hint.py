@@ -1,0 +1,80 @@
+"""`shiplings hint`: the first failing check's hint, from the last report while nothing changed."""
+
+import json
+import os
+
+from typer.testing import CliRunner
+
+from shiplings.cli import app
+from shiplings.commands.check import last_report_path
+
+runner = CliRunner()
+
+
+def shiplings(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_hint_answers_from_the_last_report_while_the_workspace_is_unchanged(tiny_course):
+    shiplings("start", "1")
+    assert shiplings("check", "1").exit_code == 1
+    saved = last_report_path("01_hello")
+    report = json.loads(saved.read_text())
+    assert report["result"]["checks"][0]["outcome"] == "failed"
+    # were hint to run the checks again, it would find the failure; the saved report says it passed
+    report["result"]["checks"][0]["outcome"] = "passed"
+    saved.write_text(json.dumps(report))
+    assert "no hint needed" in shiplings("hint", "1").output
+
+
+def test_a_saved_file_makes_hint_run_the_checks_again(tiny_course):
+    shiplings("start", "1")
+    shiplings("check", "1")
+    saved = last_report_path("01_hello")
+    report = json.loads(saved.read_text())
+    report["result"]["checks"][0]["outcome"] = "passed"
+    saved.write_text(json.dumps(report))
+    main = tiny_course / "workspace" / "main.py"
+    main.write_text(main.read_text() + "\n# still not saying hello\n")
+    result = shiplings("hint", "1")
+    assert "Hint 1/2: Return a dict." in result.output
+    # and the fresh report is kept for the next hint
+    assert json.loads(saved.read_text())["result"]["checks"][0]["outcome"] == "failed"
+
+
+def test_hint_without_a_saved_report_runs_the_checks(tiny_course):
+    shiplings("start", "1")
+    assert not last_report_path("01_hello").exists()
+    assert "Hint 1/2: Return a dict." in shiplings("hint", "1").output
+    assert last_report_path("01_hello").is_file()
+
+
+def test_an_app_that_does_not_load_comes_before_any_hint(tiny_course):
+    shiplings("start", "1")
+    main = tiny_course / "workspace" / "main.py"
+    main.write_text(main.read_text().replace("def hello():", "def hello(:"))
+    shiplings("check", "1")
+    result = shiplings("hint", "1")
+    assert "Your app does not load (main.py:" in result.output
+    assert "def hello(:" in result.output
+    assert "Hint 1/2" not in result.output
+
+
+def test_a_runtime_database_file_does_not_make_the_report_stale(tiny_course):
+    shiplings("start", "1")
+    shiplings("check", "1")
+    saved = last_report_path("01_hello")
+    report = json.loads(saved.read_text())
+    report["result"]["checks"][0]["outcome"] = "passed"
+    saved.write_text(json.dumps(report))
+    # the learner's dev server writes its SQLite database while they read the report
+    (tiny_course / "workspace" / "tasks.db").write_bytes(b"SQLite format 3\0")
+    assert "no hint needed" in shiplings("hint", "1").output
+
+
+def test_more_hints_are_spelled_for_where_the_learner_is(tiny_course, monkeypatch):
+    (tiny_course / "shiplings").write_text("#!/bin/sh\n")
+    monkeypatch.setenv("PATH", os.defpath)
+    monkeypatch.chdir(tiny_course)
+    shiplings("start", "1")
+    assert "More: ./shiplings hint 01 --level 2" in shiplings("hint", "1").output
