@@ -102,3 +102,11 @@ def test_clearing_app_files_leaves_a_link_to_an_empty_folder_alone(tmp_path):
     assert not (workspace / "main.py").exists()
     assert (workspace / "app" / "data").is_symlink() and empty.is_dir()
     assert os.listdir(workspace / "app") == ["data"]
+
+
+def test_a_git_repository_in_the_workspace_is_neither_backed_up_nor_cleared(tiny_course, tmp_path):
+    workspace = make_workspace(tmp_path / "ws", {"main.py": "x", ".git/HEAD": "ref: refs/heads/main\n"})
+    backup = backups.create(workspace, "before-start-02")
+    assert backup.files == ["main.py"]
+    backups.clear_app_files(workspace)
+    assert (workspace / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"

@@ -128,3 +128,14 @@ def test_a_result_made_out_of_date_by_a_newer_save_is_not_shown(tiny_course):
         assert "should say hello" not in shown
     finally:
         watch.stop()
+
+
+def test_only_the_path_below_the_workspace_decides_what_is_relevant(tmp_path):
+    from shiplings.commands.watch import relevant_in
+
+    workspace = tmp_path / "notebooks" / "course" / "workspace"
+    relevant = relevant_in(workspace)
+    assert relevant(None, str(workspace / "app" / "main.py"))
+    assert not relevant(None, str(workspace / "notebooks" / "04_database.ipynb"))
+    assert not relevant(None, str(workspace / ".git" / "index"))
+    assert not relevant(None, str(workspace / "app" / "__pycache__" / "main.cpython-311.pyc"))

@@ -19,9 +19,10 @@ from pydantic import BaseModel, ValidationError
 
 from shiplings.paths import state_dir
 
-# Never part of the app, never backed up or replaced.
+# Never part of the app, never backed up or replaced (.git: a learner who keeps the workspace
+# in git keeps its history across start and solve, and sees what they changed as a diff).
 KEEP = {"notebooks", "node_modules", ".venv", "__pycache__", ".pytest_cache",
-        ".ipynb_checkpoints", ".mypy_cache", ".ruff_cache"}
+        ".ipynb_checkpoints", ".mypy_cache", ".ruff_cache", ".git"}
 
 # Inside each backup folder, beside the files: not one of them, never restored.
 METADATA = ".shiplings-backup.json"

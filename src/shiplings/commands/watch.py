@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -22,9 +23,17 @@ def needs_polling(folder: Path) -> bool:
     return (in_wsl and text.startswith("/mnt/")) or bool(os.environ.get("SHIPLINGS_POLL"))
 
 
-def relevant(change: tuple, path: str) -> bool:
-    parts = Path(path).parts
-    return not KEEP.intersection(parts) and not path.endswith((".pyc", ".swp", "~"))
+def relevant_in(workspace: Path) -> Callable[[object, str], bool]:
+    """A watchfiles filter for app files. Only the part of a path below the workspace counts:
+    a course kept in, say, ~/notebooks/ must still be watched."""
+    roots = (workspace, workspace.resolve())
+
+    def relevant(change: object, path: str) -> bool:
+        changed = Path(path)
+        below = next((changed.relative_to(root) for root in roots if changed.is_relative_to(root)), changed)
+        return not KEEP.intersection(below.parts) and not path.endswith((".pyc", ".swp", "~"))
+
+    return relevant
 
 
 # A run whose files changed while it ran is not shown; after this many in a row it is shown
@@ -57,7 +66,7 @@ def watch(
     )
     # The watcher is running before the first check, so a save made while any check runs
     # is queued, never missed; an idle watcher wakes up every 200 ms (an empty change set).
-    changes = watch_files(workspace, watch_filter=relevant, force_polling=force_polling,
+    changes = watch_files(workspace, watch_filter=relevant_in(workspace), force_polling=force_polling,
                           poll_delay_ms=300, rust_timeout=200, yield_on_timeout=True)
     try:
         due, shown_any, dropped = True, False, 0
