@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 from pathlib import Path
 from typing import Annotated
@@ -61,6 +62,50 @@ def port_is_free(port: int) -> bool:
     return True
 
 
+def lab_environment(root: Path, workspace: Path) -> dict[str, str]:
+    """JupyterLab's environment, which its terminals and kernels inherit.
+
+    The course's environment comes first on PATH, so that `shiplings`, `uvicorn`, `pytest`
+    and `alembic` typed in a JupyterLab terminal are the course's, exactly as the notebooks,
+    reports and hints print them.
+    """
+    scripts = sysconfig.get_path("scripts")
+    # the course's own JupyterLab settings (src/shiplings/jupyter_config) come after the learner's
+    config_path = os.pathsep.join(filter(None, [os.environ.get("JUPYTER_CONFIG_PATH"), str(JUPYTER_CONFIG)]))
+    env = {
+        **os.environ,
+        "SHIPLINGS_HOME": str(root),
+        "SHIPLINGS_WORKSPACE": str(workspace),
+        "JUPYTER_CONFIG_PATH": config_path,
+        "PATH": os.pathsep.join(filter(None, [scripts, os.environ.get("PATH")])),
+        # the terminals' start-up files put it first again (terminal_shell)
+        "SHIPLINGS_SCRIPTS": scripts,
+    }
+    if sys.prefix != sys.base_prefix:  # a virtual environment: tools that look for one find it
+        env["VIRTUAL_ENV"] = sys.prefix
+    return env
+
+
+def terminal_shell() -> list[str]:
+    """How a JupyterLab terminal starts the learner's shell: interactive, not a login shell,
+    with the course's environment first on PATH after the learner's own start-up files.
+
+    Left to itself, jupyter_server starts a login shell when its output is not a terminal,
+    and a login shell's /etc/profile (Debian, Ubuntu) sets PATH anew; and a pyenv, conda or
+    nvm set-up in ~/.bashrc or ~/.zshrc puts its own tools first. bash and zsh get a start-up
+    file of the course's (jupyter_config/terminal/) that runs the learner's, then puts the
+    course's environment first again; other shells get the environment JupyterLab has.
+    """
+    shell = os.environ.get("SHELL") or shutil.which("bash") or "sh"
+    startup = JUPYTER_CONFIG / "terminal"
+    if Path(shell).name == "bash":
+        return [shell, "--rcfile", str(startup / "bashrc")]
+    if Path(shell).name == "zsh":
+        user_zdotdir = os.environ.get("ZDOTDIR") or str(Path.home())
+        return ["env", f"ZDOTDIR={startup / 'zsh'}", f"SHIPLINGS_USER_ZDOTDIR={user_zdotdir}", shell]
+    return [shell]
+
+
 def lab_command(workspace: Path, notebook: str, port: int, token: str, open_browser: bool) -> list[str]:
     command = [
         sys.executable, "-m", "jupyterlab",
@@ -76,6 +121,9 @@ def lab_command(workspace: Path, notebook: str, port: int, token: str, open_brow
         # its start-up chatter (twenty lines of extensions loaded) would push the URL above
         # out of sight, and the URL it prints itself hides the token
         "--Application.log_level=WARN",
+        # terminals open in the workspace, where the course's commands are typed (lab_terminals.py)
+        "--TerminalsExtensionApp.terminal_manager_class=shiplings.lab_terminals.WorkspaceTerminalManager",
+        f"--ServerApp.terminado_settings=shell_command={json.dumps(terminal_shell())}",
     ]
     if not open_browser:
         command.append("--no-browser")
@@ -106,18 +154,17 @@ def lab(
     port = port or free_port()
     token = secrets.token_hex(16)
     url = f"http://127.0.0.1:{port}/lab/tree/{notebook}?token={token}"
-    # the course's own JupyterLab settings (src/shiplings/jupyter_config) come after the learner's
-    config_path = os.pathsep.join(filter(None, [os.environ.get("JUPYTER_CONFIG_PATH"), str(JUPYTER_CONFIG)]))
-    env = {**os.environ, "SHIPLINGS_HOME": str(common.root()), "SHIPLINGS_WORKSPACE": str(workspace),
-           "JUPYTER_CONFIG_PATH": config_path}
     if not first_run:
         common.console.print(f"[bold]Lesson {lesson.id}[/]: {lesson.title}")
     common.console.print(f"JupyterLab: [link={url}]{url}[/link]")
     common.console.print(
-        "Stop it with Ctrl+C. Check your work with `shiplings check` in a terminal or `%check` in the notebook."
+        "Stop it with Ctrl+C. Check your work with `shiplings check` in a JupyterLab terminal "
+        "(it opens in your workspace) or `%check` in the notebook."
     )
     try:
-        completed = subprocess.run(lab_command(workspace, notebook, port, token, not no_browser), env=env)
+        # started in the workspace: whatever JupyterLab resolves against its own folder lands there
+        completed = subprocess.run(lab_command(workspace, notebook, port, token, not no_browser),
+                                   env=lab_environment(common.root(), workspace), cwd=workspace)
     except KeyboardInterrupt:
         return
     if completed.returncode not in (0, -2, 130):
