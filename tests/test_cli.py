@@ -1,6 +1,7 @@
 """The learner's commands, driven as a learner would (Typer's CliRunner)."""
 
 import json
+import os
 
 from typer.testing import CliRunner
 
@@ -321,3 +322,15 @@ def test_piped_diff_keeps_long_lines_whole(tiny_course):
     piped = subprocess.run([sys.executable, "-m", "shiplings", "diff", "1"], capture_output=True, text=True,
                            env={**os.environ, "COLUMNS": "80"}, timeout=120)
     assert "-" + long_line in piped.stdout.splitlines(), piped.stdout + piped.stderr
+
+
+def test_start_next_and_restore_spell_commands_for_where_the_learner_is(tiny_course, monkeypatch):
+    (tiny_course / "shiplings").write_text("#!/bin/sh\n")
+    monkeypatch.setenv("PATH", os.defpath)
+    monkeypatch.chdir(tiny_course)
+    shiplings("start", "1")
+    result = shiplings("start", "2")
+    assert "`./shiplings check 02`" in result.output and "`./shiplings restore 2" in result.output
+    refused = shiplings("next")
+    assert "its checks must pass before `./shiplings next`" in refused.output
+    assert "`./shiplings restore NAME`" in shiplings("restore").output

@@ -23,6 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from shiplings import spelling
 from shiplings.paths import state_dir
 
 try:
@@ -137,7 +138,7 @@ def _load_locked() -> Progress:
         print(
             f"Warning: your progress file {path} is not valid ({problem}). It was kept as {kept} "
             "and shiplings starts with fresh progress; your workspace files are not affected. "
-            "`shiplings check` records your lessons again.",
+            + spelling.respell("`shiplings check` records your lessons again."),
             file=sys.stderr,
         )
         progress = Progress()

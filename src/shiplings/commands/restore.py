@@ -11,12 +11,12 @@ from rich.table import Table
 
 from shiplings import backups, state
 from shiplings.commands import common
-from shiplings.commands.start import back_up, half_written, writable_workspace
+from shiplings.commands.start import back_up, half_written, say, stop, writable_workspace
 
 
 def show_backups(available: list[backups.Backup]) -> None:
     if not available:
-        common.console.print("No backups yet: they are made whenever start, solve, next or restore replaces files.")
+        say("No backups yet: they are made whenever start, solve, next or restore replaces files.")
         return
     table = Table("Backup", "Lesson", "Made", "Files")
     for backup in available:
@@ -27,7 +27,7 @@ def show_backups(available: list[backups.Backup]) -> None:
             str(len(backup.files)),
         )
     common.console.print(table)
-    common.console.print(
+    say(
         "Restore one with `shiplings restore NAME`: your files go back to that backup and your "
         f"current lesson to the one it holds. The newest {backups.KEEP_LAST} backups are kept."
     )
@@ -37,9 +37,9 @@ def find(available: list[backups.Backup], name: str) -> backups.Backup:
     exact = [backup for backup in available if backup.name == name]
     matches = exact or [backup for backup in available if backup.name.startswith(name)]
     if not matches:
-        common.fail(f"No backup named {name!r}. `shiplings restore` lists them.")
+        stop(f"No backup named {name!r}. `shiplings restore` lists them.")
     if len(matches) > 1:
-        common.fail(
+        stop(
             f"{name!r} matches {len(matches)} backups: " + ", ".join(backup.name for backup in matches)
             + ". Give more of the name."
         )
@@ -69,19 +69,19 @@ def restore(
     try:
         backups.restore(chosen, workspace)
     except OSError as error:
-        common.fail(half_written(error, safety))
-    common.console.print(f"Restored {chosen.name} ({len(chosen.files)} files) into {workspace}.")
+        stop(half_written(error, safety))
+    say(f"Restored {chosen.name} ({len(chosen.files)} files) into {workspace}.")
     if lesson:
         with state.update() as progress:
             progress.current = lesson.id
-        common.console.print(
+        say(
             f"Your current lesson is now [bold]{lesson.id}[/] ({escape(lesson.title)}), the lesson these files are at: "
             f"`shiplings check` checks it."
         )
     else:
-        common.console.print(
+        say(
             f"This backup does not record which lesson its files are at, so your current lesson stays "
             f"{files_at or 'unset'}. `shiplings check NN` checks these files against lesson NN."
         )
     if safety:
-        common.console.print(f"What was there before is kept in backup [bold]{safety.name}[/].")
+        say(f"What was there before is kept in backup [bold]{safety.name}[/].")

@@ -7,28 +7,37 @@ single file, so a problem stops it while the workspace is still as the learner l
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
-from shiplings import backups, runner, state
+from shiplings import backups, runner, spelling, state
 from shiplings.commands import common
 from shiplings.manifest import Lesson
 from shiplings.overlays import Tree, overlay_files, snapshot_tree, starter_tree, write_tree
 from shiplings.report import print_result
 
 
+def say(text: str) -> None:
+    """Print for the learner, each `shiplings ...` command spelled the way it runs here."""
+    common.console.print(spelling.respell(text))
+
+
+def stop(text: str, code: int = 2) -> NoReturn:
+    common.fail(spelling.respell(text), code)
+
+
 def writable_workspace(command: str) -> Path:
     """The workspace, once nothing in it stands in the way of backing it up and rewriting it."""
     workspace = common.workspace()
     if workspace.exists() and not workspace.is_dir():
-        common.fail(f"The workspace {workspace} is a file, not a folder. Move it away, then run `{command}` again.")
+        stop(f"The workspace {workspace} is a file, not a folder. Move it away, then run `{command}` again.")
     linked = backups.links(workspace)
     if linked:
         lines = "\n".join(
             f"  {path.relative_to(workspace)} -> {path.readlink()}" for path in linked
         )
-        common.fail(
+        stop(
             "Nothing was changed: your workspace holds symbolic links, and shiplings does not write "
             "through them (the files behind a link would be replaced without a backup):\n"
             f"{lines}\nReplace each link by a real folder or file (a copy of what it points to), or move it "
@@ -44,11 +53,11 @@ def back_up(
     try:
         backup = backups.create(workspace, reason, lesson_id)
     except OSError as error:
-        common.fail(f"Your workspace could not be backed up, so nothing was changed: {error}")
+        stop(f"Your workspace could not be backed up, so nothing was changed: {error}")
     if backup:
         pruned = backups.prune(backup, *([keep] if keep else []))
         if pruned:
-            common.console.print(
+            say(
                 f"Removed {len(pruned)} old backup(s), keeping the newest {backups.KEEP_LAST}: "
                 + ", ".join(each.name for each in pruned)
             )
@@ -70,13 +79,13 @@ def replace_workspace(tree: Tree, reason: str, command: str, files_at: str | Non
         backups.clear_app_files(workspace)
         write_tree(tree, workspace)
     except OSError as error:
-        common.fail(half_written(error, backup))
+        stop(half_written(error, backup))
     return backup
 
 
 def tell_backup(backup: backups.Backup | None) -> None:
     if backup:
-        common.console.print(
+        say(
             f"Your previous files are kept in backup [bold]{backup.name}[/]; "
             f"`shiplings restore {backup.name}` brings them back."
         )
@@ -112,12 +121,12 @@ def begin(lesson: Lesson, files: Tree, backup: backups.Backup | None) -> None:
     """Record that a lesson started and tell the learner where the work is."""
     with state.update() as progress:
         progress.record(lesson.id, "start")
-    common.console.print(f"[bold]Lesson {lesson.id}[/]: {lesson.title}. Your workspace is ready.")
+    say(f"[bold]Lesson {lesson.id}[/]: {lesson.title}. Your workspace is ready.")
     tell_backup(backup)
     marked = todo_files(files, lesson)
     if marked:
-        common.console.print(f"Look for TODO({lesson.number}) in: " + ", ".join(marked))
-    common.console.print(f"When you are done: `shiplings check {lesson.number}`.")
+        say(f"Look for TODO({lesson.number}) in: " + ", ".join(marked))
+    say(f"When you are done: `shiplings check {lesson.number}`.")
 
 
 def solve(
@@ -130,7 +139,7 @@ def solve(
     backup = replace_workspace(tree, f"before-solve-{chosen.number}", f"shiplings solve {chosen.number}", files_at)
     with state.update() as progress:
         progress.current = chosen.id
-    common.console.print(f"Your workspace now holds the solution of lesson {chosen.id}.")
+    say(f"Your workspace now holds the solution of lesson {chosen.id}.")
     tell_backup(backup)
 
 
@@ -156,11 +165,11 @@ def next_lesson() -> None:
     workspace = common.require_workspace(current.number)
     writable_workspace("shiplings next")
     earlier = the_course.before(current)
-    common.console.print(
-        f"Checking lesson {current.id}"
-        + (f", and lessons {earlier[0].number}-{earlier[-1].number} for anything that broke" if earlier else "")
-        + ", before moving on..."
-    )
+    if len(earlier) > 1:
+        also = f", and lessons {earlier[0].number}-{earlier[-1].number} for anything that broke"
+    else:
+        also = "".join(f", and lesson {each.number} for anything that broke" for each in earlier)
+    say(f"Checking lesson {current.id}{also}, before moving on...")
     # one pytest process for all of them: one import cost
     *earlier_results, result = runner.run_lessons(
         the_course, common.root(), [*earlier, current], workspace, at=current
@@ -169,28 +178,28 @@ def next_lesson() -> None:
         with state.update() as progress:
             progress.record(current.id, "passed" if result.passed else "failed")
     for each in earlier_results:
-        common.console.print(regression_line(each))
-    broken = [each for each in earlier_results if not each.passed]
+        say(regression_line(each))
+    broken = [lesson for lesson, each in zip(earlier, earlier_results, strict=True) if not each.passed]
     index = the_course.index(current)
     upcoming = the_course.lessons[index + 1] if index + 1 < len(the_course.lessons) else None
     if not result.passed:
         print_result(result, current.number, common.console)
         skip = (f" (or `shiplings start {upcoming.number}` skips ahead with the reference solution)"
                 if upcoming else "")
-        common.fail(f"Lesson {current.id} is not done yet: its checks must pass before `shiplings next`{skip}.", code=1)
-    common.console.print(f"[green]✓[/] Lesson {current.id}: all checks pass.")
+        stop(f"Lesson {current.id} is not done yet: its checks must pass before `shiplings next`{skip}.", code=1)
+    say(f"[green]✓[/] Lesson {current.id}: all checks pass.")
     if broken:
-        common.console.print(
+        say(
             "[yellow]Warning:[/] checks of earlier lessons fail now (above). That does not stop you, "
-            "but fix them when you can: `shiplings check " + broken[0].lesson[:2] + "` shows the details."
+            f"but fix them when you can: `shiplings check {broken[0].number}` shows the details."
         )
     if upcoming is None:
-        common.console.print("That was the last lesson. Congratulations!")
+        say("That was the last lesson. Congratulations!")
         return
     overlay = overlay_files(common.root() / "lessons" / upcoming.id / "starter")
     backup = back_up(workspace, f"before-next-{upcoming.number}", current.id)
     try:
         write_tree(overlay, workspace)
     except OSError as error:
-        common.fail(half_written(error, backup))
+        stop(half_written(error, backup))
     begin(upcoming, overlay, backup)
