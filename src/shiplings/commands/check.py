@@ -12,7 +12,7 @@ import typer
 
 from shiplings import backups, state
 from shiplings.commands import common
-from shiplings.manifest import Lesson
+from shiplings.manifest import Course, Lesson
 from shiplings.paths import state_dir
 from shiplings.report import print_result
 from shiplings.runner import CheckOutcome, RunResult, run_checks
@@ -89,9 +89,8 @@ def load_last_report(lesson_id: str, workspace_fingerprint: str) -> RunResult | 
         return None
 
 
-def latest_result(lesson: Lesson) -> RunResult:
+def latest_result(the_course: Course, lesson: Lesson) -> RunResult:
     """The last report while the workspace is unchanged since it was made, else a fresh run."""
-    the_course = common.course()
     at = common.workspace_lesson(the_course)
     now = fingerprint(common.workspace(), at)
     saved = load_last_report(lesson.id, now)

@@ -51,7 +51,7 @@ def hint(
     progress.record(chosen.id, "hint")
     state.save(progress)
     if not all_checks and common.workspace().is_dir():
-        result = latest_result(chosen)
+        result = latest_result(common.course(), chosen)
         if result.passed:
             common.console.print(f"Every check of lesson {chosen.id} passes: no hint needed.")
             return
