@@ -64,6 +64,7 @@ def diff(
             label = "differs"
         common.console.print(f"[bold]{name}[/]: {label}")
         if not name_only:
-            common.console.print(colored(unified_diff(theirs, ours, name)))
+            # as `git diff` does: the terminal wraps a long line, and a copied line stays whole
+            common.console.print(colored(unified_diff(theirs, ours, name)), soft_wrap=True)
     if differing == 0:
         common.console.print(f"Your workspace matches the solution of lesson {chosen.id}.")
