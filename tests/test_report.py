@@ -110,3 +110,25 @@ def test_readme_sample_report_is_what_check_prints(tmp_path, monkeypatch):
     print_result(result, "01", Console(file=buffer, width=96, highlight=False, color_system=None))
     real = [re.sub(r"\(\d+\.\d s\)", "(1.9 s)", line.rstrip()) for line in buffer.getvalue().splitlines()]
     assert readme_sample() == real, "README.md's sample report should read:\n" + "\n".join(real)
+
+
+def test_a_kernel_shows_one_report_with_html_and_text(tmp_path, monkeypatch):
+    """In a real Jupyter kernel Rich would display text itself: the report must come out once."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    for name, folder in (("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTER_DATA_DIR", "data"),
+                         ("JUPYTER_CONFIG_DIR", "config"), ("IPYTHONDIR", "ipython")):
+        monkeypatch.setenv(name, str(tmp_path / folder))
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(
+        "from shiplings.report import NotebookReport\n"
+        "from shiplings.runner import CheckOutcome, RunResult\n"
+        "NotebookReport(RunResult('01_prototype', 'The prototype', "
+        "[CheckOutcome('test_create_task', 'POST /tasks', 'failed', message='answered <200>')], 1.0), '01')"
+    )]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    [output] = notebook.cells[0].outputs
+    assert "answered &lt;200&gt;" in output["data"]["text/html"]
+    assert "✗ POST /tasks" in output["data"]["text/plain"]

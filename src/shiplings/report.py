@@ -115,7 +115,9 @@ def print_result(result: RunResult, number: str, console: Console | None = None)
 def plain_text(result: RunResult, number: str) -> str:
     """The report without colors, every line whole (a notebook's text/plain view)."""
     buffer = io.StringIO()
-    Console(file=buffer, soft_wrap=True, highlight=False, color_system=None).print(render(result, number))
+    # force_jupyter=False: inside a kernel Rich would otherwise display the text itself
+    Console(file=buffer, soft_wrap=True, highlight=False, color_system=None, force_jupyter=False).print(
+        render(result, number))
     return buffer.getvalue()
 
 
