@@ -139,3 +139,42 @@ def test_only_the_path_below_the_workspace_decides_what_is_relevant(tmp_path):
     assert not relevant(None, str(workspace / "notebooks" / "04_database.ipynb"))
     assert not relevant(None, str(workspace / ".git" / "index"))
     assert not relevant(None, str(workspace / "app" / "__pycache__" / "main.cpython-311.pyc"))
+
+
+SLOW_BYE = '''
+import time
+
+from fastapi import FastAPI
+
+time.sleep(3)
+app = FastAPI()
+
+
+@app.get("/bye")
+def bye():
+    return {"message": "bye"}
+'''
+
+
+def test_a_lesson_change_during_a_run_drops_the_old_lessons_result(tiny_course):
+    from shiplings import state
+
+    workspace = tiny_course / "workspace"
+    course = load_course(tiny_course)
+    write_tree(snapshot_tree(course, course.lesson(1), tiny_course), workspace)
+    with state.update() as progress:
+        progress.current = "01_hello"
+    watch = Watch()
+    try:
+        first = watch.wait_for("checks pass")
+        # as `start` or `next` do: the files first, the current lesson right after
+        (workspace / "main.py").write_text(SLOW_BYE)
+        started = watch.wait_for("─", after=first + 1)
+        with state.update() as progress:
+            progress.current = "02_bye"
+        announced = watch.wait_for("current lesson is now 02_bye", after=started)
+        report = watch.wait_for("checks pass", after=started)
+        assert report > announced and "All 1 checks pass" in watch.lines[report]
+        assert "Lesson 01_hello" not in "".join(watch.lines[started:report])
+    finally:
+        watch.stop()

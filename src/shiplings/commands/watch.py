@@ -74,18 +74,22 @@ def watch(
             if not due:
                 due = bool(next(changes))
                 continue
+            if shown_any and not dropped:
+                common.console.rule()
             if following:
                 current = common.current_lesson(the_course)
                 if current.id != chosen.id:
                     common.console.print(f"Your current lesson is now [bold]{current.id}[/]: checking that one.")
                     chosen = current
-            if shown_any and not dropped:
-                common.console.rule()
             result = run_and_record(chosen.id, warm=warm)
-            # changes that arrived during the run are still queued: the result is out of date
-            if next(changes) and dropped < MOST_DROPPED:
+            # changes that arrived during the run are still queued: the result is out of date;
+            # so it is when `start` or `next` wrote its files and then moved the lesson on
+            saved_again = bool(next(changes))
+            moved_on = following and common.current_lesson(the_course).id != chosen.id
+            if (saved_again or moved_on) and dropped < MOST_DROPPED:
                 dropped += 1
-                common.console.print("[dim]You saved again while the checks ran: checking your newest files.[/]")
+                if not moved_on:
+                    common.console.print("[dim]You saved again while the checks ran: checking your newest files.[/]")
                 continue
             print_result(result, chosen.number, common.console)
             due, shown_any, dropped = False, True, 0
