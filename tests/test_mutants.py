@@ -166,3 +166,18 @@ def test_dev_mutants_prints_the_catch_rate_and_each_uncaught_mutant(tiny_course,
     assert "does not say 'teapot'" in result.output
     assert "02_bye: no mutants.toml yet" in result.output
     assert CliRunner().invoke(app, ["dev", "mutants", "1", "--only", "says-hi"]).exit_code == 0
+
+
+def test_a_timeout_is_tried_once_more_before_it_counts(tiny_course, with_mutants, monkeypatch):
+    course, lesson = with_mutants(CAUGHT)
+    outcomes = iter(["timeout", "failed"])
+    calls = []
+
+    def fake_run(course, root, lessons, workspace, **kwargs):
+        calls.append(kwargs["only"])
+        check = runner.CheckOutcome("test_hello", "hello", next(outcomes), message="GET /hello should say hello")
+        return [runner.RunResult(lesson.id, lesson.title, [check], 0.1)]
+
+    monkeypatch.setattr(devcheck, "run_lessons", fake_run)
+    [result] = devcheck.run_mutants(course, tiny_course, lesson)[0]
+    assert result.caught and calls == [{"01_hello": {"test_hello"}}] * 2

@@ -89,6 +89,12 @@ async def test_unknown_task_is_404(client):
             "when the id is unknown, as replace_task() does.",
         )
     )
+    replaced = await client.put("/tasks/424242", json={"title": "Nobody's task"})
+    assert replaced.status_code == 404, (
+        "PUT /tasks/424242 (no such task) should answer 404 Not Found, not create a task under "
+        f"an id the client made up; your app answered {show(replaced)}. "
+        + advice(replaced, f"Look at replace_task() in {routes()}: it should refuse an unknown id, as get_task() does.")
+    )
 
 
 async def test_title_is_validated(client):
@@ -112,6 +118,7 @@ async def test_title_is_validated(client):
 
 async def test_delete_task(client):
     created = (await client.post("/tasks", json={"title": "Throw me away"})).json()
+    kept = (await client.post("/tasks", json={"title": "Keep me"})).json()
     response = await client.delete(f"/tasks/{created['id']}")
     assert response.status_code == 204, (
         f"DELETE /tasks/{created['id']} should answer 204 No Content; your app answered "
@@ -126,6 +133,14 @@ async def test_delete_task(client):
     assert again.status_code == 404, (
         f"After DELETE, GET /tasks/{created['id']} should answer 404; it answered {show(again)}. "
         + advice(again, "delete_task() should remove the task it was asked to delete.")
+    )
+    newer = (await client.post("/tasks", json={"title": "Created after the delete"})).json()
+    still = await client.get(f"/tasks/{kept['id']}")
+    assert newer.get("id") not in (created["id"], kept["id"]) and still.json() == kept, (
+        f"After deleting task {created['id']}, a new task got id {newer.get('id')}, an id that "
+        f"task {created['id']} or the live task {kept['id']} already had (task {kept['id']} now reads "
+        f"{show(still)}). An id must never be handed out twice. Look at how create_task() in "
+        f"{routes()} counts the ids: counting the tasks there are gives a used id again after a delete."
     )
     missing = await client.delete("/tasks/424242")
     assert missing.status_code == 404, (

@@ -35,10 +35,17 @@ async def test_apps_do_not_share_tasks():
     async with running_client(first, sign_in=False) as one, running_client(second, sign_in=False) as other:
         created = await one.post("/tasks", json={"title": "Only in the first app"})
         listed = await other.get("/tasks")
+        mine = await one.get("/tasks")
     assert created.status_code == 201, (
         f"POST /tasks on a new app should answer 201; it answered {show(created)}. "
         "A 500 here often means get_task_store() in app/api/deps.py, or the store "
         "create_app() should put on app.state, is not in place yet."
+    )
+    assert mine.status_code == 200 and created.json() in mine.json(), (
+        "After POST /tasks on the first app, GET /tasks on that same first app should list "
+        f"the new task {created.json()}; it answered {show(mine)}. The first app lost its own "
+        "task between two requests: does get_task_store() in app/api/deps.py hand out the one "
+        "store create_app() put on app.state, or a new one for every request?"
     )
     assert listed.status_code == 200 and listed.json() == [], (
         "Two apps from create_app() should have separate tasks: after a POST to the first, "
@@ -55,6 +62,15 @@ async def test_store_can_be_overridden(app, client):
     replacement = store_module.TaskStore()
     app.dependency_overrides[deps.get_task_store] = lambda: replacement
     created = await client.post("/tasks", json={"title": "Into the replacement store"})
+    # every route must reach the replacement, not only POST and the list
+    others = {}
+    if created.status_code == 201:
+        path = f"/tasks/{created.json()['id']}"
+        others[f"GET {path}"] = await client.get(path)
+        others[f"PUT {path}"] = await client.put(path, json={"title": "Into the replacement store"})
+        doomed = await client.post("/tasks", json={"title": "Deleted from the replacement store"})
+        if doomed.status_code == 201:
+            others[f"DELETE /tasks/{doomed.json()['id']}"] = await client.delete(f"/tasks/{doomed.json()['id']}")
     app.dependency_overrides.clear()
     own = await client.get("/tasks")
     assert created.status_code == 201, (
@@ -70,6 +86,13 @@ async def test_store_can_be_overridden(app, client):
         "POST /tasks wrote into the app's own store (GET /tasks without the override lists "
         f"{own.json()}). The routes in app/api/routes/tasks.py should not use a module-level "
         "store: give each one a parameter `store: TaskStoreDep`."
+    )
+    missed = [f"{request} answered {show(response)}" for request, response in others.items() if response.is_error]
+    assert not missed, (
+        "A test replaced the store with app.dependency_overrides[get_task_store] and created a "
+        f"task in it with POST /tasks, but the other routes did not find it there: {'; '.join(missed)}. "
+        "Those routes in app/api/routes/tasks.py do not ask FastAPI for the store (they read "
+        "request.app.state or a module-level store): each route should take `store: TaskStoreDep`."
     )
 
 

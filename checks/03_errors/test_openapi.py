@@ -20,6 +20,7 @@ def test_error_shape_is_documented(app):
     spec = app.openapi()
     expected = [
         ("/tasks/{task_id}", "get", "404"),
+        ("/tasks/{task_id}", "put", "404"),
         ("/tasks/{task_id}", "delete", "404"),
         ("/tasks/{task_id}", "get", "422"),
         ("/tasks", "post", "422"),

@@ -54,6 +54,7 @@ async def test_tasks_survive_restart(build_app, talk_to, migrated_copy):
     async with talk_to(build_app(board)) as http:  # the same database, a brand-new app
         listed = await http.get("/tasks")
         done = await http.get("/tasks", params={"done": True})
+        still_open = await http.get("/tasks", params={"done": False})
         again = await http.get(f"/tasks/{gone['id']}")
     expected = [first, {**second, "done": True}]
     assert listed.status_code == 200 and listed.json() == expected, (
@@ -69,6 +70,11 @@ async def test_tasks_survive_restart(build_app, talk_to, migrated_copy):
     assert done.json() == [{**second, "done": True}], (
         f"GET /tasks?done=true should list only the finished task; your app answered {show(done)}. "
         "Look at list_tasks() in app/repository.py (a .where() on models.Task.done)."
+    )
+    assert still_open.json() == [first], (
+        f"GET /tasks?done=false should list only the open task {first}; your app answered "
+        f"{show(still_open)}. done=false is a filter too, not the same as no filter: look at how "
+        "list_tasks() in app/repository.py decides whether to filter."
     )
     assert again.status_code == 404, (
         f"A task deleted before the restart should stay gone (404); GET /tasks/{gone['id']} "
@@ -87,9 +93,11 @@ async def test_tasks_survive_restart(build_app, talk_to, migrated_copy):
 async def test_session_per_request(app, client):
     engine = engine_of(app)
     sessions = []  # every ORM session that started a transaction (kept alive: ids stay unique)
+    engines = []  # the engine each of those sessions borrowed its connection from
 
     def began(session, transaction, connection) -> None:
         sessions.append(session)
+        engines.append(connection.engine)
 
     event.listen(Session, "after_begin", began)
     try:
@@ -123,6 +131,13 @@ async def test_session_per_request(app, client):
             "should make a new one for each request with the app's sessionmaker, not hand out one "
             "made once."
         )
+    )
+    strangers = sum(1 for used in engines if used is not engine.sync_engine)
+    assert not strangers, (
+        f"{strangers} of the requests' sessions borrowed their connection from another engine than "
+        "the app's own (app.state.engine): an engine (with its own pool) was made for them and "
+        "never disposed. Make engines once per app, in the lifespan in app/main.py; get_session() "
+        "in app/core/db.py should only open a session with the app's sessionmaker."
     )
     leaked = engine.pool.checkedout()
     assert leaked == 0, (

@@ -190,6 +190,30 @@ async def test_upstream_errors_are_502(client, upstream):
         f"{show(response)}. httpx raises an httpx.HTTPError (here RemoteProtocolError; "
         f"ConnectError when nothing listens): turn it into UpstreamError in {ROUTE}."
     )
+    upstream.disconnect = False
+    # a 200 whose body is not Nager.Date's list of holidays (an error page, a changed API)
+    upstream._answer = lambda path: (200, {"message": "Service moved, see the new API"})
+    response = await client.get("/holidays/2025?country=DE")
+    code = envelope_code(response)
+    assert response.status_code == 502 and code == "upstream_error", (
+        "When the holidays service answers 200 with a body that is not a list of holidays "
+        '(here {"message": "Service moved, see the new API"}), GET /holidays/2025 should answer '
+        f"502 with the code \"upstream_error\" in the envelope: the service failed us, our app did "
+        f"not crash; your app answered {show(response)}. Reading the body can fail too (not JSON, "
+        f"not a list, fields missing): look at how list_holidays() in {ROUTE} reads the answer."
+    )
+
+
+async def test_unknown_country_is_404(client, upstream):
+    response = await client.get("/holidays/2025?country=XX")
+    code = envelope_code(response)
+    assert response.status_code == 404 and code == "not_found", (
+        "The holidays service answers 404 for a country it does not know. That is the client's "
+        "mistake, not a failure of the service (502) nor of our app (500): GET "
+        "/holidays/2025?country=XX should answer 404 with the code \"not_found\" in the envelope "
+        f"{SHAPE}; your app answered {show(response)}. Look at how list_holidays() in {ROUTE} "
+        "handles the service's status codes."
+    )
 
 
 async def test_one_client_for_the_app_life(app, upstream, upstream_timeout, monkeypatch):

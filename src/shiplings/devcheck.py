@@ -200,6 +200,8 @@ class MutantResult:
 
 
 MUTANT_JOBS = 2
+# verdicts a loaded machine can cause on its own (a check or the run out of time): tried twice
+RETRIED = {"timeout", "run problem"}
 
 
 def mutant_verdict(mutant: mutant_files.Mutant, result: RunResult) -> tuple[str, str]:
@@ -247,8 +249,12 @@ def run_mutants(
             folder = Path(scratch) / mutant.name
             write_tree(tree, folder)
             mutant_files.apply_mutant(mutant, folder)
-            result = run_lessons(course, root, [lesson], folder, at=lesson, only={lesson.id: {mutant.caught_by}})[0]
-            verdict, said = mutant_verdict(mutant, result)
+            only = {lesson.id: {mutant.caught_by}}
+            for _ in range(2):
+                result = run_lessons(course, root, [lesson], folder, at=lesson, only=only)[0]
+                verdict, said = mutant_verdict(mutant, result)
+                if verdict not in RETRIED:  # a busy machine, not the mistake: one more try
+                    break
             return MutantResult(mutant.name, mutant.mistake, mutant.caught_by, mutant.says, verdict, said,
                                 time.perf_counter() - started)
 
