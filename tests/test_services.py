@@ -3,6 +3,7 @@
 import os
 import socket
 import textwrap
+import time
 
 import pytest
 
@@ -86,3 +87,33 @@ def test_app_server_can_remove_a_variable(tmp_path, monkeypatch):
     env = {"TASKS_SECRET_KEY": None, "EXTRA": "yes"}
     with services.app_server(["uvicorn", "main:app", "--port", "{port}"], cwd=tmp_path, env=env) as running:
         assert httpx.get(running.url + "/key").json() == {"key": None, "extra": "yes"}
+
+
+def test_a_slow_starting_app_is_waited_for_while_it_works(tmp_path, monkeypatch):
+    """More real work at start-up than its time limit allows (an overloaded machine): it still starts."""
+    monkeypatch.setenv("SHIPLINGS_TIMEOUT_FACTOR", "1")
+    (tmp_path / "main.py").write_text(textwrap.dedent("""
+        import time
+        from fastapi import FastAPI
+        started = time.process_time()
+        while time.process_time() - started < 2:
+            pass
+        app = FastAPI()
+        @app.get("/ping")
+        def ping():
+            return {"pong": True}
+    """))
+    with services.app_server(["uvicorn", "main:app", "--port", "{port}"], cwd=tmp_path, ready_path="/ping",
+                             timeout=1, ceiling=30) as running:
+        assert port_open(running.port)
+
+
+def test_an_app_that_hangs_at_start_is_reported_as_waiting_in_its_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHIPLINGS_TIMEOUT_FACTOR", "1")
+    (tmp_path / "main.py").write_text("import time\ntime.sleep(1000)\n")
+    started = time.monotonic()
+    with pytest.raises(TimeoutError) as error:
+        with services.app_server(["uvicorn", "main:app", "--port", "{port}"], cwd=tmp_path, timeout=3):
+            pass
+    assert "did not answer" in str(error.value) and "used no CPU" in str(error.value)
+    assert time.monotonic() - started < 10

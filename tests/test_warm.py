@@ -1,5 +1,6 @@
 """Watch mode and %check answer from a warm process, forked per run."""
 
+import sys
 import time
 
 import pytest
@@ -10,6 +11,7 @@ from shiplings.runner import run_checks
 from shiplings.warm import WarmRunner
 
 pytestmark = pytest.mark.skipif(not WarmRunner.available(), reason="needs os.fork")
+LINUX = sys.platform.startswith("linux")
 
 
 @pytest.fixture
@@ -44,3 +46,36 @@ def test_a_warm_run_is_fast(tiny_course, warm):
     started = time.perf_counter()
     assert run_checks(course, tiny_course, lesson, workspace, warm=warm).passed
     assert time.perf_counter() - started < 5
+
+
+@pytest.mark.skipif(not LINUX, reason="a process that leaves its session is found through /proc (Linux)")
+def test_what_a_warm_run_leaves_behind_is_stopped_with_it(tiny_course, warm, tmp_path, monkeypatch):
+    """A check that starts a process and forgets it, even in a session of its own."""
+    import os
+    import signal
+
+    record = tmp_path / "pid"
+    monkeypatch.setenv("LEFT_BEHIND", str(record))
+    (tiny_course / "checks" / "01_hello" / "test_hello.py").write_text(
+        "import os, pathlib, subprocess\n\n\n"
+        "def test_hello():\n"
+        "    sleeper = subprocess.Popen(['sleep', '60'], start_new_session=True)\n"
+        "    pathlib.Path(os.environ['LEFT_BEHIND']).write_text(str(sleeper.pid))\n"
+    )
+    course = load_course(tiny_course)
+    workspace = tiny_course / "workspace"
+    write_tree(snapshot_tree(course, course.lesson(1), tiny_course), workspace)
+    assert run_checks(course, tiny_course, course.lesson(1), workspace, warm=warm).passed
+    sleeper = int(record.read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(sleeper, 0)
+        except ProcessLookupError:
+            break
+        if open(f"/proc/{sleeper}/stat").read().rsplit(")", 1)[1].split()[0] == "Z":
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(sleeper, signal.SIGKILL)
+        raise AssertionError("the process the check left behind outlived the warm run")

@@ -28,10 +28,16 @@ from pathlib import Path
 
 import nbformat
 
+from shiplings import lifeline
 from shiplings import mutants as mutant_files
 from shiplings.manifest import Course, Lesson
 from shiplings.overlays import overlay_files, remove_paths, snapshot_tree, starter_tree, write_tree
 from shiplings.runner import RunResult, run_lessons
+
+# Lessons are proved in worker threads, which cannot set signal handlers: set them on
+# import (the dev command imports this module in the main thread), so that Ctrl-C,
+# SIGTERM and SIGHUP stop every run, server and notebook kernel before dev check exits.
+lifeline.install_handlers()
 
 NOTEBOOK_TIMEOUT = 180
 
@@ -161,13 +167,16 @@ def execute_notebook(path: Path, workspace: Path) -> list[str]:
         notebook, timeout=NOTEBOOK_TIMEOUT, kernel_name="python3",
         resources={"metadata": {"path": str(run_dir)}},
     )
-    try:
-        # the kernel's own start-up chatter (transport warnings) is not the author's business
-        client.execute(env=env, stderr=subprocess.DEVNULL)
-    except CellExecutionError as error:
-        return [f"{path.parent.name}/lesson.ipynb: a cell failed:\n{str(error)[-1500:]}"]
-    except (CellTimeoutError, DeadKernelError) as error:
-        return [f"{path.parent.name}/lesson.ipynb: {type(error).__name__}: {str(error)[-800:]}"]
+    # the kernel is started by jupyter_client: marked, it and every server a cell starts die
+    # when the notebook is done, or when dev check is stopped or killed
+    with lifeline.guarded() as marker:
+        try:
+            # the kernel's own start-up chatter (transport warnings) is not the author's business
+            client.execute(env={**env, **marker}, stderr=subprocess.DEVNULL)
+        except CellExecutionError as error:
+            return [f"{path.parent.name}/lesson.ipynb: a cell failed:\n{str(error)[-1500:]}"]
+        except (CellTimeoutError, DeadKernelError) as error:
+            return [f"{path.parent.name}/lesson.ipynb: {type(error).__name__}: {str(error)[-800:]}"]
     return []
 
 

@@ -5,7 +5,8 @@ file (--shiplings-report) with an outcome per check:
 
 - passed
 - failed:   an AssertionError; its message is the check's learner-facing text
-- timeout:  pytest-timeout stopped the check; says what was running
+- timeout:  the check's clock stopped it (see CheckClock); says what was running, and
+            whether the app was hung (no CPU used) or still busy at the ceiling
 - error:    anything else. If it came from the learner's code it is translated to
             file:line with the offending line ("app_error"); otherwise it is a crash of
             the check itself, which `shiplings dev check` treats as a course defect.
@@ -15,6 +16,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -22,23 +26,100 @@ from types import TracebackType
 
 import pytest
 
-from shiplings import testing
-
-TIMEOUT_MARK = "Timeout (>"
+from shiplings import lifeline, testing
+from shiplings.patience import Patience
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--shiplings-report", default=None, help="write the check report here")
+    parser.addini("check_timeout", "seconds a check may take on an idle machine (more on a loaded one)",
+                  default="10")
+    parser.addini("check_timeout_ceiling", "how many times its timeout a check that keeps the CPU busy may take",
+                  default="3")
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "timeout(seconds): this check's time limit on an idle machine")
     path = config.getoption("--shiplings-report")
     if path:
+        # this process is a check run: SIGTERM and SIGHUP end it as Ctrl-C does, servers stopped
+        lifeline.install_handlers()
         config.stash[_REPORT] = Collector(Path(path))
         config.pluginmanager.register(config.stash[_REPORT], "shiplings-collector")
 
 
+class CheckTimedOut(pytest.fail.Exception):
+    """Raised into a check by its clock. A BaseException, so `except Exception:` in learner code
+    cannot swallow it."""
+
+
+class CheckClock:
+    """The time limit of one check (setup, call and teardown), kept with SIGALRM.
+
+    Like pytest-timeout's signal method, except that slow is not hung: at the end of its
+    budget (the `timeout` marker or check_timeout, scaled to the machine's load), a check
+    whose process tree is still using CPU gets more time, up to check_timeout_ceiling
+    times the budget; one that used none is stopped at once as hung. The message is made
+    when the clock fires, so it names what the check was doing at that moment.
+    """
+
+    AGAIN = 2.0  # seconds before firing again at a check that swallowed the first
+
+    def __init__(self, item: pytest.Item) -> None:
+        marker = item.get_closest_marker("timeout")
+        seconds = float(marker.args[0]) if marker and marker.args else float(item.config.getini("check_timeout"))
+        ceiling = float(item.config.getini("check_timeout_ceiling"))
+        self.patience = Patience(seconds, ceiling=ceiling)
+        self.verdict = None
+        self.previous = signal.signal(signal.SIGALRM, self._on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, self.patience.next_look())
+
+    def _on_alarm(self, number, frame) -> None:
+        if self.verdict is None:
+            self.verdict = self.patience.look()
+            if self.verdict is None:  # still working: look again shortly
+                signal.setitimer(signal.ITIMER_REAL, self.patience.next_look())
+                return
+        signal.setitimer(signal.ITIMER_REAL, self.AGAIN)
+        raise CheckTimedOut(testing.timeout_message(self.verdict), pytrace=False)
+
+    def stop(self) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self.previous)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem):
+    if not hasattr(signal, "SIGALRM"):  # Windows: only the run's own time limit applies
+        return (yield)
+    clock = CheckClock(item)
+    try:
+        return (yield)
+    finally:
+        clock.stop()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A check run ends here, promptly, whatever the learner's code left behind.
+
+    Servers a check forgot are stopped. A thread stuck in the learner's code (a route
+    sleeping forever in the thread pool) would keep the interpreter from exiting, waiting
+    on it: then leave at once, the report being written already.
+    """
+    if not config.getoption("--shiplings-report"):
+        return
+    lifeline.stop_all()
+    stuck = [thread for thread in threading.enumerate()
+             if thread is not threading.main_thread() and thread.is_alive() and not thread.daemon]
+    if stuck:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(config.stash.get(_EXIT_STATUS, 1))
+
+
 _REPORT = pytest.StashKey["Collector"]()
+_EXIT_STATUS = pytest.StashKey[int]()
 
 
 def workspace_location(filename: str | None, workspace: Path) -> str | None:
@@ -140,9 +221,9 @@ class Collector:
         if isinstance(exc, pytest.skip.Exception):
             entry["outcome"] = "skipped"
             entry["message"] = str(exc.msg)
-        elif isinstance(exc, pytest.fail.Exception) and str(exc.msg).startswith(TIMEOUT_MARK):
+        elif isinstance(exc, CheckTimedOut):
             entry["outcome"] = "timeout"
-            entry["message"] = testing.timeout_message(item.config.getini("timeout"))
+            entry["message"] = str(exc.msg)
             entry["detail"] = text[-4000:]
         elif isinstance(exc, json.JSONDecodeError):
             # response.json() on a body that is not JSON: a fact about the app, not a crash
@@ -195,6 +276,7 @@ class Collector:
             self.collect_errors.append(f"{report.nodeid}: {report.longrepr}"[-4000:])
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        session.config.stash[_EXIT_STATUS] = int(exitstatus)
         data = {
             "workspace": str(self.workspace),
             "duration": round(time.perf_counter() - self.started, 3),

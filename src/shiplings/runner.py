@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from shiplings import lifeline
+from shiplings.patience import Patience, Verdict
 
 if TYPE_CHECKING:
     from shiplings.manifest import Course, Lesson
@@ -24,8 +29,7 @@ if TYPE_CHECKING:
 # jupyter's...) costs seconds per run and none of them is needed.
 PYTEST_FLAGS = [
     "-p", "shiplings.testing",
-    "-p", "shiplings.pytest_plugin",
-    "-p", "pytest_timeout",
+    "-p", "shiplings.pytest_plugin",  # it also keeps the time of each check (see CheckClock)
     "-p", "anyio.pytest_plugin",
     "-p", "no:cacheprovider",
     # these two end every run with five full garbage collections (~0.1 s here)
@@ -38,8 +42,18 @@ PYTEST_FLAGS = [
     "-rN",
 ]
 
-# How long the whole run may take beyond its per-check timeouts before it is stopped.
+# How long the whole run may take on an idle machine beyond its per-check timeouts before it
+# is stopped; longer on a loaded machine while the run still uses CPU (see shiplings.patience).
 RUN_TIMEOUT = 600
+# How long a stopped run may take to stop its servers cleanly before it is killed.
+RUN_GRACE = 5.0
+
+
+def run_timeout_problem(verdict: Verdict) -> str:
+    """What the learner reads when a whole check run was stopped."""
+    reason = verdict.explain("they")
+    return (f"The checks did not finish within {verdict.waited:.0f} s and were stopped"
+            + (f": {reason}." if reason else ".") + verdict.slow_machine)
 
 
 @dataclass
@@ -121,23 +135,37 @@ class Launch:
     scratch: tempfile.TemporaryDirectory
     report_path: Path
     started: float = field(default_factory=time.perf_counter)
+    output: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # read the output on the side: a process the run left behind may hold the pipe open
+        # after pytest exits, and only stopping the run (below) closes it
+        self.reader = threading.Thread(target=lambda: self.output.append(self.process.stdout.read()), daemon=True)
+        self.reader.start()
 
     def finish(self) -> tuple[dict | None, str, str]:
         """(report, pytest's output, problem) once the process is done."""
         problem = ""
+        patience = Patience(RUN_TIMEOUT, pid=self.process.pid)
         try:
-            output, _ = self.process.communicate(timeout=RUN_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            output, _ = self.process.communicate()
-            problem = f"The checks did not finish within {RUN_TIMEOUT} s and were stopped."
+            while self.process.poll() is None:
+                try:
+                    self.process.wait(timeout=patience.next_look())
+                except subprocess.TimeoutExpired:
+                    if verdict := patience.look():
+                        problem = run_timeout_problem(verdict)
+                        break
+        finally:
+            # also on Ctrl-C: the run, its servers and whatever it started stop with it
+            lifeline.stop(self.process, grace=RUN_GRACE)
+            self.reader.join(timeout=5)
         report = _read_report(self.report_path)
         self.scratch.cleanup()
-        return report, output, problem
+        return report, "".join(self.output), problem
 
     def cancel(self) -> None:
-        self.process.kill()
-        self.process.communicate()
+        lifeline.stop(self.process, grace=0)
+        self.reader.join(timeout=5)
         self.scratch.cleanup()
 
 
@@ -167,11 +195,18 @@ def pytest_args(course_root: Path, lesson_ids: list[str], retired: dict[str, set
 
 def launch(course_root: Path, lesson_ids: list[str], retired: dict[str, set[str]], workspace: Path,
            only: dict[str, set[str]] | None = None) -> Launch:
-    """Start a cold check run in a fresh Python process and return at once."""
+    """Start a cold check run in a fresh Python process and return at once.
+
+    The run dies with this process, whatever way it ends, and so does everything it starts
+    (see shiplings.lifeline); Ctrl-C and SIGTERM stop it cleanly first.
+    """
+    lifeline.install_handlers()
     scratch = tempfile.TemporaryDirectory(prefix="shiplings-check-")
     report_path = Path(scratch.name) / "report.json"
-    process = subprocess.Popen(
+    process = lifeline.spawn(
         [sys.executable, "-m", "pytest", *pytest_args(course_root, lesson_ids, retired, report_path, only)],
+        tree=True,
+        stop_signal=signal.SIGINT,  # pytest's KeyboardInterrupt: fixtures stop their servers
         # a scratch folder: files an app writes to its working directory (a default SQLite
         # database, say) must land neither in the course nor in the learner's workspace
         cwd=scratch.name,
@@ -229,7 +264,8 @@ def run_lessons(
         if report is not None:
             part = {**report, "checks": [c for c in report["checks"] if c.get("lesson") == each.id]}
         result = merge(course, each, part, output, elapsed, retired[each.id])
-        result.problem = result.problem or problem
+        # a run stopped for its time says so first; what pytest printed, if anything, follows
+        result.problem = "\n".join(text for text in (problem, result.problem) if text)
         results.append(result)
     return results
 

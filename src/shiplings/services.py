@@ -1,7 +1,10 @@
 """Real servers for checks and notebooks: PostgreSQL, Redis and the learner's app.
 
 Each starts on a free loopback port in a scratch folder, is waited for until it
-answers, and is stopped by its pid when the block ends, whatever happened inside.
+answers, and is stopped when the block ends, whatever happened inside. They are started
+through shiplings.lifeline, so they also die with the process that started them, even
+one killed with SIGKILL; waits follow shiplings.patience, so a slow machine is given
+time while a hung server is reported as such.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from shiplings import tools
+from shiplings import lifeline, tools
 from shiplings.net import free_port
+from shiplings.patience import Patience
 
 
 class ServiceUnavailable(RuntimeError):
@@ -39,7 +43,9 @@ def _require(name: str) -> str:
 
 def wait_for_port(port: int, process: subprocess.Popen | None = None, timeout: float = 20.0,
                   what: str = "the server") -> None:
-    deadline = time.monotonic() + timeout
+    """Wait until something listens on the port: `timeout` s on an idle machine, longer while
+    `process` (or this process, without one) is busy starting."""
+    patience = Patience(timeout, pid=process.pid if process is not None else None)
     while True:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"{what} stopped before it listened on port {port}")
@@ -47,22 +53,16 @@ def wait_for_port(port: int, process: subprocess.Popen | None = None, timeout: f
             probe.settimeout(0.2)
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} did not listen on 127.0.0.1:{port} within {timeout} s")
+        if verdict := patience.look():
+            reason = verdict.explain()
+            raise TimeoutError(f"{what} did not listen on 127.0.0.1:{port} within {verdict.waited:.0f} s"
+                               + (f": {reason}" if reason else ""))
         time.sleep(0.05)
 
 
-def stop(process: subprocess.Popen, grace: float = 10.0, sig: int = signal.SIGTERM) -> None:
-    """Stop a process group started with start_new_session=True: signal, wait, then kill."""
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+def stop(process: subprocess.Popen, grace: float = 10.0, sig: int | None = None) -> None:
+    """Stop a server and its workers: its stop signal to its process group, wait, then kill."""
+    lifeline.stop(process, grace=grace, sig=sig)
 
 
 # --- PostgreSQL -------------------------------------------------------------------------
@@ -77,12 +77,15 @@ class Postgres:
         return f"{driver}://{self.user}@127.0.0.1:{self.port}/{database or self.database}"
 
 
-def _as_postgres_user(command: list[str]) -> list[str]:
-    # initdb and postgres refuse to run as root; Debian ships a `postgres` system user
+def _as_postgres_user() -> dict:
+    """Popen arguments that run initdb and postgres as Debian's `postgres` user when we are root.
+
+    They refuse to run as root. Python switches the user itself (no runuser, which would
+    fork: the server would not be our child, and would not die with us).
+    """
     if tools.is_root():
-        runuser = shutil.which("runuser") or "/usr/sbin/runuser"
-        return [runuser, "-u", "postgres", "--", *command]
-    return command
+        return {"user": "postgres", "group": "postgres", "extra_groups": []}
+    return {}
 
 
 @contextlib.contextmanager
@@ -97,41 +100,47 @@ def postgres() -> Iterator[Postgres]:
         scratch.chmod(0o700)
     port = free_port()
     log = scratch / "server.log"
-    subprocess.run(
-        _as_postgres_user([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
-                           "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"]),
-        check=True, capture_output=True,
-    )
-    process = subprocess.Popen(
-        _as_postgres_user([str(bin_dir / "postgres"), "-D", str(data), "-p", str(port),
-                           "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={scratch}",
-                           "-c", "fsync=off", "-c", "full_page_writes=off"]),
-        stdout=subprocess.DEVNULL, stderr=open(log, "w"), start_new_session=True,  # noqa: SIM115
-    )
+    try:
+        lifeline.run([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                      "--no-sync", "-E", "UTF8", "--locale=C"], **_as_postgres_user())
+        with open(log, "w") as log_file:
+            process = lifeline.spawn(
+                [str(bin_dir / "postgres"), "-D", str(data), "-p", str(port),
+                 "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={scratch}",
+                 "-c", "fsync=off", "-c", "full_page_writes=off"],
+                stop_signal=signal.SIGINT,  # PostgreSQL's "fast" shutdown
+                stdout=subprocess.DEVNULL, stderr=log_file, **_as_postgres_user(),
+            )
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
     try:
         wait_for_port(port, process, what="PostgreSQL")
-        _wait_until_accepting(port)
+        _wait_until_accepting(port, process)
         yield Postgres(port)
     finally:
-        stop(process, sig=signal.SIGINT)  # SIGINT is PostgreSQL's "fast" shutdown
+        stop(process)
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _wait_until_accepting(port: int, timeout: float = 20.0) -> None:
+def _wait_until_accepting(port: int, process: subprocess.Popen, timeout: float = 20.0) -> None:
     """The port opens a moment before the server accepts logins; ask until it does."""
-    deadline = time.monotonic() + timeout
+    patience = Patience(timeout, pid=process.pid)
     startup = (
         b"\x00\x03\x00\x00user\x00postgres\x00database\x00postgres\x00\x00"
     )
     message = (len(startup) + 4).to_bytes(4, "big") + startup
     while True:
-        with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
-            conn.sendall(message)
-            reply = conn.recv(1)
+        reply = b""
+        with contextlib.suppress(OSError):  # a loaded machine may take its time to accept
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
+                conn.sendall(message)
+                reply = conn.recv(1)
         if reply == b"R":  # AuthenticationOk (trust): the server is ready
             return
-        if time.monotonic() > deadline:
-            raise TimeoutError("PostgreSQL did not accept connections in time")
+        if verdict := patience.look():
+            reason = verdict.explain()
+            raise TimeoutError("PostgreSQL did not accept connections in time" + (f": {reason}" if reason else ""))
         time.sleep(0.1)
 
 
@@ -143,10 +152,10 @@ def redis() -> Iterator[str]:
     server = _require("redis")
     port = free_port()
     scratch = Path(tempfile.mkdtemp(prefix="shiplings-redis-"))
-    process = subprocess.Popen(
+    process = lifeline.spawn(
         [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
          "--dir", str(scratch), "--daemonize", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
         wait_for_port(port, process, what="Redis")
@@ -179,14 +188,31 @@ class RunningApp:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
+def not_ready_message(command: list[str], url: str, verdict) -> str:
+    shown = " ".join(command)
+    if verdict.kind == "hung":
+        return (f"`{shown}` did not answer on {url} within {verdict.waited:.0f} s, and it used no CPU "
+                f"in the last {verdict.window:.0f} s, so it is waiting on something: a database or "
+                "service it cannot reach, or a blocking call while it starts.")
+    if verdict.kind == "busy":
+        return (f"`{shown}` was still busy starting after {verdict.waited:.0f} s without answering on "
+                f"{url}: it kept the CPU working all that time, so look for an endless loop in what runs "
+                "at start-up.")
+    return f"`{shown}` did not answer on {url} within {verdict.waited:.0f} s."
+
+
 @contextlib.contextmanager
 def app_server(command: list[str], cwd: Path, env: dict[str, str | None] | None = None, port: int | None = None,
-               ready_path: str = "/docs", timeout: float = 30.0, grace: float = 10.0) -> Iterator[RunningApp]:
+               ready_path: str = "/docs", timeout: float = 30.0, grace: float = 10.0,
+               ceiling: float = 3.0) -> Iterator[RunningApp]:
     """Run a server command (with {port} filled in) in the workspace until it answers.
 
     `command` is e.g. ["uvicorn", "app.main:app", "--port", "{port}"]; a leading
     "uvicorn", "gunicorn" or "fastapi" runs from this Python environment. `env` adds to
     this process's environment; a value of None removes that variable.
+
+    It gets `timeout` s to answer on an idle machine, more on a loaded one, and more while
+    it keeps the CPU busy starting, up to `ceiling` times that (see shiplings.patience).
     """
     import httpx
 
@@ -197,13 +223,13 @@ def app_server(command: list[str], cwd: Path, env: dict[str, str | None] | None 
     scratch = Path(tempfile.mkdtemp(prefix="shiplings-app-"))
     log = scratch / "server.log"
     with open(log, "w") as log_file:
-        process = subprocess.Popen(
+        process = lifeline.spawn(
             argv, cwd=cwd, env=merged_env(env), stdout=log_file, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            stdin=subprocess.DEVNULL,
         )
     running = RunningApp(f"http://127.0.0.1:{port}", port, process, log)
     try:
-        deadline = time.monotonic() + timeout
+        patience = Patience(timeout, pid=process.pid, ceiling=ceiling)
         while True:
             if process.poll() is not None:
                 raise RuntimeError(
@@ -214,10 +240,10 @@ def app_server(command: list[str], cwd: Path, env: dict[str, str | None] | None 
                 httpx.get(running.url + ready_path, timeout=1)
                 break
             except httpx.HTTPError:
-                if time.monotonic() > deadline:
+                if verdict := patience.look():
                     raise TimeoutError(
-                        f"`{' '.join(command)}` did not answer on {running.url} within {timeout} s. "
-                        "What it printed:\n" + running.output()[-2000:]
+                        not_ready_message(command, running.url, verdict)
+                        + " What it printed:\n" + running.output()[-2000:]
                     ) from None
                 time.sleep(0.1)
         yield running

@@ -88,18 +88,38 @@ def show(response) -> str:
     return f"{response.status_code} {body}".rstrip()
 
 
-def timeout_message(seconds: object) -> str:
-    if not CURRENT_ACTION:
-        return (
-            f"Your app did not get ready within {seconds} s: the check had not sent a request yet. "
-            "Look at what runs when the app starts (module-level code, create_app(), the lifespan): "
-            "a connection without a timeout or an endless loop there never lets it answer."
+def timeout_message(verdict) -> str:
+    """What a learner reads when a check's clock stopped it (a shiplings.patience.Verdict).
+
+    Hung (no CPU used lately: waiting on something) and busy (still computing at the
+    ceiling) point at different mistakes, so they say different things.
+    """
+    seconds = f"{verdict.waited:.0f}"
+    starting = not CURRENT_ACTION
+    where = (" (the check had not sent a request yet)" if starting
+             else f" while the check was running {CURRENT_ACTION[-1]}")
+    look = ("Look at what runs when the app starts (module-level code, create_app(), the lifespan)"
+            if starting else "Look at the code that handles it")
+    if verdict.kind == "busy":
+        message = (
+            f"Your app was still busy{' starting' if starting else ''} after {seconds} s{where}: it kept "
+            f"the CPU working the whole time without finishing, so it is computing without end. {look}: "
+            "an endless loop, or work that grows with every request."
         )
-    return (
-        f"Your app did not answer within {seconds} s while the check was running {CURRENT_ACTION[-1]}. "
-        "Look for an endless loop or a call that waits forever (a blocking sleep, "
-        "a request without a timeout) in the code that handles it."
-    )
+    elif verdict.kind == "hung":
+        message = (
+            f"Your app did not {'get ready' if starting else 'answer'} within {seconds} s{where}, and "
+            f"it used no CPU in the last {verdict.window:.0f} s, so it is waiting on something. {look}: "
+            "a blocking call such as time.sleep() in async code, a lock, or a connection or request "
+            "without a timeout."
+        )
+    else:
+        message = (
+            f"Your app did not {'get ready' if starting else 'answer'} within {seconds} s{where}. "
+            f"{look}: an endless loop or a call that waits forever (a blocking sleep, a request "
+            "without a timeout)."
+        )
+    return message + verdict.slow_machine
 
 
 async def _record(request) -> None:

@@ -7,6 +7,10 @@ never imported in the parent) and a crash or hang in learner code only kills the
 
 Protocol: one JSON object per line on stdin ({"args": [...], "workspace": "...",
 "cwd": "..."}), one JSON object per line on stdout ({"output": "..."}).
+
+Lifetimes (see shiplings.lifeline): the helper dies with its owner (the notebook kernel or
+`shiplings watch`), each fork dies with the helper, and whatever a fork starts is killed
+when its run ends, or when the helper or its owner die.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from shiplings.runner import RUN_TIMEOUT
+from shiplings import lifeline
+from shiplings.patience import Patience
+from shiplings.runner import RUN_GRACE, RUN_TIMEOUT, run_timeout_problem
 
-PRELOAD = ("pytest", "_pytest.python", "pytest_timeout", "anyio.pytest_plugin", "anyio._backends._asyncio",
+PRELOAD = ("pytest", "_pytest.python", "anyio.pytest_plugin", "anyio._backends._asyncio",
            "httpx", "fastapi", "fastapi.routing", "pydantic_settings", "shiplings.testing",
            "shiplings.pytest_plugin")
 
@@ -40,8 +46,8 @@ class WarmRunner:
 
     def _ensure(self) -> subprocess.Popen:
         if self.process is None or self.process.poll() is not None:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "shiplings.warm"],
+            self.process = lifeline.spawn(
+                [sys.executable, "-m", "shiplings.warm"], tree=True,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
             )
             ready = self.process.stdout.readline()
@@ -52,27 +58,31 @@ class WarmRunner:
     def run(self, args: list[str], workspace: Path, cwd: Path) -> str:
         process = self._ensure()
         request = {"args": args, "workspace": str(workspace), "cwd": str(cwd)}
-        process.stdin.write(json.dumps(request) + "\n")
-        process.stdin.flush()
-        line = process.stdout.readline()
+        try:
+            process.stdin.write(json.dumps(request) + "\n")
+            process.stdin.flush()
+            line = process.stdout.readline()
+        except BaseException:
+            # interrupted (Ctrl-C, a kernel interrupt): the run in flight would answer the
+            # next request; stop the helper and everything the run started instead
+            self.close(grace=0)
+            raise
         if not line:
-            self.process = None
+            self.close(grace=0)
             return "the warm check process stopped unexpectedly"
         return json.loads(line)["output"]
 
-    def close(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.stdin.close()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+    def close(self, grace: float = 5.0) -> None:
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.stdin.close()  # the helper's signal to finish and leave
+            lifeline.stop(self.process, grace=grace)
         self.process = None
 
 
 def _run_forked(request: dict) -> str:
     with tempfile.TemporaryFile(mode="w+") as captured:
-        pid = os.fork()
+        pid = lifeline.fork(stop_signal=signal.SIGINT)
         if pid == 0:  # the child: run pytest once, then leave without cleanup handlers
             code = 3
             try:
@@ -88,18 +98,27 @@ def _run_forked(request: dict) -> str:
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(code)
-        deadline = time.monotonic() + RUN_TIMEOUT
-        while True:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-            if time.monotonic() > deadline:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                break
-            time.sleep(0.005)
+        patience = Patience(RUN_TIMEOUT, pid=pid)
+        problem = ""
+        try:
+            while not _ended(pid):
+                if verdict := patience.look():
+                    problem = run_timeout_problem(verdict)
+                    break
+                time.sleep(0.005)
+        finally:
+            lifeline.stop(pid, grace=RUN_GRACE)
         captured.seek(0)
-        return captured.read()
+        return captured.read() + (f"\n{problem}\n" if problem else "")
+
+
+def _ended(pid: int) -> bool:
+    """True once the fork has ended (it stays unreaped, so that its pid cannot be reused
+    before lifeline.stop() has killed what it left behind)."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
 
 
 def serve() -> None:
@@ -114,6 +133,8 @@ def serve() -> None:
             pass
     # what is imported now is shared by every fork: keep the collector off it
     gc.freeze()
+    # SIGTERM and SIGHUP stop the run in flight and its servers, as Ctrl-C does
+    lifeline.install_handlers()
     print("ready", flush=True)
     for line in sys.stdin:
         if line.strip():
