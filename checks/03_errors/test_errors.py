@@ -150,3 +150,15 @@ async def test_crash_is_a_generic_500(client, envelope, mount):
         f"{' (' + problem + ')' if problem else ''}. Register handle_unexpected_error() for "
         "Exception in register_error_handlers() in app/core/errors.py."
     )
+
+    async def lookup():
+        raise KeyError("owner")  # another kind of bug than the first crash
+
+    response = await client.get(mount("/__check/lookup", lookup))
+    error, problem = envelope(response)
+    assert response.status_code == 500 and error is not None and error["code"] == "internal_error", (
+        "Every unexpected exception should answer the generic 500 envelope, whatever its class: "
+        f"a route that raises KeyError answered {show(response)}"
+        f"{' (' + problem + ')' if problem else ''}. Look at the exception class that "
+        "handle_unexpected_error() is registered for in register_error_handlers() in app/core/errors.py."
+    )
