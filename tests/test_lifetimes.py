@@ -198,8 +198,11 @@ def test_a_child_dies_with_its_owner_killed_outright(tmp_path):
         import pathlib, subprocess, time
         from shiplings import lifeline
         server = lifeline.spawn(["sleep", "60"])
-        tree = lifeline.spawn(["sh", "-c", "setsid sleep 60 & echo $! > {record}.escaped; wait"], tree=True)
-        while not pathlib.Path("{record}.escaped").exists():
+        # below the tree: one that leaves its session (found by its environment), one with
+        # an empty environment (as Redis looks once it wrote its title there: found by session)
+        tree = lifeline.spawn(["sh", "-c", "setsid sleep 60 & echo $! > {record}.escaped; "
+                               "env -i sleep 60 & echo $! > {record}.bare; wait"], tree=True)
+        while not pathlib.Path("{record}.bare").exists():
             time.sleep(0.05)
         pathlib.Path("{record}").write_text(f"{{server.pid}} {{tree.pid}}")
         time.sleep(60)
@@ -209,7 +212,7 @@ def test_a_child_dies_with_its_owner_killed_outright(tmp_path):
         while not record.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         pids = [int(word) for word in record.read_text().split()]
-        pids.append(int(Path(f"{record}.escaped").read_text()))
+        pids += [int(Path(f"{record}.{which}").read_text()) for which in ("escaped", "bare")]
         assert all(alive(pid) for pid in pids)
         owner.kill()
         survivors = gone_within(pids, 5)

@@ -1,5 +1,6 @@
 """What a learner sees when their code is broken: file:line, the line, never a raw traceback."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -90,7 +91,8 @@ def test_a_hanging_app_is_stopped_and_the_message_says_what_hung(tiny_course, mo
     result = run(tiny_course, workspace_with(tiny_course, source))
     [check] = result.checks
     assert check.outcome == "timeout"
-    assert "did not answer within 2 s" in check.message
+    # 2 s, or a little more while importing the app still used CPU at that moment
+    assert re.search(r"did not answer within [2-4] s", check.message), check.message
     assert "GET /hello" in check.message
     assert "used no CPU" in check.message  # a blocking sleep: hung, not slow
     assert result.duration < 30

@@ -133,11 +133,12 @@ def fork(*, stop_signal: int = signal.SIGINT) -> int:
         raise Stopping("shiplings is stopping: nothing new is started")
     marker = _new_marker()
     _tell("+", marker)
-    parent = os.getpid()
+    set_death_signal = _death_signal_setter() if LINUX else None  # prepared here, not in every fork
     pid = os.fork()
     if pid == 0:
         os.setsid()
-        die_with_parent(parent)
+        if set_death_signal:
+            set_death_signal()
         os.environ[MARKER] = f"{os.environ.get(MARKER, '')} {marker}".strip()
         return 0
     _tell("+", marker, pid)
@@ -146,13 +147,7 @@ def fork(*, stop_signal: int = signal.SIGINT) -> int:
     return pid
 
 
-def die_with_parent(parent: int | None = None) -> None:
-    """Ask the kernel for SIGKILL when our parent dies (Linux; nothing elsewhere)."""
-    if LINUX:
-        _death_signal_setter(parent)()
-
-
-def _death_signal_setter(parent: int | None = None) -> Callable[[], None]:
+def _death_signal_setter() -> Callable[[], None]:
     """The function a new child runs (after fork, after any change of user) to die with us."""
     global _prctl
     if _prctl is None:
@@ -160,7 +155,7 @@ def _death_signal_setter(parent: int | None = None) -> Callable[[], None]:
 
         _prctl = ctypes.CDLL(None, use_errno=True).prctl  # loaded here: never between fork and exec
     prctl = _prctl
-    parent = parent or os.getpid()
+    parent = os.getpid()
 
     def set_death_signal() -> None:
         prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
@@ -234,7 +229,7 @@ def _stop_all(children: list[_Child], grace: float, sig: int | None = None) -> N
         # the leader is not yet reaped, so that no new process can have taken its number
         _signal_group(child.pid, signal.SIGKILL)
         if child.marker:
-            kill_marked(child.marker)
+            kill_marked(child.marker, session=child.pid)
             if not LINUX:
                 _signal_session(child.pid)
             _tell("-", child.marker)
@@ -307,8 +302,13 @@ def guarded() -> Iterator[dict[str, str]]:
 
 # --- finding marked processes ----------------------------------------------------------
 
-def marked(marker: str) -> list[int]:
-    """Every live process (but this one) whose environment carries the marker (Linux: /proc)."""
+def marked(marker: str, session: int = 0) -> list[int]:
+    """Every live process (but this one) of a tree, found in /proc (Linux).
+
+    A process belongs to the tree when its environment carries the marker, or when it is in
+    the tree's session: Redis, PostgreSQL and gunicorn's workers write their process title
+    over their environment, but only a deliberate setsid() leaves a session.
+    """
     if not os.path.isdir("/proc"):
         return []
     needle = marker.encode()
@@ -318,9 +318,15 @@ def marked(marker: str) -> list[int]:
         if not name.isdigit() or int(name) == os.getpid():
             continue
         try:
+            state, its_session = _state_and_session(name)
+            if state == "Z":  # ended already, only waiting to be reaped
+                continue
+            if session and its_session == session:
+                found.append(int(name))
+                continue
             with open(f"/proc/{name}/environ", "rb") as handle:
                 environ = handle.read()
-        except OSError:  # gone already, or not ours to read
+        except (OSError, IndexError, ValueError):  # gone already, or not ours to read
             continue
         if needle not in environ:
             continue
@@ -331,10 +337,22 @@ def marked(marker: str) -> list[int]:
     return found
 
 
-def kill_marked(marker: str) -> None:
-    """SIGKILL every process that carries the marker; again, while forks race the first pass."""
+def _state_and_session(pid: str) -> tuple[str, int]:
+    with open(f"/proc/{pid}/stat", "rb") as handle:
+        stat = handle.read()
+    # after the command name in parentheses (which may hold spaces): state ppid pgrp session
+    fields = stat[stat.rfind(b")") + 2:].split()
+    return fields[0].decode(), int(fields[3])
+
+
+def kill_marked(marker: str, session: int = 0) -> None:
+    """SIGKILL every process of the tree; again, while forks race the first pass.
+
+    `session` is the session the tree's first process leads; pass it only while that
+    process is not yet reaped (its number cannot have been given to another process).
+    """
     for _ in range(5):
-        pids = marked(marker)
+        pids = marked(marker, session)
         if not pids:
             return
         for pid in pids:
@@ -357,6 +375,21 @@ def install_handlers() -> None:
     for number in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if number is not None and signal.getsignal(number) is not _on_signal:
             signal.signal(number, _on_signal)
+    if sys.excepthook is not _quiet_when_stopped:
+        global _next_excepthook
+        _next_excepthook = sys.excepthook
+        sys.excepthook = _quiet_when_stopped
+
+
+_next_excepthook = sys.__excepthook__
+
+
+def _quiet_when_stopped(kind, error, traceback) -> None:
+    """Stopped before anything could catch it (Ctrl-C while the CLI still loads): one line."""
+    if issubclass(kind, Stopping):
+        print(f"\nshiplings: {error}; everything it started was stopped too.", file=sys.stderr)
+        return
+    _next_excepthook(kind, error, traceback)
 
 
 def stopping() -> bool:
@@ -423,7 +456,8 @@ def watch(lines) -> None:
         else:
             trees.pop(marker, None)
     for marker, session in trees.items():
-        kill_marked(marker)
+        # the owner died a moment ago: its runs' sessions are still held by their members
+        kill_marked(marker, session)
         if not LINUX and session:
             _signal_group(session, signal.SIGKILL)
             _signal_session(session)
