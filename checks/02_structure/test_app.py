@@ -118,6 +118,12 @@ def test_router_groups_task_routes(app):
         f"Every /tasks route should be in the 'tasks' group of /docs; these are not: "
         f'{", ".join(untagged)}. Give the router tags=["tasks"] in app/api/routes/tasks.py.'
     )
+    doubled = sorted(path for path in app.openapi().get("paths", {}) if path.startswith("/tasks/tasks"))
+    assert not doubled, (
+        "The router's prefix already says /tasks, so a route path that says it again ends up at "
+        f"{', '.join(doubled)}, where no client looks for it. In app/api/routes/tasks.py, each "
+        'route path says only what follows the prefix ("" or "/{task_id}").'
+    )
 
 
 def test_prototype_is_gone(workspace):
