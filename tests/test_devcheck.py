@@ -88,6 +88,13 @@ def test_orphan_folders_are_caught(tiny_course):
     assert problems == ["solutions/07_ghost has no lesson in course.toml"]
 
 
+def test_the_shared_check_helpers_are_no_orphan(tiny_course):
+    (tiny_course / "checks" / "support").mkdir()
+    (tiny_course / "lessons" / "support").mkdir()
+    problems = devcheck.manifest_problems(load_course(tiny_course), tiny_course)
+    assert problems == ["lessons/support has no lesson in course.toml"]
+
+
 def file_problems(root, number):
     course = load_course(root)
     return devcheck.lesson_file_problems(course, course.lesson(number), root)

@@ -140,3 +140,22 @@ def test_checks_of_several_lessons_run_in_one_process(tiny_course, lesson):
     results = run_lessons(course, tiny_course, course.lessons[:lesson], workspace)
     assert [r.lesson for r in results] == [each.id for each in course.lessons[:lesson]]
     assert all(r.passed for r in results)
+
+
+def test_checks_import_the_shared_support_package_and_root_conftest(tiny_course):
+    support = tiny_course / "checks" / "support"
+    support.mkdir()
+    (support / "__init__.py").write_text("")
+    (support / "greetings.py").write_text("EXPECTED = {'message': 'hello'}\n")
+    (tiny_course / "checks" / "conftest.py").write_text(
+        "import pytest\n\nfrom support.greetings import EXPECTED\n\n\n"
+        "@pytest.fixture\ndef expected():\n    return EXPECTED\n"
+    )
+    (tiny_course / "checks" / "01_hello" / "test_hello.py").write_text(
+        "from support.greetings import EXPECTED\n\n\n"
+        "async def test_hello(client, expected):\n"
+        "    response = await client.get('/hello')\n"
+        "    assert response.json() == EXPECTED == expected, 'GET /hello should say hello'\n"
+    )
+    result = run(tiny_course, workspace_with(tiny_course))
+    assert result.passed, (result.problem, result.checks)

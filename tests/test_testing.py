@@ -1,7 +1,9 @@
-"""shiplings.testing: the migrated template database is built once per set of migrations."""
+"""shiplings.testing: the migrated template database is built once per set of migrations, and
+each check's app gets its own copy of it; the in-process client runs the app's lifespan."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from types import SimpleNamespace
 
@@ -84,3 +86,51 @@ def test_the_cache_keeps_the_newest_few(tmp_path, monkeypatch):
         testing.keep_in_cache(source, folder / f"{name}.db")
         os.utime(folder / f"{name}.db", (1_000_000 + age, 1_000_000 + age))  # older first, whatever the clock
     assert sorted(path.name for path in folder.iterdir()) == ["b.db", "c.db"]
+
+
+def test_a_copy_of_the_template_is_a_fresh_database(tmp_path):
+    template = tmp_path / "template.db"
+    template.write_text("migrated schema")
+    url = testing.copy_template(template, tmp_path / "a.db")
+    assert url == f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"
+    assert (tmp_path / "a.db").read_text() == "migrated schema"
+    # before the workspace has migrations there is no template: the app makes the file
+    assert testing.copy_template(None, tmp_path / "b.db").endswith("b.db")
+    assert not (tmp_path / "b.db").exists()
+
+
+def lifespan_app():
+    import contextlib
+
+    from fastapi import FastAPI
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        app.state.started = True
+        yield
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/started")
+    async def started():
+        return {"started": getattr(app.state, "started", False)}
+
+    @app.get("/crash")
+    async def crash():
+        raise ZeroDivisionError("boom")
+
+    return app
+
+
+def test_the_running_client_runs_the_lifespan_and_records_what_the_app_raised():
+    async def scenario(record_errors: bool) -> tuple[dict, int]:
+        testing.APP_ERRORS.clear()
+        async with testing.running_client(lifespan_app(), record_errors=record_errors) as http:
+            started = (await http.get("/started")).json()
+            crashed = await http.get("/crash")
+        assert crashed.status_code == 500
+        return started, len(testing.APP_ERRORS)
+
+    assert asyncio.run(scenario(True)) == ({"started": True}, 1)
+    assert asyncio.run(scenario(False)) == ({"started": True}, 0), "a crash the check causes itself is not shown"
+    assert testing.CURRENT_ACTION[-1] == "GET /crash"

@@ -32,7 +32,7 @@ async def test_apps_do_not_share_tasks():
     create_app = factory()
     first, second = create_app(), create_app()
     assert first is not second, "create_app() returned the same app twice; it should build a new one."
-    async with running_client(first, sign_in=False) as one, running_client(second, sign_in=False) as other:
+    async with running_client(first) as one, running_client(second) as other:
         created = await one.post("/tasks", json={"title": "Only in the first app"})
         listed = await other.get("/tasks")
         mine = await one.get("/tasks")

@@ -9,8 +9,7 @@ import secrets
 from fastapi import HTTPException
 
 from shiplings.testing import show
-
-SHAPE = '{"error": {"code": ..., "message": ..., "details": ...}}'
+from support.envelope import SHAPE
 
 
 async def test_app_errors_use_envelope(app, client, envelope, mount):

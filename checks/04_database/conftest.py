@@ -1,23 +1,22 @@
 """Helpers for the lesson 04 checks: build apps on a chosen database, talk to them, look inside."""
 
 import contextlib
-import importlib
 import secrets
-import shutil
 import sqlite3
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from shiplings.testing import final_error, has_route, import_fresh, running_client, sign_up_and_in
+from shiplings.testing import final_error, running_client
+from support.accounts import sign_in_as_learner
+from support.apps import app_modules
 
 
 @pytest.fixture
 def build_app(app_env):
     """build_app(database_url) -> a new app from the workspace's create_app(Settings(database_url=...))."""
-    main = import_fresh("app.main")
-    config = importlib.import_module("app.core.config")
+    main, config = app_modules()
 
     def build(database_url: str):
         settings = config.Settings(database_url=database_url)
@@ -41,26 +40,12 @@ def talk_to():
 
     @contextlib.asynccontextmanager
     async def running(app):
-        async with running_client(app, sign_in=False) as http:
-            if has_route(app, "/auth/register") and has_route(app, "/auth/token"):
-                with contextlib.suppress(AssertionError):  # no schema yet: stay anonymous
-                    http.headers["Authorization"] = f"Bearer {await sign_up_and_in(http)}"
+        async with running_client(app) as http:
+            with contextlib.suppress(AssertionError):  # no schema yet: stay anonymous
+                await sign_in_as_learner(http, app)
             yield http
 
     return running
-
-
-@pytest.fixture
-def migrated_copy(migrated_template, tmp_path):
-    """migrated_copy(name) -> the URL of a fresh SQLite file with the workspace's migrations applied."""
-
-    def copy(name: str) -> str:
-        target = tmp_path / name
-        if migrated_template is not None:
-            shutil.copy(migrated_template, target)
-        return f"sqlite+aiosqlite:///{target}"
-
-    return copy
 
 
 def sqlite_tables(path: Path) -> dict[str, set[str]]:

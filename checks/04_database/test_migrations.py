@@ -1,15 +1,11 @@
 """Lesson 04: Alembic migrations, run as a step of their own, make the schema; the app never does."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from shiplings.testing import import_fresh, run_migrations, show
+from shiplings.testing import import_fresh, run_alembic, run_migrations, show
 
 
 @pytest.mark.timeout(40)
@@ -64,14 +60,7 @@ async def test_migrations_create_schema(app_env, build_app, talk_to, tables, wor
         f"your app answered {show(created)}."
     )
 
-    result = subprocess.run(
-        [sys.executable, "-m", "alembic", "downgrade", "base"],
-        cwd=workspace,
-        env={**os.environ, "TASKS_DATABASE_URL": url},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_alembic("downgrade", "base", database_url=url, folder=workspace, timeout=30)
     assert result.returncode == 0, "`alembic downgrade base` should undo every migration; it failed:\n" + what_failed(
         result.stdout + result.stderr
     )

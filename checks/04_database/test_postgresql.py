@@ -1,15 +1,12 @@
 """Lesson 04: the same app and the same migrations on a real PostgreSQL, through asyncpg."""
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 
 import asyncpg
 import pytest
 
-from shiplings.testing import show
+from shiplings.testing import run_alembic, show
 
 
 async def connections_to(server, database: str) -> int:
@@ -23,14 +20,7 @@ async def connections_to(server, database: str) -> int:
 @pytest.mark.timeout(60)
 async def test_postgresql(postgres, pg_database, build_app, talk_to, workspace, what_failed):
     name, url = pg_database
-    migrated = subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
-        cwd=workspace,
-        env={**os.environ, "TASKS_DATABASE_URL": url},
-        capture_output=True,
-        text=True,
-        timeout=40,
-    )
+    migrated = run_alembic("upgrade", "head", database_url=url, folder=workspace, timeout=40)
     printed = migrated.stdout + migrated.stderr
     sqlite_default = "default" in printed.lower() and "boolean" in printed.lower()
     assert migrated.returncode == 0, (

@@ -10,9 +10,10 @@ import time
 import httpx
 import pytest
 
-from shiplings.testing import has_route, make_client, show, sign_up_and_in
+from shiplings.testing import make_client, show
+from support.accounts import sign_in_as_learner
+from support.envelope import SHAPE, envelope_code
 
-SHAPE = '{"error": {"code": ..., "message": ..., "details": ...}}'
 ROUTE = "app/api/routes/holidays.py"
 CONCURRENT = 20
 # how long the fake holidays service takes to answer in the concurrency check, in seconds
@@ -22,20 +23,6 @@ SLOW_UPSTREAM = 8.0  # the fake's delay in the timeout check: far beyond any tim
 ATTEMPTS = 2
 # an app that serves one request at a time shows it after a few: the fake stops waiting then
 SERIAL_CUTOFF = 4
-
-
-def envelope_code(response) -> str | None:
-    """The envelope's code, or None when the body is not the error envelope."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    if not isinstance(body, dict) or set(body) != {"error"} or not isinstance(body["error"], dict):
-        return None
-    error = body["error"]
-    if not isinstance(error.get("code"), str) or not isinstance(error.get("message"), str):
-        return None
-    return error["code"]
 
 
 async def timed_get(client, path: str) -> tuple[httpx.Response, float]:
@@ -281,8 +268,7 @@ async def test_one_client_for_the_app_life(app, upstream, upstream_timeout, monk
     async with app.router.lifespan_context(app):
         phase.append("requests")
         async with make_client(app) as http:
-            if has_route(app, "/auth/register") and has_route(app, "/auth/token"):
-                http.headers["Authorization"] = f"Bearer {await sign_up_and_in(http)}"
+            await sign_in_as_learner(http, app)
             for number in range(requests):
                 response = await http.get(f"/holidays/{2020 + number}?country=DE")
                 assert response.status_code == 200, (

@@ -105,8 +105,7 @@ def suite(tmp_path_factory, migrated_template) -> Suite:
     for name in ["clean", *bugs.BUGS]:
         copy = scratch / name
         shutil.copytree(workspace, copy, ignore=IGNORED, symlinks=True)
-        if migrated_template is not None:
-            shutil.copyfile(migrated_template, copy / "tasks.db")
+        testing.copy_template(migrated_template, copy / "tasks.db")
         runs.append({
             "name": name,
             "bug": None if name == "clean" else name,

@@ -24,8 +24,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-
 PRELOAD = (
     "pytest", "_pytest.python", "_pytest.junitxml", "_pytest.skipping", "_pytest.fixtures",
     "anyio", "anyio._backends._asyncio",
@@ -135,17 +133,6 @@ def _last_line(report) -> str:
 # --- running ----------------------------------------------------------------------------------
 
 
-def _load(name: str):
-    """A module that sits next to this file, loaded by path (this folder stays off sys.path)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(f"shiplings_06_{name}", HERE / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def go_offline(log: str) -> None:
     """Refuse every connection beyond this machine, and note which host was asked for.
 
@@ -174,12 +161,13 @@ def go_offline(log: str) -> None:
 
 def _child(run: dict, args: list[str]) -> int:
     """In the run's own process: go offline, plant the bug (if any), run pytest in the copy."""
+    import seeded_bugs  # next to this script, which is sys.path[0] until the copy takes its place
+
     os.chdir(run["cwd"])
     sys.path[0] = run["cwd"]  # as `python -m pytest` run in that folder would have it
     go_offline(run["network_log"])
     likely: tuple[str, ...] = ()
     if run.get("bug"):
-        seeded_bugs = _load("seeded_bugs")
         seeded_bugs.plant(run["bug"])
         likely = seeded_bugs.BUGS[run["bug"]].likely
     import pytest

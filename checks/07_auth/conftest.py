@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from support.envelope import SHAPE, envelope_problem
+
 # A real RSA public key, the kind a server that verifies RS256 tokens publishes. In an
 # "algorithm confusion" attack it is used as the HMAC secret of an HS256 token.
 PUBLIC_KEY_PEM = b"""-----BEGIN PUBLIC KEY-----
@@ -74,12 +76,9 @@ def refusal_problem(response) -> str | None:
             "how to authenticate); pass headers={\"WWW-Authenticate\": \"Bearer\"} to the "
             "HTTPException in get_current_user() in app/api/deps.py"
         )
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not (isinstance(body, dict) and isinstance(body.get("error"), dict) and body["error"].get("code")):
-        return "the 401 is not in the error envelope {\"error\": {\"code\", \"message\", \"details\"}}"
+    problem = envelope_problem(response)
+    if problem:
+        return f"the 401 is not in the error envelope {SHAPE}: {problem}"
     return None
 
 
@@ -91,19 +90,6 @@ def execute(app_env: dict[str, str], sql: str, *parameters) -> list[tuple]:
     """Run SQL on the check's database behind the app's back, as an admin or a script would."""
     with sqlite3.connect(database_file(app_env)) as connection:
         return connection.execute(sql, parameters).fetchall()
-
-
-@pytest.fixture
-def app_env(app_env, monkeypatch):
-    """The check's environment, with room for the many sign-ins some checks make.
-
-    Lesson 09 limits sign-in attempts per client; these checks sign in more often than a
-    person would, on purpose, so they lift that limit for their own app.
-    """
-    for key, value in {"TASKS_LOGIN_RATE_LIMIT": "1000/minute", "TASKS_RATE_LIMIT_DEFAULT": "10000/minute"}.items():
-        monkeypatch.setenv(key, value)
-        app_env = {**app_env, key: value}
-    return app_env
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 import secrets
 
-from shiplings.testing import make_client, show, sign_up_and_in
+from shiplings.testing import make_client, show
+from support.accounts import sign_up_and_in
 
 
 async def test_sign_up_and_sign_in(anonymous_client, kit):

@@ -1,30 +1,19 @@
-"""Helpers for the lesson 09 checks: apps with chosen limits, clients from chosen addresses.
+"""Helpers for the lesson 09 checks: clients from chosen addresses, login attempts, a 429.
 
-Every check builds its own app with create_app(Settings(...)) and explicit limits, so the
-limits in the check environment (TASKS_* variables) never decide the outcome.
+Every check builds its own app with `build_app(**settings)` (checks/conftest.py) and
+explicit limits, so the limits in the check environment (TASKS_* variables) never decide
+the outcome.
 """
 
 import contextlib
-import importlib
 
 import httpx
 import pytest
 
-from shiplings.testing import import_fresh, make_client
+from shiplings.testing import make_client
+from support.envelope import envelope_problem
 
 EMAIL = "rate-limit@example.com"
-
-
-@pytest.fixture
-def build_app(app_env):
-    """build_app(**settings) -> a new app from the workspace's create_app(Settings(**settings))."""
-    main = import_fresh("app.main")
-    config = importlib.import_module("app.core.config")
-
-    def build(**overrides: str):
-        return main.create_app(config.Settings(**overrides))
-
-    return build
 
 
 @pytest.fixture
@@ -61,26 +50,12 @@ def refusal():
     def read(response) -> str:
         problem = envelope_problem(response)
         if problem:
-            return problem
+            return f"it is not in the error envelope: {problem}"
         if response.json()["error"]["code"] != "too_many_requests":
             return f'its code is {response.json()["error"]["code"]!r}, not "too_many_requests"'
         return retry_after_problem(response)
 
     return read
-
-
-def envelope_problem(response) -> str:
-    """'' when the body is {"error": {"code": str, "message": str, "details": ...}}, else what is wrong."""
-    try:
-        body = response.json()
-    except ValueError:
-        return f"the body is not JSON ({response.headers.get('content-type', 'no content type')})"
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict) or set(body) != {"error"}:
-        return 'the body should be the error envelope, {"error": {"code": ..., "message": ..., "details": ...}}'
-    if not isinstance(error.get("code"), str) or not isinstance(error.get("message"), str):
-        return '"error" should hold a "code" and a "message", both strings'
-    return ""
 
 
 def retry_after_problem(response, window: int = 60) -> str:

@@ -1,6 +1,7 @@
 """Lesson 09: every API route has a limit (TASKS_RATE_LIMIT_DEFAULT), not only the login."""
 
-from shiplings.testing import show, sign_up_and_in
+from shiplings.testing import show
+from support.accounts import sign_up_and_in
 
 DEFAULT = 5
 

@@ -8,8 +8,6 @@ logging, uvicorn's own access log, a stray print()).
 from __future__ import annotations
 
 import json
-import secrets
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,26 +15,21 @@ from dataclasses import dataclass, field
 import pytest
 
 from shiplings import services
-from shiplings.testing import workspace
-
-# Generous limits for the checks' own requests: the rate limits of lesson 09 stay on,
-# they just do not get in the way of a few dozen requests from one address.
-RELAXED_RATE_LIMITS = {
-    "TASKS_RATE_LIMIT_DEFAULT": "10000/minute",
-    "TASKS_LOGIN_RATE_LIMIT": "1000/minute",
-}
+from shiplings.testing import copy_template, workspace
+from support.apps import app_environment
 
 
-def server_env(database: str) -> dict[str, str]:
-    """The environment of a server started by a check: test mode, its own database, JSON logs."""
+def server_env(database_url: str) -> dict[str, str]:
+    """The environment of a server started by a check: test mode, its own database, JSON logs.
+
+    The rate limits of lesson 09 stay on, generous: they do not get in the way of a few
+    dozen requests from one address.
+    """
     return {
-        "TASKS_ENVIRONMENT": "test",
-        "TASKS_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-        "TASKS_SECRET_KEY": secrets.token_hex(32),
+        **app_environment(database_url),
         "TASKS_LOG_LEVEL": "INFO",
         "TASKS_LOG_JSON": "true",
         "TASKS_RATE_LIMIT_STORAGE_URI": "memory://",
-        **RELAXED_RATE_LIMITS,
         "PYTHONUNBUFFERED": "1",
     }
 
@@ -104,18 +97,16 @@ class LoggedServer:
 
 @pytest.fixture(name="server_env")
 def server_env_fixture() -> Callable[[str], dict[str, str]]:
-    """server_env(database_path) -> the environment of a server started by a check."""
+    """server_env(database_url) -> the environment of a server started by a check."""
     return server_env
 
 
 @pytest.fixture(scope="module")
 def server(migrated_template, tmp_path_factory) -> Iterator[LoggedServer]:
     """`uvicorn app.main:app` on a free port, on its own migrated SQLite database."""
-    database = tmp_path_factory.mktemp("server") / "tasks.db"
-    if migrated_template is not None:
-        shutil.copy(migrated_template, database)
+    database_url = copy_template(migrated_template, tmp_path_factory.mktemp("server") / "tasks.db")
     command = ["uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "{port}"]
-    context = services.app_server(command, cwd=workspace(), env=server_env(str(database)), ready_path="/health")
+    context = services.app_server(command, cwd=workspace(), env=server_env(database_url), ready_path="/health")
     try:
         running = context.__enter__()
     except (RuntimeError, TimeoutError) as error:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 
-import httpx
-
-from shiplings.testing import show
+from shiplings.testing import running_client, show
 
 
 async def test_crash_reports_request_id(app):
@@ -17,14 +15,12 @@ async def test_crash_reports_request_id(app):
         raise ConnectionError(f"could not connect to postgresql://tasks:{secret}@db:5432/tasks")
 
     app.add_api_route("/check-crash", crash, methods=["GET"])
-    # a plain client: the crash is the check's own, not a bug of yours to point at
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            request_id = f"support-{secrets.token_hex(6)}"
-            response = await client.get("/check-crash", headers={"X-Request-ID": request_id})
-            again = await client.get("/check-crash")
-            healthy = await client.get("/health", headers={"X-Request-ID": request_id})
+    # errors not recorded: the crash is the check's own, not a bug of yours to point at
+    async with running_client(app, record_errors=False) as client:
+        request_id = f"support-{secrets.token_hex(6)}"
+        response = await client.get("/check-crash", headers={"X-Request-ID": request_id})
+        again = await client.get("/check-crash")
+        healthy = await client.get("/health", headers={"X-Request-ID": request_id})
     middleware_works = healthy.headers.get("x-request-id") == request_id
     assert response.status_code == 500 and secret not in response.text, (
         "A crash should still answer a generic 500 that says nothing about the exception (lesson "

@@ -2,40 +2,28 @@
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import json
 import time
 
 import pytest
 
 from shiplings import services
-from shiplings.testing import free_port, import_fresh, make_client, run_migrations, show
+from shiplings.testing import free_port, run_migrations, running_client, show
+from support.apps import app_builder
+from support.envelope import read_envelope
 
 HEALTH = "app/api/routes/health.py"
 
 
 def build(**settings):
     """A new app from the workspace's create_app(), with these settings."""
-    main = import_fresh("app.main")
-    config = importlib.import_module("app.core.config")
-    return main.create_app(config.Settings(**settings))
-
-
-@contextlib.asynccontextmanager
-async def running(app):
-    async with app.router.lifespan_context(app):
-        async with make_client(app) as http:
-            yield http
+    return app_builder()(**settings)
 
 
 def names(response, dependency: str) -> bool:
     """The error envelope of a 503 that names the dependency (in its message or details)."""
-    try:
-        error = response.json().get("error")
-    except (ValueError, AttributeError):
-        return False
-    return isinstance(error, dict) and "message" in error and dependency in json.dumps(error).lower()
+    error, _ = read_envelope(response)
+    return error is not None and dependency in json.dumps(error).lower()
 
 
 @pytest.mark.timeout(60)
@@ -46,7 +34,7 @@ async def test_health_and_ready(app_env):
     try:
         run_migrations(postgres.url())
         app = build(database_url=postgres.url(), redis_url=None)
-        async with running(app) as http:
+        async with running_client(app) as http:
             health = await http.get("/health")
             ready = await http.get("/ready")
             assert health.status_code == 200, (
@@ -87,14 +75,14 @@ async def test_health_and_ready(app_env):
 
 @pytest.mark.timeout(30)
 async def test_ready_checks_redis(app_env, redis_url):
-    async with running(build(redis_url=redis_url)) as http:
+    async with running_client(build(redis_url=redis_url)) as http:
         up = await http.get("/ready")
     assert up.status_code == 200, (
         f"GET /ready with the database and Redis (TASKS_REDIS_URL) up should answer 200; your app "
         f"answered {show(up)}. Look at ready() in {HEALTH}."
     )
     nowhere = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    async with running(build(redis_url=nowhere)) as http:
+    async with running_client(build(redis_url=nowhere)) as http:
         started = time.perf_counter()
         down = await http.get("/ready")
         waited = time.perf_counter() - started

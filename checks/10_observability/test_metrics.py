@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from shiplings import services
 from shiplings.testing import workspace
+from support.metrics import requests_counted
 
 ROUTE = "/tasks/{task_id}"  # the route the check's requests hit, as metrics label it
 REQUESTS = 40
@@ -18,24 +17,14 @@ REQUESTS = 40
 
 def counted(text: str) -> float | None:
     """The requests /metrics counts for ROUTE (None when there is no request counter)."""
-    total, found = 0.0, False
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name.endswith("requests_total"):
-                found = True
-                if ROUTE in sample.labels.values():
-                    total += sample.value
-    return total if found else None
+    return requests_counted(text, ROUTE)
 
 
 @pytest.mark.timeout(90)
-def test_metrics_count_across_workers(migrated_template, tmp_path, server_env):
-    database = tmp_path / "tasks.db"
-    if migrated_template is not None:
-        shutil.copy(migrated_template, database)
+def test_metrics_count_across_workers(migrated_copy, tmp_path, server_env):
     metrics_dir = tmp_path / "prometheus"
     metrics_dir.mkdir()
-    env = {**server_env(str(database)), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    env = {**server_env(migrated_copy("tasks.db")), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
     command = ["uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "{port}", "--workers", "2"]
     try:
         context = services.app_server(command, cwd=workspace(), env=env, ready_path="/health", timeout=60)

@@ -7,25 +7,23 @@
   workspace on a free loopback port, in the check's app environment, each run with its
   own XDG_RUNTIME_DIR (gunicorn's control socket lives there: parallel runs never meet).
 - `workers_of(master, n)` lists the master's child processes (/proc, or `ps` on macOS).
-- `slow_upstream` is a stand-in for the holidays service that answers after `delay`
-  seconds and says when a request reached it, so a check knows one is in flight.
+- `slow_upstream` is the fake holidays service (support.upstream) answering after
+  `delay` seconds; it says when a request reached it, so a check knows one is in flight.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
-import json
 import os
-import re
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from support.upstream import FakeUpstream
 
 CONFIG = "gunicorn.conf.py"
 # Not the learner's 120/minute: the load check sends 200 requests from one address.
@@ -207,53 +205,8 @@ def run_gunicorn(workspace, app_env, tmp_path):
 
 # --- a slow holidays service --------------------------------------------------------------
 
-class SlowUpstream:
-    """Answers GET .../PublicHolidays/{year}/{country} like Nager.Date, after `delay` seconds."""
-
-    def __init__(self, delay: float) -> None:
-        self.delay = delay
-        self.reached = threading.Event()
-        self.answered = threading.Event()
-        upstream = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                upstream.reached.set()
-                time.sleep(upstream.delay)
-                match = re.search(r"/PublicHolidays/(\d{4})/([A-Za-z]{2})$", self.path)
-                year, country = (match.group(1), match.group(2)) if match else ("2025", "DE")
-                body = json.dumps([
-                    {"date": f"{year}-07-14", "localName": "Fete du Fake", "name": "Fake Upstream Day",
-                     "countryCode": country.upper(), "fixed": True, "global": True, "counties": None,
-                     "launchYear": 1975, "types": ["Public"]},
-                ]).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-                upstream.answered.set()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, name="slow-upstream", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}/api/v3"
-
-
 @pytest.fixture
 def slow_upstream():
-    upstream = SlowUpstream(delay=1.5)
-    upstream.thread.start()
-    try:
+    """A fake holidays service that answers after 1.5 s; `reached` is set once a request arrived."""
+    with FakeUpstream(delay=1.5) as upstream:
         yield upstream
-    finally:
-        upstream.server.shutdown()
-        upstream.server.server_close()

@@ -16,6 +16,8 @@ import types
 import httpx
 import pytest
 
+from support.metrics import requests_counted
+
 CONFIG = "gunicorn.conf.py"
 MAINTAINED = "uvicorn_worker.UvicornWorker"
 DEPRECATED = "uvicorn.workers.UvicornWorker"
@@ -161,16 +163,7 @@ async def _load(url: str) -> tuple[float, list]:
 
 def health_counted(text: str) -> float | None:
     """The GET /health requests /metrics counts (None when it has no request counter)."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    total, found = 0.0, False
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name.endswith("requests_total"):
-                found = True
-                if "/health" in sample.labels.values():
-                    total += sample.value
-    return total if found else None
+    return requests_counted(text, "/health")
 
 
 def scrape_health_counts(url: str, times: int = 4) -> list[int | None]:

@@ -90,14 +90,19 @@ def _problems_failing_well(result: RunResult) -> list[str]:
     return problems
 
 
+# checks/support/: the package of helpers that several lessons' checks share (no lesson's)
+SHARED_CHECK_HELPERS = "support"
+
+
 def manifest_problems(course: Course, root: Path) -> list[str]:
     """Invariant 5 for the whole course: files and manifest agree."""
     problems = []
     ids = {lesson.id for lesson in course.lessons}
     for folder in ("lessons", "solutions", "checks"):
         base = root / folder
+        shared = {SHARED_CHECK_HELPERS} if folder == "checks" else set()
         for entry in sorted(base.iterdir()) if base.is_dir() else []:
-            if entry.is_dir() and entry.name not in ids and not entry.name.startswith((".", "_")):
+            if entry.is_dir() and entry.name not in ids | shared and not entry.name.startswith((".", "_")):
                 problems.append(f"{folder}/{entry.name} has no lesson in course.toml")
     for lesson in course.lessons:
         problems += lesson_file_problems(course, lesson, root)

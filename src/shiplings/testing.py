@@ -1,18 +1,24 @@
-"""What lesson checks share: the learner's app, in-process or as a real server.
+"""What any lesson's checks need from the engine: the learner's app, in-process or as a real server.
 
 Loaded as a pytest plugin (`-p shiplings.testing`) by the check runner, so every
 checks/<lesson>/ module can ask for these fixtures:
 
 - `workspace`: the folder of the learner's app (SHIPLINGS_WORKSPACE)
-- `app_env`: the TASKS_* environment of the check's app (test mode, a strong random
-  secret, its own SQLite database with the workspace's migrations applied)
+- `app_env`: the environment of the check's app, already set: its own SQLite database
+  (DATABASE_URL_VARIABLE), with the workspace's migrations applied once it has them
 - `app`: the learner's ASGI app, freshly imported for each check in that environment
-- `client`: an httpx.AsyncClient talking to `app` in-process, lifespan running, signed
-  in once the app has sign-in; `anonymous_client` never is
+- `client`: an httpx.AsyncClient talking to `app` in-process, its lifespan running
+- `migrated_template`, `migrated_copy`: the migrated database, and fresh copies of it
 - `postgres`, `redis_url`: real servers on free loopback ports, one per check run
 
 and import helpers such as `show(response)` to write learner-facing messages.
 Checks are plain `async def test_...` functions with `assert cond, "message"`.
+
+Nothing here knows what a lesson teaches: no route, no user, no setting beyond the one
+variable that names the app's database. The course's own knowledge (test mode and a
+secret for the app, signing a learner in, the error envelope, fake upstreams) lives
+with the checks: checks/conftest.py overrides `app_env` and `client` for every lesson,
+and checks/support/ holds the helpers several lessons share.
 """
 
 from __future__ import annotations
@@ -154,28 +160,32 @@ def workspace_fixture() -> Path:
     return workspace()
 
 
-# --- the app's environment for one check ----------------------------------------------
+# --- the app's database for one check ------------------------------------------------
 #
-# Every check gets an app configured the way a test suite configures it: environment
-# "test", a strong random secret, and its own SQLite database. When the workspace has
-# Alembic migrations (lesson 04 on), they run once per check run into a template
-# database that each check copies, so every check starts from the migrated, empty schema
-# and migrations still run as their own step, never on import.
+# Every check gets an app on its own SQLite database. When the workspace has Alembic
+# migrations, they run once per check run into a template database that each check
+# copies, so every check starts from the migrated, empty schema and migrations still run
+# as their own step, never on import.
 
-LEARNER_EMAIL = "learner@example.com"
-LEARNER_PASSWORD = "correct horse battery staple"
+# The one thing the engine knows about the app's configuration: the environment variable
+# that names its database (read by the app's settings and by migrations/env.py).
+DATABASE_URL_VARIABLE = "TASKS_DATABASE_URL"
+
+
+def run_alembic(*args: str, database_url: str, folder: Path | None = None, timeout: float = 60):
+    """`alembic ARGS` in the workspace against database_url (a real subprocess); the finished process."""
+    import subprocess
+
+    return subprocess.run(
+        [sys.executable, "-m", "alembic", *args],
+        cwd=folder or workspace(), env={**os.environ, DATABASE_URL_VARIABLE: database_url},
+        capture_output=True, text=True, timeout=timeout,
+    )
 
 
 def run_migrations(database_url: str, folder: Path | None = None) -> None:
-    """`alembic upgrade head` in the workspace against database_url (a real subprocess)."""
-    import subprocess
-
-    folder = folder or workspace()
-    result = subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
-        cwd=folder, env={**os.environ, "TASKS_DATABASE_URL": database_url},
-        capture_output=True, text=True, timeout=60,
-    )
+    """`alembic upgrade head` in the workspace against database_url; a failure is the learner's message."""
+    result = run_alembic("upgrade", "head", database_url=database_url, folder=folder)
     assert result.returncode == 0, (
         "`alembic upgrade head` failed in your workspace, so the checks have no database "
         "schema to work with. It ended with:\n" + final_error(result.stdout + result.stderr)
@@ -271,23 +281,30 @@ def migrated_template(pytestconfig) -> Path | None:
     return template
 
 
-@pytest.fixture
-def app_env(tmp_path, monkeypatch, migrated_template) -> dict[str, str]:
-    """The TASKS_* environment of this check's app (already set in os.environ)."""
-    import secrets
+def copy_template(template: Path | None, database: Path) -> str:
+    """The sqlite URL of `database`, a copy of the migrated template (when there is one)."""
+    if template is not None:
+        shutil.copyfile(template, database)
+    return f"sqlite+aiosqlite:///{database}"
 
-    database = tmp_path / "tasks.db"
-    if migrated_template is not None:
-        shutil.copy(migrated_template, database)
-    env = {
-        "TASKS_ENVIRONMENT": "test",
-        "TASKS_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-        "TASKS_SECRET_KEY": secrets.token_hex(32),
-        # lesson 09's limits, far above what any check sends (07's timing check signs in a
-        # dozen times); 09's own checks pass the limits they test to Settings themselves
-        "TASKS_RATE_LIMIT_DEFAULT": "10000/minute",
-        "TASKS_LOGIN_RATE_LIMIT": "1000/minute",
-    }
+
+@pytest.fixture
+def migrated_copy(migrated_template, tmp_path):
+    """migrated_copy(name) -> the URL of a fresh SQLite file with the workspace's migrations applied."""
+
+    def copy(name: str) -> str:
+        return copy_template(migrated_template, tmp_path / name)
+
+    return copy
+
+
+@pytest.fixture
+def app_env(monkeypatch, migrated_copy) -> dict[str, str]:
+    """The environment of this check's app (already set in os.environ): its own database.
+
+    The course's checks/conftest.py extends it with what every lesson's app needs.
+    """
+    env = {DATABASE_URL_VARIABLE: migrated_copy("tasks.db")}
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
@@ -314,17 +331,19 @@ def recording_errors(app):
     return wrapped
 
 
-def make_client(app, token: str | None = None, address: str | None = None):
+def make_client(app, token: str | None = None, address: str | None = None, *, record_errors: bool = True):
     """An httpx.AsyncClient wired to the app in-process (enter it with `async with`).
 
     `address` is the client address the app sees (request.client.host), for checks of
-    per-client behaviour such as rate limits.
+    per-client behaviour such as rate limits. With record_errors=False, what the app raises
+    is not shown to the learner as "Behind that answer" (for a crash the check causes itself).
     """
     import httpx
 
     client = {"client": (address, 50000)} if address else {}
     return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=recording_errors(app), raise_app_exceptions=False, **client),
+        transport=httpx.ASGITransport(app=recording_errors(app) if record_errors else app,
+                                      raise_app_exceptions=False, **client),
         base_url="http://testserver",
         headers={"Authorization": f"Bearer {token}"} if token else None,
         event_hooks={"request": [_record]},
@@ -351,43 +370,20 @@ def has_route(app, path: str) -> bool:
     return path in route_paths(app.routes)
 
 
-async def sign_up_and_in(http, email: str = LEARNER_EMAIL, password: str = LEARNER_PASSWORD) -> str:
-    """Register (if needed) and log in through the app's own routes; returns the token."""
-    await http.post("/auth/register", json={"email": email, "password": password})
-    response = await http.post("/auth/token", data={"username": email, "password": password})
-    assert response.status_code == 200, (
-        f"Signing in through POST /auth/token should answer 200 with a token; your app answered "
-        f"{show(response)}. Look at app/api/routes/auth.py."
-    )
-    return response.json()["access_token"]
-
-
 @contextlib.asynccontextmanager
-async def running_client(app, *, sign_in: bool = True) -> AsyncIterator:
-    """A client for any app, its lifespan running; signed in once the app has sign-in.
+async def running_client(app, *, record_errors: bool = True) -> AsyncIterator:
+    """An in-process client for any app, its lifespan running around it.
 
     The `client` fixture is this for the check's `app`; checks that build apps of their
     own (two apps on one database, say) use it directly.
     """
     async with app.router.lifespan_context(app):
-        async with make_client(app) as http:
-            if sign_in and has_route(app, "/auth/register") and has_route(app, "/auth/token"):
-                http.headers["Authorization"] = f"Bearer {await sign_up_and_in(http)}"
+        async with make_client(app, record_errors=record_errors) as http:
             yield http
 
 
 @pytest.fixture
-async def anonymous_client(app) -> AsyncIterator:
-    """A client that sends no credentials; the app's lifespan runs around it."""
-    async with running_client(app, sign_in=False) as http:
-        yield http
-
-
-@pytest.fixture
 async def client(app) -> AsyncIterator:
-    """A client for the app, signed in as a learner once the app has sign-in (lesson 07 on).
-
-    Checks of earlier lessons keep working unchanged on an app that requires a user.
-    """
+    """A client for the app, in-process, its lifespan running (the course's conftest may extend it)."""
     async with running_client(app) as http:
         yield http

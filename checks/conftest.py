@@ -1,0 +1,53 @@
+"""Fixtures every lesson's checks get: the course's app, as a test suite configures it.
+
+pytest loads this conftest for every lesson (it sits in checks/, the rootdir). It extends
+the engine's fixtures (shiplings.testing) with what this course's app needs:
+
+- `app_env`: test mode, a strong random TASKS_SECRET_KEY and limits no check reaches,
+  on top of the engine's own migrated SQLite database (TASKS_DATABASE_URL)
+- `client`: the engine's in-process client, signed in as a learner once the app has
+  sign-in (lesson 07 on), so the checks of earlier lessons keep passing unchanged
+- `anonymous_client`: the same, never signed in
+- `build_app`: build(**settings) -> a new app from create_app(Settings(**settings))
+
+Helpers several lessons share are in checks/support/ (`from support.envelope import ...`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from shiplings.testing import DATABASE_URL_VARIABLE, running_client
+from support.accounts import learner_client
+from support.apps import app_builder, app_environment
+
+
+@pytest.fixture
+def app_env(app_env, monkeypatch) -> dict[str, str]:
+    """The TASKS_* environment of this check's app (already set in os.environ)."""
+    env = {**app_env, **app_environment(app_env[DATABASE_URL_VARIABLE])}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator:
+    """A client for the app, signed in as a learner once the app has sign-in (lesson 07 on)."""
+    async with learner_client(app) as http:
+        yield http
+
+
+@pytest.fixture
+async def anonymous_client(app) -> AsyncIterator:
+    """A client that sends no credentials; the app's lifespan runs around it."""
+    async with running_client(app) as http:
+        yield http
+
+
+@pytest.fixture
+def build_app(app_env):
+    """build_app(**settings) -> a new app from the workspace's create_app(Settings(**settings))."""
+    return app_builder()

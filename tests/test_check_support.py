@@ -1,0 +1,133 @@
+"""checks/support: the helpers several lessons' checks share (the course's own knowledge).
+
+They are proved on the real lessons by `shiplings dev check`; these tests pin down what
+each helper promises, on apps and answers made up here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHECKS = Path(__file__).resolve().parents[1] / "checks"
+
+
+@pytest.fixture(autouse=True)
+def on_the_checks_path(monkeypatch):
+    """As checks/pytest.ini has it (`pythonpath = .`): checks/ first on sys.path."""
+    monkeypatch.syspath_prepend(str(CHECKS))
+    yield
+    for name in [name for name in sys.modules if name == "support" or name.startswith("support.")]:
+        del sys.modules[name]
+
+
+def test_the_envelope_and_what_is_wrong_with_it():
+    from support.envelope import envelope_code, envelope_problem, read_envelope
+
+    good = httpx.Response(404, json={"error": {"code": "not_found", "message": "No task 7", "details": None}})
+    assert envelope_problem(good) is None
+    assert read_envelope(good) == ({"code": "not_found", "message": "No task 7", "details": None}, "")
+    assert envelope_code(good) == "not_found"
+    no_details = httpx.Response(404, json={"error": {"code": "not_found", "message": "No task 7"}})
+    assert "details" in envelope_problem(no_details) and envelope_code(no_details) is None
+    assert "one key" in envelope_problem(httpx.Response(404, json={"detail": "Not Found"}))
+    assert "not JSON" in envelope_problem(httpx.Response(500, text="Internal Server Error"))
+    assert "empty" in envelope_problem(httpx.Response(500))
+
+
+def auth_app(users: dict[str, str]):
+    from fastapi import FastAPI, Form
+
+    app = FastAPI()
+
+    @app.post("/auth/register")
+    async def register(body: dict):
+        users.setdefault(body["email"], body["password"])
+
+    @app.post("/auth/token")
+    async def token(username: str = Form(), password: str = Form()):
+        return {"access_token": f"token-of-{username}", "token_type": "bearer"}
+
+    return app
+
+
+def test_the_learner_client_signs_in_once_the_app_has_sign_in():
+    from fastapi import FastAPI
+
+    from support.accounts import LEARNER_EMAIL, learner_client
+
+    async def authorization(app) -> str | None:
+        async with learner_client(app) as http:
+            return http.headers.get("Authorization")
+
+    users: dict[str, str] = {}
+    assert asyncio.run(authorization(auth_app(users))) == f"Bearer token-of-{LEARNER_EMAIL}"
+    assert list(users) == [LEARNER_EMAIL]
+    assert asyncio.run(authorization(FastAPI())) is None, "an app without sign-in (lessons 01-06) is used as it is"
+
+
+def test_a_failed_sign_in_is_the_learners_message():
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
+
+    from shiplings.testing import make_client
+    from support.accounts import sign_up_and_in
+
+    app = FastAPI()
+
+    @app.post("/auth/token")
+    async def token():
+        return JSONResponse({"detail": "not yet"}, status_code=500)
+
+    async def attempt():
+        async with make_client(app) as http:
+            await sign_up_and_in(http)
+
+    with pytest.raises(AssertionError, match="POST /auth/token should answer 200"):
+        asyncio.run(attempt())
+
+
+def test_the_fake_holidays_service_answers_like_nager_date():
+    from support.upstream import UNKNOWN_COUNTRY, FakeUpstream
+
+    with FakeUpstream() as upstream:
+        assert not upstream.reached.is_set()
+        holidays = httpx.get(f"{upstream.url}/PublicHolidays/2025/de", timeout=5)
+        unknown = httpx.get(f"{upstream.url}/PublicHolidays/2025/{UNKNOWN_COUNTRY}", timeout=5)
+        upstream.status = 503
+        failing = httpx.get(f"{upstream.url}/PublicHolidays/2025/DE", timeout=5)
+        assert upstream.reached.is_set()
+        assert upstream.paths == ["/api/v3/PublicHolidays/2025/de", f"/api/v3/PublicHolidays/2025/{UNKNOWN_COUNTRY}",
+                                  "/api/v3/PublicHolidays/2025/DE"]
+    assert holidays.status_code == 200 and "Fake Upstream Day" in holidays.text
+    assert {holiday["countryCode"] for holiday in holidays.json()} == {"DE"}
+    assert unknown.status_code == 404 and failing.status_code == 503
+
+
+def test_the_environment_of_a_checked_app():
+    from shiplings.testing import DATABASE_URL_VARIABLE
+    from support.apps import RELAXED_RATE_LIMITS, app_environment
+
+    first, second = app_environment("sqlite+aiosqlite:///a.db"), app_environment("sqlite+aiosqlite:///b.db")
+    assert first["TASKS_ENVIRONMENT"] == "test" and first[DATABASE_URL_VARIABLE] == "sqlite+aiosqlite:///a.db"
+    assert len(first["TASKS_SECRET_KEY"]) >= 32 and first["TASKS_SECRET_KEY"] != second["TASKS_SECRET_KEY"]
+    assert RELAXED_RATE_LIMITS.items() <= first.items()
+
+
+def test_requests_counted_from_metrics():
+    from support.metrics import requests_counted
+
+    text = (
+        "# HELP http_requests_total Total number of requests.\n"
+        "# TYPE http_requests_total counter\n"
+        'http_requests_total{handler="/health",method="GET",status="2xx"} 3.0\n'
+        'http_requests_total{handler="/health",method="GET",status="5xx"} 1.0\n'
+        'http_requests_total{handler="/tasks",method="GET",status="2xx"} 7.0\n'
+    )
+    assert requests_counted(text, "/health") == 4.0
+    assert requests_counted(text, "/nowhere") == 0.0
+    assert requests_counted("# nothing counted here\n", "/health") is None
