@@ -464,16 +464,28 @@ def watch(lines) -> None:
 
 
 def _forget_parent_state() -> None:
-    """In a forked child: the parent's children, guards and watchdog pipe are not ours."""
-    global _watchdog, _spawner, _closing
+    """In a forked child: the parent's children, guards and watchdog pipe are not ours.
+
+    This also runs between fork and exec of every spawn() child (preexec_fn), where another
+    thread of the parent may have held a lock: so no locking call here, only a raw close.
+    """
+    global _watchdog, _spawner, _closing, _lock
+    _lock = threading.RLock()  # the parent's may have been held by a thread the child lacks
     _children.clear()
     _guards.clear()
     if _watchdog is not None:
+        # the watchdog must see the pipe close when the parent dies, not when the child does;
+        # the file object is kept, never closed, so that its finalizer cannot close the number
+        # again once something else got it
+        _abandoned.append(_watchdog)
         with contextlib.suppress(OSError):
-            _watchdog.process.stdin.close()  # or the watchdog would wait for us too
+            os.close(_watchdog.process.stdin.fileno())
     _watchdog = None
     _spawner = None
     _closing = False
+
+
+_abandoned: list[_Watchdog] = []
 
 
 if hasattr(os, "register_at_fork"):
