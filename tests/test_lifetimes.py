@@ -220,3 +220,54 @@ def test_a_child_dies_with_its_owner_killed_outright(tmp_path):
     finally:
         owner.kill()
         owner.wait()
+
+
+def run_python(code: str, **options) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          timeout=60, **options)
+
+
+def test_after_sigterm_children_are_stopped_and_nothing_new_starts():
+    finished = run_python("""
+        import os, signal, time
+        from shiplings import lifeline
+        lifeline.install_handlers()
+        sleeper = lifeline.spawn(["sleep", "60"])
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        except lifeline.Stopping:
+            print("stopping; sleeper ended:", sleeper.poll() is not None)
+        try:
+            lifeline.spawn(["sleep", "60"])
+        except lifeline.Stopping:
+            print("refused a new child")
+    """)
+    assert "stopping; sleeper ended: True" in finished.stdout, finished.stderr
+    assert "refused a new child" in finished.stdout
+
+
+def test_stopped_before_anything_could_catch_it_ends_with_one_line():
+    """Ctrl-C while the CLI is still loading: no traceback for the learner."""
+    finished = run_python("""
+        import os, signal
+        from shiplings import lifeline
+        lifeline.install_handlers()
+        os.kill(os.getpid(), signal.SIGINT)
+    """)
+    assert finished.returncode != 0
+    assert "Traceback" not in finished.stderr
+    assert "stopped by SIGINT" in finished.stderr
+
+
+def test_processes_started_by_someone_else_die_with_a_guard():
+    """A notebook kernel is started by jupyter_client, with the guard's variables."""
+    with lifeline.guarded() as variables:
+        sleeper = subprocess.Popen(["sleep", "60"], env={**os.environ, **variables}, start_new_session=True)
+        time.sleep(0.2)
+        assert alive(sleeper.pid)
+    try:
+        assert not gone_within([sleeper.pid], 2)
+    finally:
+        sleeper.kill()
+        sleeper.wait()

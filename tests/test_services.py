@@ -117,3 +117,17 @@ def test_an_app_that_hangs_at_start_is_reported_as_waiting_in_its_time(tmp_path,
             pass
     assert "did not answer" in str(error.value) and "used no CPU" in str(error.value)
     assert time.monotonic() - started < 10
+
+
+def test_a_server_that_never_listens_is_reported_as_waiting(monkeypatch):
+    from shiplings import lifeline
+    from shiplings.net import free_port
+
+    monkeypatch.setenv("SHIPLINGS_TIMEOUT_FACTOR", "1")
+    idle = lifeline.spawn(["sleep", "60"])
+    try:
+        with pytest.raises(TimeoutError) as error:
+            services.wait_for_port(free_port(), idle, timeout=1, what="The sleeper")
+        assert "The sleeper did not listen" in str(error.value) and "used no CPU" in str(error.value)
+    finally:
+        lifeline.stop(idle, grace=0)
