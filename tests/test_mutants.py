@@ -181,3 +181,21 @@ def test_a_timeout_is_tried_once_more_before_it_counts(tiny_course, with_mutants
     monkeypatch.setattr(devcheck, "run_lessons", fake_run)
     [result] = devcheck.run_mutants(course, tiny_course, lesson)[0]
     assert result.caught and calls == [{"01_hello": {"test_hello"}}] * 2
+
+
+def test_the_real_course_mutants_apply_to_their_snapshots():
+    """Cheap and static: every mutants.toml of the course loads, and each edit finds its text once."""
+    from pathlib import Path
+
+    from shiplings.mutants import mutant_problems
+    from shiplings.overlays import snapshot_tree
+
+    repo = Path(__file__).resolve().parents[1]
+    course = load_course(repo)
+    counted = {}
+    for lesson in course.lessons:
+        mutants = load_mutants(repo, lesson)
+        if mutants:
+            assert mutant_problems(lesson, mutants, snapshot_tree(course, lesson, repo)) == []
+            counted[lesson.number] = len(mutants)
+    assert all(counted.get(number, 0) >= 6 for number in ("01", "02", "03", "04", "05")), counted
