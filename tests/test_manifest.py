@@ -32,6 +32,14 @@ def test_lessons_found_by_number_slug_or_id(tiny_course):
     assert loaded.lesson("02_bye").id == "02_bye"
 
 
+def test_lessons_are_grouped_by_part_in_teaching_order():
+    loaded = load_course(REPO)
+    grouped = loaded.lessons_by_part()
+    assert [part for part, _ in grouped] == loaded.parts
+    assert [lesson for _, lessons in grouped for lesson in lessons] == loaded.lessons
+    assert all(lesson.part == part.number for part, lessons in grouped for lesson in lessons)
+
+
 def test_unknown_lesson_names_the_lessons_that_exist(tiny_course):
     with pytest.raises(KeyError) as error:
         load_course(tiny_course).lesson("9")

@@ -160,6 +160,10 @@ class Course(Strict):
     def part(self, number: int) -> Part:
         return next(part for part in self.parts if part.number == number)
 
+    def lessons_by_part(self) -> list[tuple[Part, list[Lesson]]]:
+        """Every part with its lessons, in teaching order (a part still being written has none)."""
+        return [(part, [lesson for lesson in self.lessons if lesson.part == part.number]) for part in self.parts]
+
     def retired_by(self, lesson: Lesson) -> set[str]:
         """'<id>::<test>' of every earlier check retired at or before this lesson."""
         upto = self.lessons[: self.index(lesson) + 1]

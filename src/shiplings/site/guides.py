@@ -22,8 +22,7 @@ if TYPE_CHECKING:
 
 def lesson_path_markdown(course: Course, page: str) -> str:
     out = []
-    for part in course.parts:
-        lessons = [lesson for lesson in course.lessons if lesson.part == part.number]
+    for part, lessons in course.lessons_by_part():
         out.append(f"**{part_label(course, part.number)}**\n")
         if not lessons:
             out.append("- *being written*\n")

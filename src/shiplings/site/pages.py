@@ -90,8 +90,7 @@ def lessons_index_markdown(course: Course) -> str:
         "Each lesson adds one step to the same app, and each step is checked. "
         "You can start at any lesson: `shiplings start NN` gives you its starting files.\n",
     ]
-    for part in course.parts:
-        lessons = [lesson for lesson in course.lessons if lesson.part == part.number]
+    for part, lessons in course.lessons_by_part():
         out.append(f"## {part_label(course, part.number)}\n")
         if not lessons:
             out.append("The lessons of this part are being written.\n")
