@@ -1,9 +1,9 @@
 """Lesson 07: production refuses to start with a default or weak TASKS_SECRET_KEY."""
 
-import importlib
 import secrets
 
 from shiplings.testing import import_fresh
+from support.apps import app_modules
 
 WEAK_KEYS = {
     "changethis": "a well-known placeholder",
@@ -22,9 +22,7 @@ def refused(build) -> bool:
 
 
 async def test_weak_secret_refused_in_production(app_env, monkeypatch):
-    import_fresh("app.main")
-    config = importlib.import_module("app.core.config")
-    main = importlib.import_module("app.main")
+    main, config = app_modules()
 
     def production(**fields):
         return lambda: main.create_app(config.Settings(_env_file=None, environment="production", **fields))

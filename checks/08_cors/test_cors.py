@@ -9,7 +9,7 @@ the way the browser does: Access-Control-Allow-Origin must name the page's origi
 
 import importlib
 
-from shiplings.testing import load_app, make_client, show
+from shiplings.testing import load_app, make_client, running_client, show
 
 # where lesson 12's Vue dev server serves the SPA: the default of TASKS_CORS_ORIGINS
 SPA_ORIGIN = "http://localhost:5173"
@@ -123,7 +123,7 @@ async def test_origins_from_environment(app_env, monkeypatch):
     staging = "https://staging.tasks.example.com"
     monkeypatch.setenv("TASKS_CORS_ORIGINS", f'["{production}", "{staging}"]')
     app = load_app()
-    async with app.router.lifespan_context(app), make_client(app) as http:
+    async with running_client(app) as http:
         for origin in (production, staging):
             response = await preflight(http, origin)
             problem = why_not_allowed(response, origin)
