@@ -28,9 +28,8 @@ def run_and_record(lesson_ref: str | None, warm=None) -> RunResult:
     result = run_checks(the_course, common.root(), lesson, common.workspace(), at=at, warm=warm)
     save_last_report(result, before)
     if not result.problem or result.checks:
-        progress = state.load()
-        progress.record(lesson.id, "passed" if result.passed else "failed")
-        state.save(progress)
+        with state.update() as progress:
+            progress.record(lesson.id, "passed" if result.passed else "failed")
     return result
 
 

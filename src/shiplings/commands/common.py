@@ -8,10 +8,12 @@ from typing import NoReturn
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from shiplings import state
 from shiplings.manifest import Course, Lesson, load_course
 from shiplings.paths import course_root, workspace_dir
+from shiplings.spelling import respell
 
 
 def learner_console(stderr: bool = False) -> Console:
@@ -27,7 +29,8 @@ errors = learner_console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    errors.print(f"[bold red]Error:[/] {message}")
+    # commands in the message are spelled the way they run where the learner is
+    errors.print(f"[bold red]Error:[/] {escape(respell(message))}")
     raise typer.Exit(code)
 
 

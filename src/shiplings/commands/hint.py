@@ -47,9 +47,8 @@ def hint(
     """Show a hint for the first failing check of a lesson; --level 2, 3 say more."""
     chosen = common.lesson(lesson)
     checks = list(chosen.checks)
-    progress = state.load()
-    progress.record(chosen.id, "hint")
-    state.save(progress)
+    with state.update() as progress:
+        progress.record(chosen.id, "hint")
     if not all_checks and common.workspace().is_dir():
         result = latest_result(common.course(), chosen)
         if result.passed:

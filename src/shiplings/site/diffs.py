@@ -104,9 +104,9 @@ def solution_files_markdown(lesson: Lesson, root: Path) -> str:
     files = overlay_files(root / "solutions" / lesson.id)
     out = [
         "## Solution files {#solution-files}\n",
-        f"The files of `solutions/{lesson.id}/` in full: exactly what "
-        f"`shiplings solve {lesson.number}` writes into your workspace. "
-        "Try the lesson first; open one when you are stuck.\n",
+        f"The files of `solutions/{lesson.id}/` in full: the files you change in this lesson, "
+        f"as `shiplings solve {lesson.number}` writes them into your workspace (with the files the "
+        "lesson hands over as they are). Try the lesson first; open one when you are stuck.\n",
     ]
     for path, source in files.items():
         text = read_text(source)
