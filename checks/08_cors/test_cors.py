@@ -9,6 +9,8 @@ the way the browser does: Access-Control-Allow-Origin must name the page's origi
 
 import importlib
 
+import pydantic
+
 from shiplings.testing import load_app, make_client, running_client, show
 
 # where lesson 12's Vue dev server serves the SPA: the default of TASKS_CORS_ORIGINS
@@ -20,6 +22,7 @@ SPA_HEADERS = "authorization, content-type"
 UNLISTED = ["https://evil.example", "null", "http://localhost:5173.evil.example"]
 
 WHERE = "the CORSMiddleware in create_app() in app/main.py"
+ALLOW_LISTS = ("Access-Control-Allow-Methods", "Access-Control-Allow-Headers")
 
 
 async def preflight(http, origin: str, method: str = "POST", path: str = "/tasks"):
@@ -71,6 +74,28 @@ async def test_preflight_from_allowed_origin(client):
             f"allow_credentials=True, the methods GET, POST, PUT, DELETE and the headers "
             "Authorization and Content-Type."
         )
+    # only what the SPA uses: a method and a header it never sends must not be allowed
+    for method, headers, extra, what in (
+        ("PATCH", SPA_HEADERS, "patch", "method"),
+        ("POST", SPA_HEADERS + ", x-debug-token", "x-debug-token", "header"),
+    ):
+        response = await client.options("/tasks", headers={
+            "Origin": SPA_ORIGIN,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": headers,
+        })
+        listed = response.headers.get(
+            "access-control-allow-methods" if what == "method" else "access-control-allow-headers", ""
+        )
+        allowed = response.status_code < 300 and extra in [part.strip().lower() for part in listed.split(",")]
+        assert not allowed, (
+            f"A preflight from {SPA_ORIGIN} for `{method} /tasks` with Access-Control-Request-Headers: "
+            f"{headers} asks for a {what} the Vue app never sends ({extra.upper() if what == 'method' else extra}); "
+            f"it should be refused, but your app allowed it: {cors_headers(response, *ALLOW_LISTS)}. "
+            f"Allow only the methods GET, POST, PUT, DELETE and the headers Authorization and "
+            f"Content-Type in {WHERE}, not \"*\": every extra {what} allowed is one more way a listed "
+            "page (or a script injected into it) can use your users' credentials."
+        )
 
 
 async def test_unlisted_origin_gets_no_allow_origin(client):
@@ -121,23 +146,36 @@ async def test_simple_request_from_allowed_origin(client):
 async def test_origins_from_environment(app_env, monkeypatch):
     production = "https://tasks.example.com"
     staging = "https://staging.tasks.example.com"
-    monkeypatch.setenv("TASKS_CORS_ORIGINS", f'["{production}", "{staging}"]')
-    app = load_app()
+    # the staging entry as people paste it from the address bar: with a trailing slash,
+    # which a browser never sends in Origin; the settings must keep the bare origin
+    monkeypatch.setenv("TASKS_CORS_ORIGINS", f'["{production}", "{staging}/"]')
+    try:
+        app = load_app()
+    except pydantic.ValidationError as exc:
+        raise AssertionError(
+            f'With TASKS_CORS_ORIGINS=\'["{production}", "{staging}/"]\' the app should start and '
+            f"allow both origins (a trailing slash is how an address bar shows it; the origin is "
+            f"the part before it); it refused to start: {exc.errors()[0]['msg']}. The cors_origins "
+            "validator in app/core/config.py should strip one trailing slash, not refuse it."
+        ) from None
     async with running_client(app) as http:
         for origin in (production, staging):
             response = await preflight(http, origin)
             problem = why_not_allowed(response, origin)
             assert response.status_code == 200 and problem is None, (
-                f'With TASKS_CORS_ORIGINS=\'["{production}", "{staging}"]\', a preflight from {origin} '
+                f'With TASKS_CORS_ORIGINS=\'["{production}", "{staging}/"]\', a preflight from {origin} '
                 f"should answer 200 with Access-Control-Allow-Origin: {origin} and "
                 f"Access-Control-Allow-Credentials: true; your app answered {cors_headers(response)}. "
                 "The origins come from Settings.cors_origins in app/core/config.py (read from "
                 f"TASKS_CORS_ORIGINS); pass them to {WHERE}: allow_origins=settings.cors_origins."
+                + (" A browser sends its Origin without a trailing slash, so an entry kept as "
+                   f"'{staging}/' never matches: the cors_origins validator in app/core/config.py "
+                   "should keep each origin without it." if origin == staging else "")
             )
         response = await preflight(http, SPA_ORIGIN)
         assert response.headers.get("access-control-allow-origin") is None, (
             f"TASKS_CORS_ORIGINS names the origins allowed, and only those: with it set to "
-            f'\'["{production}", "{staging}"]\', a preflight from the default {SPA_ORIGIN} should get '
+            f'\'["{production}", "{staging}/"]\', a preflight from the default {SPA_ORIGIN} should get '
             f"no Access-Control-Allow-Origin; your app answered {cors_headers(response)}. Is '*', a "
             f"regular expression or a fixed origin written into {WHERE} instead of settings.cors_origins?"
         )
