@@ -6,6 +6,15 @@ from shiplings.testing import make_client, show
 from support.accounts import sign_up_and_in
 
 
+def leaks(body, password: str) -> list:
+    """The keys of an answer about a user that carry its password or its hash."""
+    if not isinstance(body, dict):
+        return []
+    return [key for key, value in body.items()
+            if "password" in key or "hash" in key or value == password
+            or (isinstance(value, str) and value.startswith("$argon2"))]
+
+
 async def test_sign_up_and_sign_in(anonymous_client, kit):
     http = anonymous_client
     email, password = f"ada-{secrets.token_hex(4)}@example.com", secrets.token_urlsafe(12)
@@ -15,9 +24,8 @@ async def test_sign_up_and_sign_in(anonymous_client, kit):
         f"POST /auth/register {{\"email\", \"password\"}} should answer 201 with the new user's "
         f"id and email; your app answered {show(created)}. Look at register() in app/api/routes/auth.py."
     )
-    leaked = [key for key, value in body.items() if "password" in key or "hash" in key or value == password]
-    assert not leaked, (
-        f"The sign-up answer should hold the user's id and email only; it also holds {leaked}: "
+    assert not leaks(body, password), (
+        f"The sign-up answer should hold the user's id and email only; it also holds {leaks(body, password)}: "
         f"{show(created)}. Return a UserOut (app/schemas.py), never the database row."
     )
     again = await http.post("/auth/register", json={"email": email, "password": "another password"})
@@ -43,6 +51,12 @@ async def test_sign_up_and_sign_in(anonymous_client, kit):
         f"GET /users/me with that token should answer 200 {{\"id\": {body['id']}, \"email\": "
         f"\"{email}\"}}; your app answered {show(me)}. read_me() in app/api/routes/auth.py should "
         "ask for the signed-in user (`user: CurrentUserDep`) and return it."
+    )
+    assert not leaks(me.json(), password), (
+        f"GET /users/me should answer the user's id and email only; it also holds "
+        f"{leaks(me.json(), password)}: {show(me)}. A password hash is as good as the password to "
+        "anyone with a GPU and time. read_me() in app/api/routes/auth.py should return a UserOut "
+        "(app/schemas.py), never the database row."
     )
     anonymous = await http.get("/users/me")
     problem = kit.refusal_problem(anonymous)

@@ -1,5 +1,6 @@
 """Lesson 07: passwords are stored as argon2id hashes, and signing in leaks no account."""
 
+import asyncio
 import re
 import secrets
 import statistics
@@ -9,6 +10,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from shiplings.testing import show
+from support.accounts import sign_up_and_in
 
 ARGON2 = re.compile(r"^\$(argon2(?:id|i|d))\$v=\d+\$m=(\d+),t=(\d+),p=(\d+)\$")
 # OWASP's Password Storage Cheat Sheet: argon2id configurations of equal strength
@@ -89,3 +91,55 @@ async def test_unknown_email_costs_a_hash(anonymous_client):
         "accounts. When no user has the email, authenticate() in app/api/routes/auth.py should "
         "still verify the password, against dummy_hash() (app/core/security.py), then refuse."
     )
+    await hashing_does_not_block(http)
+
+
+async def _longest_stall(request) -> tuple[float, float]:
+    """(how long `request` took, the longest the event loop went without running anything else)."""
+    stalls = [0.0]
+    done = asyncio.Event()
+
+    async def ticker():
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.002)
+            now = time.perf_counter()
+            stalls.append(now - last)
+            last = now
+
+    ticking = asyncio.create_task(ticker())
+    await asyncio.sleep(0.005)
+    started = time.perf_counter()
+    try:
+        await request()
+    finally:
+        took = time.perf_counter() - started
+        done.set()
+        await ticking
+    return took, max(stalls)
+
+
+async def hashing_does_not_block(http) -> None:
+    """Sign-up and sign-in hash off the event loop: other requests go on meanwhile."""
+    password = "ivan's long password"
+    await sign_up_and_in(http, "ivan-warm-up@example.com", password)  # imports and caches
+    shares = {"POST /auth/register": [], "POST /auth/token": []}
+    for number in range(5):
+        email = f"ivan-{number}@example.com"
+        took, stall = await _longest_stall(
+            lambda email=email: http.post("/auth/register", json={"email": email, "password": password})
+        )
+        shares["POST /auth/register"].append((stall / took, took, stall))
+        took, stall = await _longest_stall(
+            lambda email=email: http.post("/auth/token", data={"username": email, "password": password})
+        )
+        shares["POST /auth/token"].append((stall / took, took, stall))
+    for route, measured in shares.items():
+        share, took, stall = sorted(measured)[len(measured) // 2]  # the median
+        assert share < 0.5, (
+            f"While {route} hashed a password, the event loop stood still for {stall * 1000:.0f} ms "
+            f"of the {took * 1000:.0f} ms the request took (median of 5): no other request, of any "
+            "user, was served meanwhile. argon2 costs tens of milliseconds of CPU on purpose; "
+            "called directly in an async def route it blocks the loop. Run hash_password() and "
+            "verify_password() in a worker thread (app/api/routes/auth.py)."
+        )

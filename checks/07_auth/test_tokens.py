@@ -7,12 +7,26 @@ variants of it to GET /tasks, which needs a signed-in user. Each must answer 401
 import secrets
 import time
 
-from shiplings.testing import show
+from shiplings.testing import load_app, show
+from support.accounts import learner_client, sign_up_and_in
 
 DECODE = (
     "decode_access_token() in app/core/security.py should let jwt.decode() check the token: "
     "jwt.decode(token, secret, algorithms=[\"HS256\"], options={\"require\": [\"exp\", \"sub\"]})"
 )
+
+
+async def genuine_works(http, what: str) -> None:
+    """The token the app just handed out still opens GET /tasks: refusing every token is no check."""
+    response = await http.get("/tasks")
+    assert response.status_code == 200, (
+        f"GET /tasks with the genuine token POST /auth/token just handed out should answer 200 "
+        f"(the check then refuses {what}); your app answered {show(response)}. An app that refuses "
+        "every token passes no check of tokens: it signs everybody out. decode_access_token() in "
+        "app/core/security.py should accept the tokens create_access_token() makes: the same "
+        "secret, algorithms=[\"HS256\"], and options={\"require\": [\"exp\", \"sub\"]}, the "
+        "claims create_access_token() writes and nothing more."
+    )
 
 
 async def refused(kit, http, token: str) -> tuple:
@@ -21,6 +35,7 @@ async def refused(kit, http, token: str) -> tuple:
 
 
 async def test_signature_is_checked(client, app_env, kit):
+    await genuine_works(client, "forged tokens")
     token = kit.bearer(client)
     claims = kit.claims_of(token)
     header, payload, signature = token.split(".")
@@ -50,6 +65,7 @@ async def test_signature_is_checked(client, app_env, kit):
 
 
 async def test_algorithm_is_pinned(client, app_env, kit):
+    await genuine_works(client, "tokens signed with other algorithms")
     claims = kit.claims_of(kit.bearer(client))
     secret = app_env["TASKS_SECRET_KEY"].encode()
     cases = {
@@ -71,6 +87,7 @@ async def test_algorithm_is_pinned(client, app_env, kit):
 
 
 async def test_expired_token_is_refused(client, app_env, kit):
+    await genuine_works(client, "an expired token")
     claims = kit.claims_of(kit.bearer(client))
     secret = app_env["TASKS_SECRET_KEY"].encode()
     now = int(time.time())
@@ -84,7 +101,8 @@ async def test_expired_token_is_refused(client, app_env, kit):
     )
 
 
-async def test_exp_and_sub_are_required(client, app_env, kit):
+async def test_exp_and_sub_are_required(client, app_env, kit, monkeypatch):
+    await genuine_works(client, "tokens without exp or sub")
     claims = kit.claims_of(kit.bearer(client))
     assert "exp" in claims and "sub" in claims, (
         f"The tokens your app hands out should hold \"sub\" (the user's id) and \"exp\" (when it "
@@ -105,3 +123,20 @@ async def test_exp_and_sub_are_required(client, app_env, kit):
             "only insists on claims you list: options={\"require\": [\"exp\", \"sub\"]} in "
             "decode_access_token() (app/core/security.py)."
         )
+
+    # the lifetime is the setting's: an app started with TASKS_ACCESS_TOKEN_MINUTES=17
+    minutes = 17
+    monkeypatch.setenv("TASKS_ACCESS_TOKEN_MINUTES", str(minutes))
+    async with learner_client(load_app()) as http:
+        before = time.time()
+        token = await sign_up_and_in(http, "lifetime@example.com", "a password for the lifetime")
+    claims = kit.claims_of(token)
+    issued = claims.get("iat", before)
+    lifetime = (claims.get("exp") or 0) - issued
+    assert isinstance(lifetime, int | float) and abs(lifetime - minutes * 60) <= 5, (
+        f"With TASKS_ACCESS_TOKEN_MINUTES={minutes}, a token from POST /auth/token should expire "
+        f"{minutes} minutes ({minutes * 60} s) after it was issued; exp - iat is {lifetime:.0f} s "
+        f"(claims {claims}). The lifetime comes from settings.access_token_minutes, which "
+        "token() in app/api/routes/auth.py passes to create_access_token() "
+        "(app/core/security.py), as minutes."
+    )
