@@ -4,14 +4,26 @@ from shiplings.testing import show
 from support.accounts import sign_up_and_in
 
 DEFAULT = 5
+# one route of each router that serves clients; the year is out of range, so the holidays
+# route answers 422 without calling the holidays service (the limit is checked first)
+OTHER_ROUTES = {
+    "GET /users/me": "/users/me",
+    "GET /holidays/1800?country=DE": "/holidays/1800?country=DE",
+}
 
 
 async def test_default_limit_applies_to_other_routes(build_app, serve, refusal):
     app = build_app(rate_limit_default=f"{DEFAULT}/minute", login_rate_limit="1000/minute")
     async with serve(app) as connect:
         http = await connect()
-        http.headers["Authorization"] = f"Bearer {await sign_up_and_in(http)}"
+        token = await sign_up_and_in(http)
+        http.headers["Authorization"] = f"Bearer {token}"
         answers = [await http.get("/tasks") for _ in range(DEFAULT + 1)]
+        others = {}
+        for number, (what, path) in enumerate(OTHER_ROUTES.items(), 2):
+            other = await connect(f"192.0.2.{number}")  # a fresh client: its own count
+            other.headers["Authorization"] = f"Bearer {token}"
+            others[what] = [await other.get(path) for _ in range(DEFAULT + 1)]
     statuses = [answer.status_code for answer in answers]
     assert statuses[0] == 200, (
         f"With TASKS_RATE_LIMIT_DEFAULT={DEFAULT}/minute, a client's first GET /tasks after signing "
@@ -32,3 +44,12 @@ async def test_default_limit_applies_to_other_routes(build_app, serve, refusal):
         f'(code "too_many_requests") with a Retry-After header; your app answered {show(answers[-1])}: '
         f"{problem}. Both limits raise the same HTTPException in RateLimit.__call__() (app/core/ratelimit.py)."
     )
+    for what, replies in others.items():
+        statuses = [reply.status_code for reply in replies]
+        assert statuses[-1] == 429, (
+            f"With TASKS_RATE_LIMIT_DEFAULT={DEFAULT}/minute, a client that sends {what} "
+            f"{DEFAULT + 1} times should get 429 for the last one; your app answered {statuses}. "
+            "GET /tasks is limited, but not every router: a scraper simply moves to the routes "
+            "without a limit. In create_app() (app/main.py), include every router that serves "
+            "clients (auth, tasks, holidays) with dependencies=[Depends(default_limit)]."
+        )

@@ -60,6 +60,20 @@ async def test_limits_come_from_settings(build_app, serve, attempt, monkeypatch)
         "should come from the settings create_app() receives (request.app.state.settings), not from "
         "the environment at import time."
     )
+    # a third app with the very same limit as the first: a limiter shared between apps (one
+    # built at import) would find the first app's attempts already counted under that limit
+    twin = build_app(login_rate_limit="2/minute", rate_limit_default="1000/minute")
+    async with serve(twin) as connect:
+        http = await connect()
+        twin_first = await attempt(http, "guess-0")
+    assert twin_first.status_code in (400, 401), (
+        'A new app from create_app(Settings(login_rate_limit="2/minute")), built after another app '
+        "with the same limit had used it up from the same address, should refuse its own first wrong "
+        f"password (400), not answer 429; it answered {show(twin_first)}: it counted in the other "
+        "app's limiter. A Limiter built when app/core/ratelimit.py is imported is shared by every "
+        "app of the process; build_limiter(settings) in create_app() should give every app a "
+        "limiter of its own (app.state.limiter)."
+    )
     assert all(answer.status_code in (400, 401) for answer in lenient_answers), (
         'A second app in the same process, from create_app(Settings(login_rate_limit="4/minute")), '
         "should refuse its first three wrong passwords (400), not answer 429; it answered "
