@@ -6,9 +6,23 @@ import json
 import secrets
 
 from shiplings.testing import running_client, show
+from support.apps import app_builder
 
 
-async def test_crash_reports_request_id(app):
+def access_lines_of(output: str, request_id: str) -> list[dict]:
+    """The JSON lines of `output` that log the request with this id (its id and a status)."""
+    found = []
+    for line in output.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("request_id") == request_id and "status" in record:
+            found.append(record)
+    return found
+
+
+async def test_crash_reports_request_id(app, capfd):
     secret = f"hunter2-{secrets.token_hex(4)}"
 
     async def crash():
@@ -51,4 +65,23 @@ async def test_crash_reports_request_id(app):
     assert made and made in json.dumps(again.json().get("error") or {}), (
         "A crashing request that came without an X-Request-ID should get the id the app made for "
         f"it, in the X-Request-ID header and in the body; it got header {made!r} and body {show(again)}."
+    )
+
+    # a crashing request still gets its one access line, with status 500
+    logged = app_builder()(log_json=True, log_level="INFO")
+    logged.add_api_route("/check-crash", crash, methods=["GET"])
+    capfd.readouterr()
+    async with running_client(logged, record_errors=False) as client:
+        crashed_id = f"crash-{secrets.token_hex(6)}"
+        await client.get("/check-crash", headers={"X-Request-ID": crashed_id})
+    output = "".join(capfd.readouterr())
+    records = access_lines_of(output, crashed_id)
+    assert [record.get("status") for record in records] == [500], (
+        f"A request that crashes (GET /check-crash, sent with X-Request-ID: {crashed_id}) should "
+        "still get its one JSON access line, with \"status\": 500: the requests that crash are the "
+        f"ones you will look for first. Your app logged {len(records)} such line(s)"
+        + (f" with the statuses {[record.get('status') for record in records]}" if records else "")
+        + ". In RequestContextMiddleware (app/core/logging.py), the access line must be written "
+        "whatever happens to the request (a `finally:` around `await self.app(...)`), with status "
+        "500 when the app raised before it answered."
     )

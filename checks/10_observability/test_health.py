@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import os
+import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -13,11 +18,45 @@ from support.apps import app_builder
 from support.envelope import read_envelope
 
 HEALTH = "app/api/routes/health.py"
+HANG_PATIENCE = 10.0  # seconds the check waits for /ready while the database hangs
 
 
 def build(**settings):
     """A new app from the workspace's create_app(), with these settings."""
     return app_builder()(**settings)
+
+
+def postgres_processes(port: int) -> list[int]:
+    """The pids of the PostgreSQL server listening on `port`: the postmaster and its children."""
+    processes = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            arguments = (entry / "cmdline").read_bytes().split(b"\0")
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        processes[int(entry.name)] = (arguments, parent)
+    masters = [
+        pid for pid, (arguments, _) in processes.items()
+        if arguments and arguments[0].endswith(b"postgres") and str(port).encode() in arguments
+    ]
+    return masters + [pid for pid, (_, parent) in processes.items() if parent in masters]
+
+
+@contextlib.contextmanager
+def hanging(port: int):
+    """PostgreSQL frozen (SIGSTOP): it accepts connections nobody serves and answers no query."""
+    pids = postgres_processes(port)
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield pids
+    finally:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
 
 
 def names(response, dependency: str) -> bool:
@@ -45,6 +84,29 @@ async def test_health_and_ready(app_env):
                 "GET /ready with the database up (a real PostgreSQL, migrated) should answer 200; "
                 f"your app answered {show(ready)}. ready() in {HEALTH} should run a query "
                 "(SELECT 1) on app.state.engine, and answer 200 when it works."
+            )
+
+            with hanging(postgres.port) as frozen:
+                assert frozen, "The check could not find the PostgreSQL server it started (to freeze it)."
+                started = time.perf_counter()
+                try:
+                    hung = await asyncio.wait_for(http.get("/ready"), HANG_PATIENCE)
+                except TimeoutError:
+                    hung = None
+                hung_for = time.perf_counter() - started
+            assert hung is not None and hung_for < 5, (
+                "With the database hanging (the check froze PostgreSQL: it accepts connections and "
+                "answers no query, as an overloaded or half-dead server does), GET /ready took "
+                + (f"{hung_for:.1f} s to answer {show(hung)}" if hung is not None
+                   else f"longer than {HANG_PATIENCE:.0f} s and never answered")
+                + ": a probe that hangs makes the orchestrator's probe time out instead of reading a "
+                f"quick 503. Give each dependency READY_TIMEOUT_SECONDS in {HEALTH} (asyncio.timeout "
+                "around the query), and count a timeout as not ready."
+            )
+            assert hung.status_code == 503 and names(hung, "database"), (
+                "With the database hanging, GET /ready should answer 503 naming the database once "
+                f"READY_TIMEOUT_SECONDS have passed; your app answered {show(hung)}. In {HEALTH}, a "
+                "timeout is a failure like any other."
             )
 
             database.__exit__(None, None, None)  # PostgreSQL stops: the database is down from here on
