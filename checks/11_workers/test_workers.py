@@ -87,6 +87,14 @@ def test_workers_follow_cpu_count(gunicorn_config):
         "os.sched_getaffinity(0) (the CPUs this process may use) or os.cpu_count()."
         + misspelled(names, "workers")
     )
+    extra = {cpus: workers for cpus, workers in counts.items() if workers > cpus}
+    assert not extra, (
+        f"{CONFIG} should start one uvicorn worker per core; with WEB_CONCURRENCY unset it gives {seen}. "
+        "gunicorn's classic 2 x cores + 1 is for its sync workers, which serve one request at a time "
+        "each; a uvicorn worker's event loop already serves many at once, so the extra processes only "
+        "add memory (a copy of the app each) and context switches. Use the core count itself: "
+        "workers = int(os.environ.get(\"WEB_CONCURRENCY\") or cpu_cores())."
+    )
     overridden = gunicorn_config(cpus=8, env={"WEB_CONCURRENCY": "3"})[0].workers
     assert overridden == 3, (
         "WEB_CONCURRENCY (the variable gunicorn, uvicorn and hosting platforms agree on) should win "
@@ -120,6 +128,30 @@ def test_shutdown_and_recycling_settings(gunicorn_config):
         f"gunicorn's access log should stay off (accesslog = None): the app already writes one JSON line "
         f"per request (lesson 10), and a second, plain-text line per request costs throughput and "
         f"breaks a log pipeline that expects JSON; {CONFIG} sets accesslog = {config.accesslog!r}."
+    )
+    stuck = config.timeout
+    assert 0 < stuck <= 60, (
+        "timeout (how long a worker's event loop may go without reporting before the master kills "
+        "and replaces it) should be set, and short: 30 s. A blocking call in an async def freezes "
+        f"every request of that worker until it is replaced; {CONFIG} gives timeout = {stuck}"
+        + (" (0 turns the watchdog off: a stuck worker is never replaced)." if stuck <= 0 else " s.")
+        + misspelled(names, "timeout")
+    )
+    assert config.keepalive >= 5, (
+        "keepalive (how long an idle keep-alive connection stays open) should be at least 5 s: "
+        "gunicorn's default of 2 s closes connections a proxy or load balancer still wants to reuse, "
+        "and the next request on such a connection fails; behind a proxy, make it longer than the "
+        f"proxy's own idle timeout. {CONFIG} gives keepalive = {config.keepalive}"
+        + (" (gunicorn's default)." if "keepalive" not in names else ".") + misspelled(names, "keepalive")
+    )
+    hosted, hosted_names = gunicorn_config(env={"PORT": "9123"})
+    addresses = hosted.bind if "bind" in hosted_names else ["127.0.0.1:8000 (gunicorn's default)"]
+    assert addresses and all(address in ("0.0.0.0:9123", "[::]:9123") for address in addresses), (
+        "gunicorn should listen on every interface, on the port the platform names in PORT, so that "
+        "a container, a VM or a hosting platform can reach it: with PORT=9123 the bind should be "
+        f"0.0.0.0:9123; {CONFIG} binds {', '.join(addresses)}. Only 127.0.0.1 is reachable from "
+        "inside the container alone, and a fixed port ignores the platform's."
+        + misspelled(names, "bind")
     )
     assert config.control_socket_disable, (
         "gunicorn's control socket should be off (control_socket_disable = True): gunicorn 27 otherwise "
