@@ -71,6 +71,14 @@ def test_suite_passes(suite):
         f"with a {TODO} marker, testing nothing yet:{listing(todo, reasons=False)}\n"
         "Write each one, then delete its `pytest.skip(...)` line."
     )
+    never_awaited = sorted(set(re.findall(r"coroutine '([^']+)' was never awaited", clean.output)))
+    assert not never_awaited, (
+        f"Your suite passes, but it never ran part of itself: Python warned that the coroutine "
+        f"{', '.join(never_awaited[:3])} was never awaited. Calling an async function without "
+        "`await` only makes a coroutine object; nothing in it runs, its assertions included, so the "
+        "test passes whatever the app does. Add `await` in front of the call (run `pytest` in your "
+        "workspace: the warnings summary names the test)."
+    )
     assert clean.exit_code == 0, (
         f"pytest ended with exit code {clean.exit_code} although no test failed. What it printed:\n"
         f"{clean.output[-1200:]}"
