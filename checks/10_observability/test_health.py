@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -29,7 +30,12 @@ def build(**settings):
 def postgres_processes(port: int) -> list[int]:
     """The pids of the PostgreSQL server listening on `port`: the postmaster and its children."""
     processes = {}
-    for entry in Path("/proc").iterdir():
+    if not Path("/proc").is_dir():  # macOS: ps says the same
+        listing = subprocess.run(["ps", "-A", "-o", "pid=,ppid=,args="], capture_output=True, text=True).stdout
+        for line in listing.splitlines():
+            pid, ppid, *arguments = line.split()
+            processes[int(pid)] = ([argument.encode() for argument in arguments], int(ppid))
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
         if not entry.name.isdigit():
             continue
         try:
