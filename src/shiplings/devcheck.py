@@ -34,11 +34,6 @@ from shiplings.manifest import Course, Lesson
 from shiplings.overlays import overlay_files, remove_paths, snapshot_tree, starter_tree, write_tree
 from shiplings.runner import RunResult, run_lessons
 
-# Lessons are proved in worker threads, which cannot set signal handlers: set them on
-# import (the dev command imports this module in the main thread), so that Ctrl-C,
-# SIGTERM and SIGHUP stop every run, server and notebook kernel before dev check exits.
-lifeline.install_handlers()
-
 NOTEBOOK_TIMEOUT = 180
 
 

@@ -29,7 +29,11 @@ def dev_check(
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable report.")] = False,
 ) -> None:
     """Prove the course invariants for every lesson (solutions pass, starters fail for the right reason, ...)."""
-    from shiplings import devcheck
+    from shiplings import devcheck, lifeline
+
+    # lessons are proved in worker threads, which cannot set signal handlers: set them here,
+    # so that Ctrl-C, SIGTERM and SIGHUP stop every run, server and kernel before we exit
+    lifeline.install_handlers()
 
     the_course = common.course()
     root = common.root()
@@ -83,8 +87,10 @@ def dev_mutants(
     """Apply each lesson's mutants (checks/<N>/mutants.toml) and say which ones its checks catch."""
     import time
 
-    from shiplings import devcheck
+    from shiplings import devcheck, lifeline
     from shiplings.mutants import mutants_path
+
+    lifeline.install_handlers()  # as in dev check: a signal stops every run first
 
     the_course = common.course()
     root = common.root()
