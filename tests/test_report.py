@@ -132,3 +132,17 @@ def test_a_kernel_shows_one_report_with_html_and_text(tmp_path, monkeypatch):
     [output] = notebook.cells[0].outputs
     assert "answered &lt;200&gt;" in output["data"]["text/html"]
     assert "✗ POST /tasks" in output["data"]["text/plain"]
+
+
+def test_a_check_that_cannot_run_is_told_apart_from_a_failure():
+    result = failing_result()
+    result.checks.append(CheckOutcome(
+        "test_postgresql", "The app works on PostgreSQL", "unavailable",
+        message="cannot run: postgresql is not installed on this machine. Install it with: apt-get install postgresql",
+    ))
+    text = piped(result)
+    assert "  ! The app works on PostgreSQL" in text
+    assert "      cannot run: postgresql is not installed" in text
+    assert "1/3 checks pass, 1 cannot run on this machine" in text
+    # a real failure is still there to fix, so the hint pointer stays
+    assert "shiplings doctor" in text and "Stuck?" in text

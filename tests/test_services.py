@@ -69,7 +69,9 @@ def test_a_missing_tool_says_how_to_install_it(monkeypatch):
     with pytest.raises(services.ServiceUnavailable) as error:
         with services.redis():
             pass
-    assert "shiplings doctor" in str(error.value) and "redis" in str(error.value)
+    assert str(error.value).startswith("cannot run: redis is not installed")
+    assert "shiplings doctor" in str(error.value) and tools.fix_for("redis") in str(error.value)
+    assert error.value.tool == "redis"
 
 
 def test_app_server_can_remove_a_variable(tmp_path, monkeypatch):

@@ -7,6 +7,8 @@ file (--shiplings-report) with an outcome per check:
 - failed:   an AssertionError; its message is the check's learner-facing text
 - timeout:  the check's clock stopped it (see CheckClock); says what was running, and
             whether the app was hung (no CPU used) or still busy at the ceiling
+- unavailable: the check cannot run on this machine: a tool it needs (PostgreSQL, Redis)
+            is not installed; the message names it and the command that installs it
 - error:    anything else. If it came from the learner's code it is translated to
             file:line with the offending line ("app_error"); otherwise it is a crash of
             the check itself, which `shiplings dev check` treats as a course defect.
@@ -26,7 +28,7 @@ from types import TracebackType
 
 import pytest
 
-from shiplings import lifeline, testing
+from shiplings import lifeline, services, testing
 from shiplings.patience import Patience
 
 
@@ -183,6 +185,17 @@ def describe_learner_error(
     }
 
 
+def missing_tool(exc: BaseException | None) -> services.ServiceUnavailable | None:
+    """The missing-tool error behind exc (raised, or the cause of what was raised), if any."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, services.ServiceUnavailable):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 class Collector:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -237,9 +250,10 @@ class Collector:
             entry["outcome"] = "failed"
             entry["message"] = str(exc).strip() + self._behind_the_answer()
             entry["detail"] = text[-4000:]
-        elif type(exc).__name__ == "ServiceUnavailable":
-            entry["outcome"] = "error"
-            entry["message"] = str(exc)
+        elif missing := missing_tool(exc):
+            # the learner's code was never tried: not a failure, and not a pass either
+            entry["outcome"] = "unavailable"
+            entry["message"] = str(missing)
         else:
             entry["outcome"] = "error"
             entry["detail"] = text[-4000:]

@@ -25,6 +25,7 @@ MARKS = {
     "error": "[red]✗[/]",
     "missing": "[magenta]?[/]",
     "skipped": "[dim]-[/]",
+    "unavailable": "[yellow]![/]",
 }
 
 
@@ -49,8 +50,8 @@ class Indented:
 
 
 def failing(result: RunResult) -> list:
-    """Checks whose failure the learner should read (retired ones never count)."""
-    return [check for check in result.checks if not check.passed and not check.retired]
+    """Checks whose failure the learner should read (retired ones and those that cannot run never count)."""
+    return [check for check in result.checks if not check.passed and not check.retired and not check.cannot_run]
 
 
 def summary(result: RunResult, number: str) -> tuple[str, str]:
@@ -60,9 +61,15 @@ def summary(result: RunResult, number: str) -> tuple[str, str]:
     if result.passed:
         return (f"All {total} checks pass",
                 f"({result.duration:.1f} s). Well done: on to the next lesson with `{spelling.command('next')}`.")
-    return (f"{passed}/{total} checks pass",
-            f"({result.duration:.1f} s). Stuck? `{spelling.command(f'hint {number}')}` shows a hint "
-            "for the first failing check.")
+    blocked = sum(check.cannot_run for check in result.checks if not check.retired)
+    count = f"{passed}/{total} checks pass" + (f", {blocked} cannot run on this machine" if blocked else "")
+    install = (f"Install what {'they need' if blocked > 1 else 'it needs'} "
+               f"(`{spelling.command('doctor')}` says how), then check again.")
+    if blocked and not result.problem and len(failing(result)) == 0:
+        return count, f"({result.duration:.1f} s). {install}"
+    return (count,
+            f"({result.duration:.1f} s). " + (install + " " if blocked else "")
+            + f"Stuck? `{spelling.command(f'hint {number}')}` shows a hint for the first failing check.")
 
 
 def render(result: RunResult, number: str) -> Group:
@@ -138,6 +145,7 @@ HTML_MARKS = {
     "error": ("✗", "#cf222e"),
     "missing": ("?", "#8250df"),
     "skipped": ("-", "#6e7781"),
+    "unavailable": ("!", "#9a6700"),
 }
 
 

@@ -60,7 +60,9 @@ def run_timeout_problem(verdict: Verdict) -> str:
 class CheckOutcome:
     test: str
     name: str
-    outcome: str  # passed | failed | timeout | error | skipped | missing
+    # passed | failed | timeout | error | skipped | missing | unavailable (a tool it needs,
+    # such as PostgreSQL, is not installed here: the check could not run)
+    outcome: str
     message: str = ""
     hints: list[str] = field(default_factory=list)
     duration: float = 0.0
@@ -70,6 +72,11 @@ class CheckOutcome:
     @property
     def passed(self) -> bool:
         return self.outcome == "passed"
+
+    @property
+    def cannot_run(self) -> bool:
+        """Neither passed nor failed: this machine lacks a tool the check needs."""
+        return self.outcome == "unavailable"
 
 
 @dataclass
@@ -83,6 +90,7 @@ class RunResult:
 
     @property
     def passed(self) -> bool:
+        """Every active check passed; a check that could not run (a missing tool) is no pass."""
         active = [check for check in self.checks if not check.retired]
         return not self.problem and bool(active) and all(check.passed for check in active)
 

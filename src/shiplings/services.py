@@ -28,16 +28,26 @@ from shiplings.patience import Patience
 
 
 class ServiceUnavailable(RuntimeError):
-    """A tool the lesson needs is not installed; the message says how to install it."""
+    """A tool the lesson needs is not installed on this machine; the message says how to install it.
+
+    A check that meets it reports "cannot run", never a failure: the learner's code was not
+    tried, so it is neither right nor wrong (see shiplings.pytest_plugin).
+    """
+
+    def __init__(self, tool: str) -> None:
+        self.tool = tool
+        self.fix = tools.fix_for(tool)
+        super().__init__(
+            f"cannot run: {tool} is not installed on this machine, and this check needs a real one. "
+            f"This says nothing about your code. Install it with: {self.fix}  "
+            "(`shiplings doctor` checks everything the course needs), then check again."
+        )
 
 
 def _require(name: str) -> str:
     path = tools.find(name)
     if path is None:
-        raise ServiceUnavailable(
-            f"{name} is not installed, and this lesson's checks need a real one. "
-            f"Install it with: {tools.fix_for(name)}  (`shiplings doctor` lists everything)."
-        )
+        raise ServiceUnavailable(name)
     return path
 
 
