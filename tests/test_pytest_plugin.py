@@ -68,3 +68,31 @@ def test_a_missing_server_binary_means_cannot_run_not_failed(tiny_course, tmp_pa
     assert "shiplings doctor" in text and "Stuck?" not in text
     page = html(result, "01")
     assert "cannot run: redis is not installed" in page and "#9a6700" in page
+
+
+def app_answering(course_root, body: str):
+    """The tiny course's lesson 01 workspace with GET /hello's body replaced."""
+    course = load_course(course_root)
+    lesson = course.lesson(1)
+    workspace = course_root / "workspace"
+    write_tree(snapshot_tree(course, lesson, course_root), workspace)
+    (workspace / "main.py").write_text(
+        "from fastapi import FastAPI, HTTPException\n\napp = FastAPI()\n\n\n"
+        f"@app.get('/hello')\ndef hello() -> dict:\n{body}\n"
+    )
+    [check] = run_checks(course, course_root, lesson, workspace).checks
+    return check
+
+
+def test_an_http_exception_returned_not_raised_is_named(tiny_course):
+    check = app_answering(tiny_course, "    return HTTPException(status_code=404, detail='no hello')")
+    assert check.outcome == "failed"
+    assert "Behind that answer: hello() (main.py line 6) returned HTTPException(404: no hello)" in check.message
+    assert "instead of raising it" in check.message
+
+
+def test_a_500_the_framework_raised_is_explained(tiny_course):
+    check = app_answering(tiny_course, "    return {'message': object()}")
+    assert check.outcome == "failed"
+    assert "Behind that answer: pydantic raised PydanticSerializationError" in check.message
+    assert "No line of your code is in its traceback" in check.message

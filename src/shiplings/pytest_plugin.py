@@ -196,6 +196,48 @@ def missing_tool(exc: BaseException | None) -> services.ServiceUnavailable | Non
     return None
 
 
+def library_of(filename: str) -> str | None:
+    """The installed package a source file belongs to ("fastapi", "starlette"...), or None."""
+    parts = Path(filename).parts
+    if "site-packages" not in parts:
+        return None
+    index = parts.index("site-packages")
+    return parts[index + 1].removesuffix(".py") if index + 1 < len(parts) else None
+
+
+def describe_framework_error(exc: BaseException, workspace: Path) -> str | None:
+    """What an exception the framework raised (no line of the learner's in its traceback) means.
+
+    The commonest: a route returns something that is not what it declares, e.g. an
+    HTTPException returned instead of raised; FastAPI then raises ResponseValidationError.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames or any(workspace_location(frame.filename, workspace) for frame in frames):
+        return None
+    library = library_of(frames[-1].filename)
+    if library is None:  # raised by the check's own code, or by no library at all
+        return None
+    if type(exc).__name__ == "ResponseValidationError":
+        where = workspace_location(getattr(exc, "endpoint_file", None), workspace)
+        route = (f"{exc.endpoint_function}() ({where} line {exc.endpoint_line})"
+                 if where and getattr(exc, "endpoint_function", None) else "the route")
+        body = getattr(exc, "body", None)
+        if isinstance(body, BaseException):
+            return (f"{route} returned {type(body).__name__}({body}) instead of raising it. FastAPI then tried "
+                    "to send that exception object as the route's answer, which is not what the route says "
+                    "it returns, and answered 500 (ResponseValidationError). Only a raised exception stops "
+                    "the route and becomes its status code.")
+        errors = exc.errors() if callable(getattr(exc, "errors", None)) else []
+        first = errors[0] if errors else {}
+        problem = f": {first.get('msg', '')} at {'.'.join(str(part) for part in first.get('loc', ()))}" if first else ""
+        return (f"FastAPI refused what {route} returned ({body!r:.120}{problem}). A route's answer must "
+                "match the type it declares (its return annotation or response_model); when it does not, "
+                "FastAPI raises ResponseValidationError, a 500 that no line of your code raised.")
+    return (f"{library} raised {type(exc).__name__}: {str(exc)[:300]}. No line of your code is in its "
+            f"traceback: {library} could not use something your app gave it (a return value, a setting, "
+            "a response), and that became a 500.")
+
+
 class Collector:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -277,12 +319,14 @@ class Collector:
         testing.CURRENT_ACTION.clear()
 
     def _behind_the_answer(self) -> str:
-        """Where the learner's code raised while the check ran, if it did."""
+        """Where the learner's code (or the framework, handed something by it) raised while the check ran."""
         for error in reversed(testing.APP_ERRORS):
             learner = describe_learner_error(error, error.__traceback__, self.workspace)
             if learner:
                 code = f"\n        {learner['code'].strip()}" if learner.get("code") else ""
                 return f"\n    Behind that answer: {learner['message']}{code}"
+            if framework := describe_framework_error(error, self.workspace):
+                return f"\n    Behind that answer: {framework}"
         return ""
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
