@@ -186,7 +186,9 @@ async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
     The exception's text and traceback can hold secrets (a connection string with its
     password, file paths, other users' data), so none of it goes into the body. It is
     not lost: Starlette raises the exception again after this answer is sent, and the
-    server (uvicorn) logs it with its traceback, on a line that carries the request id.
+    server (uvicorn) logs it with its traceback, on a line that carries the request id,
+    then closes the connection; the answer says so (Connection: close), or the client
+    would send its next request into a connection that is gone.
 
     That id is the one thing the body adds: the user who reports the error can quote it,
     and it leads to the log lines of exactly this request. Starlette calls this handler
@@ -195,13 +197,15 @@ async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
     request.state.request_id, where the middleware put it.
     """
     request_id = getattr(request.state, "request_id", None)
-    return error_response(
+    response = error_response(
         status.HTTP_500_INTERNAL_SERVER_ERROR,
         "internal_error",
         "Something went wrong on our side. Please try again later.",
         headers={"X-Request-ID": request_id} if request_id else None,
         request_id=request_id,
     )
+    response.headers["Connection"] = "close"
+    return response
 
 
 def register_error_handlers(app: FastAPI) -> None:

@@ -135,10 +135,14 @@ async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
     The exception's text and traceback can hold secrets (a connection string with its
     password, file paths, other users' data), so none of it goes into the body. It is
     not lost: Starlette raises the exception again after this answer is sent, and the
-    server (uvicorn) logs it with its traceback.
+    server (uvicorn) logs it with its traceback, then closes the connection; the answer
+    says so (Connection: close), or the client would send its next request into a
+    connection that is gone.
     """
     # TODO(03): answer 500 with the code "internal_error" and a fixed, generic message.
-    # Nothing from exc: not str(exc), not its type, not the traceback.
+    # Nothing from exc: not str(exc), not its type, not the traceback. Starlette raises exc
+    # again after this answer and the server then closes the connection: set the answer's
+    # Connection header to "close", so the client knows not to send anything more on it.
     raise NotImplementedError("handle_unexpected_error() in app/core/errors.py is not written yet")
 
 

@@ -166,13 +166,17 @@ async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
     The exception's text and traceback can hold secrets (a connection string with its
     password, file paths, other users' data), so none of it goes into the body. It is
     not lost: Starlette raises the exception again after this answer is sent, and the
-    server (uvicorn) logs it with its traceback.
+    server (uvicorn) logs it with its traceback, then closes the connection; the answer
+    says so (Connection: close), or the client would send its next request into a
+    connection that is gone.
     """
-    return error_response(
+    response = error_response(
         status.HTTP_500_INTERNAL_SERVER_ERROR,
         "internal_error",
         "Something went wrong on our side. Please try again later.",
     )
+    response.headers["Connection"] = "close"
+    return response
 
 
 def register_error_handlers(app: FastAPI) -> None:

@@ -186,7 +186,9 @@ async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
     The exception's text and traceback can hold secrets (a connection string with its
     password, file paths, other users' data), so none of it goes into the body. It is
     not lost: Starlette raises the exception again after this answer is sent, and the
-    server (uvicorn) logs it with its traceback, on a line that carries the request id.
+    server (uvicorn) logs it with its traceback, on a line that carries the request id,
+    then closes the connection; the answer says so (Connection: close), or the client
+    would send its next request into a connection that is gone.
 
     That id is the one thing the body adds: the user who reports the error can quote it,
     and it leads to the log lines of exactly this request. Starlette calls this handler
@@ -197,11 +199,13 @@ async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
     # TODO(10): read the id RequestContextMiddleware put in request.state.request_id (use
     # getattr(..., None): a request that never passed the middleware has none), and pass it
     # to error_response() twice: as request_id=..., and as an X-Request-ID header.
-    return error_response(
+    response = error_response(
         status.HTTP_500_INTERNAL_SERVER_ERROR,
         "internal_error",
         "Something went wrong on our side. Please try again later.",
     )
+    response.headers["Connection"] = "close"
+    return response
 
 
 def register_error_handlers(app: FastAPI) -> None:

@@ -1,0 +1,109 @@
+"""Lesson 03: after a crash (500), the client learns that the connection ends with it.
+
+Starlette raises the exception again once the 500 is sent, so that the server logs it;
+the server (uvicorn) then closes the connection. A client that was not told so sends its
+next request into a closed connection and gets a reset instead of an answer. The check
+runs the learner's app under a real uvicorn and talks to it the way a keep-alive client
+(a browser, a proxy, httpx) does: two requests on one connection.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import textwrap
+
+import pytest
+
+from shiplings import services
+from shiplings.testing import workspace
+
+ERRORS = "app/core/errors.py"
+
+# The learner's app, plus a route that crashes and one that answers: both for this check only.
+CRASHING_APP = textwrap.dedent(
+    """
+    from app.main import create_app
+
+    app = create_app()
+
+
+    @app.get("/__check/crash")
+    async def crash():
+        raise RuntimeError("a crash the check planned")
+
+
+    @app.get("/__check/ok")
+    async def ok():
+        return {"ok": True}
+    """
+)
+
+
+def read_response(connection: socket.socket) -> tuple[int, dict[str, str], bytes] | None:
+    """(status, headers, body) of one HTTP/1.1 response, or None when the server closed the connection."""
+    received = b""
+    try:
+        while b"\r\n\r\n" not in received:
+            chunk = connection.recv(65536)
+            if not chunk:
+                return None
+            received += chunk
+        head, _, body = received.partition(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        headers = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        while len(body) < length:
+            chunk = connection.recv(65536)
+            if not chunk:
+                return None
+            body += chunk
+    except ConnectionError:  # reset by the server
+        return None
+    return int(status_line.split()[1]), headers, body
+
+
+def get(connection: socket.socket, path: str) -> tuple[int, dict[str, str], bytes] | None:
+    try:
+        connection.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    except ConnectionError:
+        return None
+    return read_response(connection)
+
+
+@pytest.mark.timeout(60)
+def test_crash_closes_the_connection_openly(app_env, tmp_path):
+    (tmp_path / "check_crash_app.py").write_text(CRASHING_APP)
+    command = ["uvicorn", "check_crash_app:app", "--app-dir", str(tmp_path), "--host", "127.0.0.1",
+               "--port", "{port}", "--no-access-log"]
+    with services.app_server(command, cwd=workspace(), env={"PYTHONPATH": str(workspace())},
+                             ready_path="/__check/ok") as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+            crashed = get(connection, "/__check/crash")
+            assert crashed is not None, (
+                "A route that raises should answer 500; under uvicorn your app closed the connection "
+                f"without any answer. Look at handle_unexpected_error() in {ERRORS}."
+            )
+            status, headers, body = crashed
+            try:
+                code = json.loads(body)["error"]["code"]
+            except (ValueError, KeyError, TypeError):
+                code = None
+            assert status == 500 and code == "internal_error", (
+                "Under uvicorn, a route that raises should answer 500 with the envelope and the code "
+                f'"internal_error"; it answered {status} with {body[:200]!r}. Look at '
+                f"handle_unexpected_error() in {ERRORS}."
+            )
+            announced = headers.get("connection", "").lower() == "close"
+            following = None if announced else get(connection, "/__check/ok")
+    assert announced or following is not None, (
+        "After the 500, your app's server closed the keep-alive connection without saying so: the "
+        "answer had no `Connection: close` header, and the next request on the same connection got "
+        "no answer (a browser or proxy sees a reset and must retry). Starlette raises the exception "
+        "again after your handler answers, so that the server logs it, and uvicorn then closes the "
+        "connection. Tell the client: give the 500 response the header Connection: close in "
+        f"handle_unexpected_error() in {ERRORS}."
+    )
