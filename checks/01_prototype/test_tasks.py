@@ -5,6 +5,7 @@ into the app/ package; the messages name the file that holds them at the time.
 """
 
 from shiplings.testing import entry_module, show
+from support.apps import doubled_prefix
 
 
 def routes() -> str:
@@ -17,22 +18,24 @@ def models() -> str:
     return "main.py" if entry_module() == "main" else "app/schemas.py"
 
 
-def advice(response, fix: str) -> str:
-    """What to do next: the fix, unless the app crashed (then its traceback says more)."""
+def advice(app, response, look: str) -> str:
+    """Where to look: `look`, unless the answer says more (a crash, or routes under a doubled path)."""
+    if response.status_code == 404 and (doubled := doubled_prefix(app)):
+        return doubled
     if response.status_code >= 500:
         return (
-            "A 500 means your code raised an exception while answering. Send the same request "
+            "A 500 means an exception escaped while your app answered. Send the same request "
             "from /docs while uvicorn runs: its terminal shows the traceback, whose last lines "
             "name the file and the line."
         )
-    return fix
+    return look
 
 
-async def test_create_task(client):
+async def test_create_task(app, client):
     response = await client.post("/tasks", json={"title": "Write the README"})
     assert response.status_code == 201, (
         f"POST /tasks should answer 201 Created; your app answered {show(response)}. "
-        + advice(response, f"Look at the route decorator of create_task() in {routes()} (status_code=...).")
+        + advice(app, response, f"Look at the route decorator of create_task() in {routes()}.")
     )
     task = response.json()
     assert task.get("title") == "Write the README" and task.get("done") is False, (
@@ -51,11 +54,11 @@ async def test_create_task(client):
     again = await client.get(f"/tasks/{task['id']}")
     assert again.status_code == 200 and again.json() == task, (
         f"GET /tasks/{task['id']} should answer 200 with the task {task}; your app answered "
-        f"{show(again)}. " + advice(again, f"Look at get_task() in {routes()}.")
+        f"{show(again)}. " + advice(app, again, f"Look at get_task() in {routes()}.")
     )
 
 
-async def test_list_filters_by_done(client):
+async def test_list_filters_by_done(app, client):
     open_task = (await client.post("/tasks", json={"title": "Still to do"})).json()
     done_task = (await client.post("/tasks", json={"title": "Already done", "done": True})).json()
     for query, wanted, unwanted in (("true", done_task, open_task), ("false", open_task, done_task)):
@@ -65,39 +68,41 @@ async def test_list_filters_by_done(client):
             f"GET /tasks?done={query} should list {wanted} but not {unwanted}; your app "
             f"answered {show(response)}. "
             + advice(
-                response,
-                f"Give list_tasks() in {routes()} a parameter "
-                "`done: bool | None = None` and keep only the tasks whose done matches it.",
+                app, response,
+                f"Look at list_tasks() in {routes()}: it should read the optional query parameter "
+                "done and keep only the tasks that match it.",
             )
         )
     everything = await client.get("/tasks")
     listed = everything.json() if everything.status_code == 200 else []
     assert open_task in listed and done_task in listed, (
         "GET /tasks without ?done= should still list every task; your app answered "
-        f"{show(everything)}. " + advice(everything, "Filter in list_tasks() only when done is not None.")
+        f"{show(everything)}. "
+        + advice(app, everything, f"Look at list_tasks() in {routes()}: without ?done=, nothing is filtered out.")
     )
 
 
-async def test_unknown_task_is_404(client):
+async def test_unknown_task_is_404(app, client):
     response = await client.get("/tasks/424242")
     assert response.status_code == 404, (
         "GET /tasks/424242 (no such task) should answer 404 Not Found; your app answered "
         f"{show(response)}. "
         + advice(
-            response,
-            f"In get_task() in {routes()}, raise HTTPException(status_code=404, ...) "
-            "when the id is unknown, as replace_task() does.",
+            app, response,
+            f"Look at get_task() in {routes()}: an id it does not know should end in a 404, as it "
+            "does in replace_task().",
         )
     )
     replaced = await client.put("/tasks/424242", json={"title": "Nobody's task"})
     assert replaced.status_code == 404, (
         "PUT /tasks/424242 (no such task) should answer 404 Not Found, not create a task under "
         f"an id the client made up; your app answered {show(replaced)}. "
-        + advice(replaced, f"Look at replace_task() in {routes()}: it should refuse an unknown id, as get_task() does.")
+        + advice(app, replaced,
+                 f"Look at replace_task() in {routes()}: it should refuse an unknown id, as get_task() does.")
     )
 
 
-async def test_title_is_validated(client):
+async def test_title_is_validated(app, client):
     for bad, what in (
         ({"title": ""}, "an empty title"),
         ({"title": "x" * 201}, "a 201-character title"),
@@ -107,16 +112,17 @@ async def test_title_is_validated(client):
         assert response.status_code == 422, (
             f"POST /tasks with {what} should be refused with 422 Unprocessable Content; your app "
             f"answered {show(response)}. "
-            + advice(response, f"Give TaskIn.title in {models()} a Field(min_length=1, max_length=200).")
+            + advice(app, response, f"Look at the title field of TaskIn in {models()}: it should refuse a "
+                     "title shorter than 1 or longer than 200 characters.")
         )
     fine = await client.post("/tasks", json={"title": "x" * 200})
     assert fine.status_code in (200, 201), (
         f"POST /tasks with a 200-character title is allowed; your app answered {show(fine)}. "
-        + advice(fine, "The limit is max_length=200, not less.")
+        + advice(app, fine, f"Look at the title's limits in TaskIn in {models()}: 200 characters are allowed.")
     )
 
 
-async def test_delete_task(client):
+async def test_delete_task(app, client):
     created = (await client.post("/tasks", json={"title": "Throw me away"})).json()
     kept = (await client.post("/tasks", json={"title": "Keep me"})).json()
     response = await client.delete(f"/tasks/{created['id']}")
@@ -124,15 +130,15 @@ async def test_delete_task(client):
         f"DELETE /tasks/{created['id']} should answer 204 No Content; your app answered "
         f"{show(response)}. "
         + advice(
-            response,
-            f"Add a delete_task() route for DELETE /tasks/{{task_id}} to {routes()}, "
-            "with status_code=204 in its decorator.",
+            app, response,
+            f"Look at delete_task() in {routes()}, the route for DELETE /tasks/{{task_id}}, and at "
+            "its route decorator.",
         )
     )
     again = await client.get(f"/tasks/{created['id']}")
     assert again.status_code == 404, (
         f"After DELETE, GET /tasks/{created['id']} should answer 404; it answered {show(again)}. "
-        + advice(again, "delete_task() should remove the task it was asked to delete.")
+        + advice(app, again, f"Look at delete_task() in {routes()}: it should remove the task it was asked to delete.")
     )
     newer = (await client.post("/tasks", json={"title": "Created after the delete"})).json()
     still = await client.get(f"/tasks/{kept['id']}")
@@ -145,5 +151,6 @@ async def test_delete_task(client):
     missing = await client.delete("/tasks/424242")
     assert missing.status_code == 404, (
         f"DELETE of an unknown task should answer 404 Not Found; your app answered {show(missing)}. "
-        + advice(missing, "`tasks.pop(task_id, None)` returns None when there was no such task.")
+        + advice(app, missing, f"Look at delete_task() in {routes()}: an id it does not know should end in a "
+                 "404, as it does in get_task().")
     )

@@ -3,6 +3,7 @@
 - app_environment(database_url): the TASKS_* variables of an app a check runs, in-process
   or as a real server
 - app_builder(): build(**settings) -> create_app(Settings(**settings)) (lesson 02 on)
+- doubled_prefix(app): what a 404 means when route paths repeat their router's prefix
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import secrets
 from collections.abc import Callable
 from types import ModuleType
 
-from shiplings.testing import DATABASE_URL_VARIABLE, import_fresh
+from shiplings.testing import DATABASE_URL_VARIABLE, import_fresh, route_paths
 
 # lesson 09's limits, far above what any check sends (07's checks sign in a dozen times);
 # 09's own checks pass the limits they test to Settings themselves
@@ -50,3 +51,19 @@ def app_builder() -> Callable[..., object]:
         return main.create_app(config.Settings(**settings))
 
     return build
+
+
+def doubled_prefix(app, prefix: str = "/tasks") -> str:
+    """Why /tasks answers 404 when route paths repeat the router's prefix ("" when they do not).
+
+    APIRouter(prefix="/tasks") with @router.get("/tasks") serves /tasks/tasks: a mistake
+    that turns every request of the earlier lessons' checks into a 404.
+    """
+    doubled = sorted(path for path in route_paths(app.routes) if path.startswith(prefix + prefix))
+    if not doubled:
+        return ""
+    return (
+        f"Your app serves {', '.join(doubled[:3])}: the router's prefix says {prefix} and the route "
+        f"paths say it again, so nothing answers at {prefix} itself. Look at the route paths in "
+        "app/api/routes/tasks.py: each says only what follows the prefix."
+    )
