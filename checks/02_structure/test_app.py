@@ -5,6 +5,7 @@ import importlib
 from fastapi import APIRouter
 
 from shiplings.testing import import_fresh, running_client, show
+from support.apps import doubled_prefix
 
 
 def factory():
@@ -17,14 +18,50 @@ def factory():
     return create_app
 
 
+def missing_store(app) -> str:
+    """Why POST /tasks fails on a new app: its store, or the way to it, is missing."""
+    if getattr(app.state, "task_store", None) is None:
+        return "create_app() in app/main.py put no task_store on app.state, where get_task_store() looks for it."
+    return "Look at get_task_store() in app/api/deps.py: it should hand out the store create_app() put on app.state."
+
+
+def what_the_apps_share(first, second) -> str:
+    """Where the tasks two apps share live: a module-level store, one store object, or a class attribute."""
+    one, other = getattr(first.state, "task_store", None), getattr(second.state, "task_store", None)
+    if one is None or other is None:
+        return (
+            "create_app() gives the apps no store of their own (app.state.task_store), so the routes "
+            "use one module-level store that every app shares. Look at create_app() in app/main.py "
+            "and at where the routes in app/api/routes/tasks.py get their store."
+        )
+    if one is other:
+        return (
+            "create_app() hands both apps the same TaskStore object: look at where create_app() in "
+            "app/main.py makes app.state.task_store."
+        )
+    in_class = [name for name, value in vars(type(one)).items() if isinstance(value, dict | list | set)]
+    if in_class:
+        return (
+            f"Each app has a TaskStore of its own, but TaskStore keeps its tasks in a class attribute "
+            f"({', '.join(in_class)}, set in the class body in app/store.py). A class attribute exists "
+            "once, in the class, and every instance shares it; what each store owns belongs to the "
+            "instance, set in __init__()."
+        )
+    return (
+        "Each app has a TaskStore of its own, yet they share tasks: something both reach holds them. "
+        "Look at app/store.py (a module-level variable or a class attribute) and at get_task_store() "
+        "in app/api/deps.py, which should return request.app.state.task_store."
+    )
+
+
 async def test_factory_uses_settings():
     create_app = factory()
     config = importlib.import_module("app.core.config")
     app = create_app(config.Settings(app_name="Check Board", environment="test"))
     assert app.title == "Check Board", (
         "create_app(Settings(app_name='Check Board')) should build an app titled "
-        f"'Check Board' (the title of /docs); its title is {app.title!r}. In create_app() "
-        "in app/main.py, use the settings passed in: FastAPI(title=settings.app_name)."
+        f"'Check Board' (the title of /docs); its title is {app.title!r}. Look at create_app() "
+        "in app/main.py: it should build the app from the settings it is given."
     )
 
 
@@ -38,8 +75,7 @@ async def test_apps_do_not_share_tasks():
         mine = await one.get("/tasks")
     assert created.status_code == 201, (
         f"POST /tasks on a new app should answer 201; it answered {show(created)}. "
-        "A 500 here often means get_task_store() in app/api/deps.py, or the store "
-        "create_app() should put on app.state, is not in place yet."
+        + (doubled_prefix(first) or missing_store(first))
     )
     assert mine.status_code == 200 and created.json() in mine.json(), (
         "After POST /tasks on the first app, GET /tasks on that same first app should list "
@@ -50,9 +86,7 @@ async def test_apps_do_not_share_tasks():
     assert listed.status_code == 200 and listed.json() == [], (
         "Two apps from create_app() should have separate tasks: after a POST to the first, "
         f"GET /tasks on the second should answer 200 []; it answered {show(listed)}. "
-        "The tasks live in one module-level store shared by every app. Give each app its "
-        "own TaskStore in create_app() (app.state.task_store), and let the routes ask for "
-        "it with `store: TaskStoreDep`."
+        + what_the_apps_share(first, second)
     )
 
 
@@ -84,15 +118,15 @@ async def test_store_can_be_overridden(app, client):
     assert created.json() not in own.json(), (
         "A test replaced the store with app.dependency_overrides[get_task_store], yet "
         "POST /tasks wrote into the app's own store (GET /tasks without the override lists "
-        f"{own.json()}). The routes in app/api/routes/tasks.py should not use a module-level "
-        "store: give each one a parameter `store: TaskStoreDep`."
+        f"{own.json()}). The routes in app/api/routes/tasks.py use a store of their own instead of "
+        "asking FastAPI for one (TaskStoreDep)."
     )
     missed = [f"{request} answered {show(response)}" for request, response in others.items() if response.is_error]
     assert not missed, (
         "A test replaced the store with app.dependency_overrides[get_task_store] and created a "
         f"task in it with POST /tasks, but the other routes did not find it there: {'; '.join(missed)}. "
         "Those routes in app/api/routes/tasks.py do not ask FastAPI for the store (they read "
-        "request.app.state or a module-level store): each route should take `store: TaskStoreDep`."
+        "request.app.state or a module-level store): look at those routes' parameters."
     )
 
 
@@ -104,8 +138,7 @@ def test_router_groups_task_routes(app):
     )
     assert router.prefix == "/tasks", (
         f"The tasks router should carry the shared prefix '/tasks'; its prefix is {router.prefix!r}. "
-        'Write APIRouter(prefix="/tasks", tags=["tasks"]) in app/api/routes/tasks.py and '
-        'shorten the route paths to "" and "/{task_id}".'
+        "Look at the APIRouter(...) in app/api/routes/tasks.py, and at the route paths under it."
     )
     untagged = [
         f"{method.upper()} {path}"
@@ -116,14 +149,10 @@ def test_router_groups_task_routes(app):
     ]
     assert not untagged, (
         f"Every /tasks route should be in the 'tasks' group of /docs; these are not: "
-        f'{", ".join(untagged)}. Give the router tags=["tasks"] in app/api/routes/tasks.py.'
+        f'{", ".join(untagged)}. Look at the tags of the router in app/api/routes/tasks.py.'
     )
-    doubled = sorted(path for path in app.openapi().get("paths", {}) if path.startswith("/tasks/tasks"))
-    assert not doubled, (
-        "The router's prefix already says /tasks, so a route path that says it again ends up at "
-        f"{', '.join(doubled)}, where no client looks for it. In app/api/routes/tasks.py, each "
-        'route path says only what follows the prefix ("" or "/{task_id}").'
-    )
+    doubled = doubled_prefix(app)
+    assert not doubled, f"Every task route should be under /tasks, once. {doubled}"
 
 
 def test_prototype_is_gone(workspace):
