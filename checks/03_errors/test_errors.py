@@ -9,17 +9,14 @@ import secrets
 from fastapi import HTTPException
 
 from shiplings.testing import show
-from support.envelope import SHAPE
+from support.envelope import SHAPE, expect_envelope
 
 
 async def test_app_errors_use_envelope(app, client, envelope, mount):
-    response = await client.get("/tasks/424242")
-    error, problem = envelope(response)
-    assert response.status_code == 404 and error is not None and error["code"] == "not_found", (
-        f"GET /tasks/424242 (no such task) should answer 404 with the envelope {SHAPE} and "
-        f'the code "not_found"; your app answered {show(response)}'
-        f"{' (' + problem + ')' if problem else ''}. The store raises NotFoundError: make "
-        "handle_app_error() in app/core/errors.py answer with error_response()."
+    expect_envelope(
+        await client.get("/tasks/424242"), 404, "not_found", "GET /tasks/424242 (no such task)",
+        "The store raises NotFoundError, and handle_app_error() in app/core/errors.py decides what "
+        "the client gets for it.",
     )
     errors = importlib.import_module("app.core.errors")
 
@@ -31,12 +28,11 @@ async def test_app_errors_use_envelope(app, client, envelope, mount):
         raise GoneError("This board was archived")
 
     response = await client.get(mount("/__check/gone", gone))
-    error, problem = envelope(response)
-    assert response.status_code == 410 and error is not None and error["code"] == "gone", (
-        'A subclass of AppError with status_code = 410 and code = "gone" should answer 410 '
-        f'with the code "gone" in the envelope; your app answered {show(response)}. '
-        "handle_app_error() should take the status, code and message from the error itself."
+    expect_envelope(
+        response, 410, "gone", 'A route raising a subclass of AppError with status_code = 410 and code = "gone"',
+        "handle_app_error() in app/core/errors.py should take the status, code and message from the error itself.",
     )
+    error, _ = envelope(response)
     assert error["message"] == "This board was archived", (
         "The envelope's message should be the AppError's message ('This board was archived'); "
         f"it is {error['message']!r}. Look at handle_app_error() in app/core/errors.py."
@@ -45,19 +41,16 @@ async def test_app_errors_use_envelope(app, client, envelope, mount):
 
 async def test_validation_errors_use_envelope(client, envelope):
     response = await client.post("/tasks", json={"title": ""})
-    error, problem = envelope(response)
-    assert response.status_code == 422 and error is not None and error["code"] == "validation_error", (
-        f"POST /tasks with an empty title should answer 422 with the envelope {SHAPE} and the "
-        f'code "validation_error"; your app answered {show(response)}'
-        f"{' (' + problem + ')' if problem else ''}. Write handle_validation_error() in "
-        "app/core/errors.py and register it for RequestValidationError."
+    expect_envelope(
+        response, 422, "validation_error", "POST /tasks with an empty title",
+        "Look at handle_validation_error() in app/core/errors.py, and at what it is registered for.",
     )
-    details = error["details"] or []
+    details = envelope(response)[0]["details"] or []
     shaped = all(isinstance(item, dict) and {"field", "message"} <= set(item) for item in details)
     assert details and shaped, (
         'A 422 should list what is wrong in details, one {"field": ..., "message": ...} '
-        f"per problem; details is {details!r}. Build one ErrorDetail per entry of exc.errors() "
-        "in handle_validation_error()."
+        f"per problem; details is {details!r}. Look at how handle_validation_error() in "
+        "app/core/errors.py builds details from exc.errors()."
     )
     assert any(item["field"] == "body.title" for item in details), (
         'The details of a 422 for an empty title should name the field and where it was sent, '
@@ -81,26 +74,20 @@ async def test_validation_errors_do_not_echo_input(client):
 
 
 async def test_unknown_routes_use_envelope(client, envelope):
-    response = await client.get("/no/such/page")
-    error, problem = envelope(response)
-    assert response.status_code == 404 and error is not None and error["code"] == "not_found", (
-        f"GET /no/such/page (no such route) should answer 404 with the envelope {SHAPE} and "
-        f'the code "not_found"; your app answered {show(response)}'
-        f"{' (' + problem + ')' if problem else ''}. The router raises Starlette's "
-        "HTTPException: register handle_http_exception() for it in app/core/errors.py."
+    expect_envelope(
+        await client.get("/no/such/page"), 404, "not_found", "GET /no/such/page (no such route)",
+        "The router raises Starlette's HTTPException, not FastAPI's: look at which class "
+        "handle_http_exception() is registered for in app/core/errors.py.",
     )
     response = await client.patch("/tasks")
-    error, problem = envelope(response)
-    assert response.status_code == 405 and error is not None and error["code"] == "method_not_allowed", (
-        "PATCH /tasks (a method the route does not have) should answer 405 with the code "
-        f'"method_not_allowed" in the envelope; your app answered {show(response)}'
-        f"{' (' + problem + ')' if problem else ''}. Look at handle_http_exception() in "
-        "app/core/errors.py: code_for_status() gives the code."
+    expect_envelope(
+        response, 405, "method_not_allowed", "PATCH /tasks (a method the route does not have)",
+        "Look at handle_http_exception() in app/core/errors.py: code_for_status() gives the code.",
     )
     assert "GET" in response.headers.get("allow", ""), (
         "A 405 must keep its Allow header (which methods the route has); your app answered "
-        f"with the headers {dict(response.headers)}. Pass headers=exc.headers to "
-        "error_response() in handle_http_exception()."
+        f"with the headers {dict(response.headers)}. Look at the headers handle_http_exception() "
+        "in app/core/errors.py answers with."
     )
 
 
@@ -118,13 +105,14 @@ async def test_http_exceptions_keep_status_and_headers(client, envelope, mount):
     )
     assert error["code"] == "unauthorized" and error["message"] == "Sign in first", (
         "HTTPException(401, detail='Sign in first') should become the code \"unauthorized\" "
-        f"and the message 'Sign in first'; the envelope holds {error}. Use "
-        "code_for_status(exc.status_code) and exc.detail in handle_http_exception()."
+        f"and the message 'Sign in first'; the envelope holds {error}. Look at where "
+        "handle_http_exception() in app/core/errors.py takes the code and the message from."
     )
     assert response.headers.get("www-authenticate") == "Bearer", (
         "HTTPException(..., headers={'WWW-Authenticate': 'Bearer'}) should keep its header "
         "(clients need it to know how to sign in); your app answered with the headers "
-        f"{dict(response.headers)}. Pass headers=exc.headers to error_response()."
+        f"{dict(response.headers)}. Look at the headers handle_http_exception() in app/core/errors.py "
+        "answers with."
     )
 
 
@@ -142,22 +130,17 @@ async def test_crash_is_a_generic_500(client, envelope, mount):
         "app/core/errors.py should answer a fixed message, nothing from the exception, and "
         "the app must not run with debug=True."
     )
-    error, problem = envelope(response)
-    assert response.status_code == 500 and error is not None and error["code"] == "internal_error", (
-        "A route that raises an unexpected exception should answer 500 with the envelope "
-        f'{SHAPE} and the code "internal_error"; your app answered {show(response)}'
-        f"{' (' + problem + ')' if problem else ''}. Register handle_unexpected_error() for "
-        "Exception in register_error_handlers() in app/core/errors.py."
+    expect_envelope(
+        response, 500, "internal_error", "A route that raises an unexpected exception",
+        "Look at handle_unexpected_error() and register_error_handlers() in app/core/errors.py.",
     )
 
     async def lookup():
         raise KeyError("owner")  # another kind of bug than the first crash
 
-    response = await client.get(mount("/__check/lookup", lookup))
-    error, problem = envelope(response)
-    assert response.status_code == 500 and error is not None and error["code"] == "internal_error", (
-        "Every unexpected exception should answer the generic 500 envelope, whatever its class: "
-        f"a route that raises KeyError answered {show(response)}"
-        f"{' (' + problem + ')' if problem else ''}. Look at the exception class that "
-        "handle_unexpected_error() is registered for in register_error_handlers() in app/core/errors.py."
+    expect_envelope(
+        await client.get(mount("/__check/lookup", lookup)), 500, "internal_error",
+        "Every unexpected exception, whatever its class, so a route that raises KeyError,",
+        "Look at the exception class that handle_unexpected_error() is registered for in "
+        "register_error_handlers() in app/core/errors.py.",
     )

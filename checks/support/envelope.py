@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from shiplings.testing import show
+
 SHAPE = '{"error": {"code": ..., "message": ..., "details": ...}}'
 
 
@@ -41,3 +43,17 @@ def envelope_code(response) -> str | None:
     """The envelope's code, or None when the body is not the error envelope."""
     error, _ = read_envelope(response)
     return None if error is None else error["code"]
+
+
+def expect_envelope(response, status: int, code: str, asked: str, look: str) -> None:
+    """Fail with a learner's message unless the response has `status` and `code` in the envelope.
+
+    asked: the request in words ("GET /tasks/424242 (no such task)"); look: where to look.
+    """
+    problem = envelope_problem(response)
+    if problem is None and response.status_code == status and response.json()["error"]["code"] == code:
+        return
+    raise AssertionError(
+        f'{asked} should answer {status} with the envelope {SHAPE} and the code "{code}"; your app '
+        f"answered {show(response)}" + (f" ({problem})" if problem else "") + f". {look}"
+    )
