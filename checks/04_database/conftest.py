@@ -7,6 +7,8 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from shiplings.testing import final_error, running_client
 from support.accounts import sign_in_as_learner
@@ -83,3 +85,37 @@ async def pg_database(postgres):
 def what_failed():
     """what_failed(output) -> the exception a failed command ended with, without its traceback."""
     return final_error
+
+
+class SessionsSeen:
+    """Every ORM session that began a transaction, and the engine it borrowed its connection from."""
+
+    def __init__(self) -> None:
+        self.sessions: list = []  # kept alive, so that their ids stay unique
+        self.engines: list = []
+
+    def began(self, session, transaction, connection) -> None:
+        self.sessions.append(session)
+        self.engines.append(connection.engine)
+
+    def engines_made_per_request(self, app) -> str:
+        """What it means when sessions borrowed from engines other than the app's own ("" when none did)."""
+        own = getattr(getattr(app.state, "engine", None), "sync_engine", None)
+        strangers = sum(1 for used in self.engines if used is not own)
+        if not strangers:
+            return ""
+        return (
+            f"{strangers} of the requests' sessions borrowed their connection from another engine than "
+            "the app's own (app.state.engine): an engine, with a pool of connections of its own, was "
+            "made per request and never closed. Look at get_session() in app/core/db.py: it should "
+            "open each session with the sessionmaker the lifespan in app/main.py made once for the app."
+        )
+
+
+@pytest.fixture
+def sessions_seen():
+    """The sessions the app's requests open during this check (a SessionsSeen)."""
+    seen = SessionsSeen()
+    event.listen(Session, "after_begin", seen.began)
+    yield seen
+    event.remove(Session, "after_begin", seen.began)

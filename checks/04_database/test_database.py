@@ -2,9 +2,8 @@
 
 import asyncio
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.orm import Session
 
 from shiplings.testing import show
 
@@ -19,8 +18,8 @@ def engine_of(app) -> AsyncEngine:
     engine = getattr(app.state, "engine", None)
     assert isinstance(engine, AsyncEngine), (
         "While the app runs, its database engine should be on app.state.engine (an AsyncEngine "
-        f"from create_async_engine); app.state.engine is {engine!r}. The lifespan in app/main.py "
-        "makes it at start-up: `app.state.engine = make_engine(settings.database_url)`."
+        f"from create_async_engine); app.state.engine is {engine!r}. Look at the lifespan in "
+        "app/main.py, which makes it at start-up."
     )
     return engine
 
@@ -41,8 +40,7 @@ async def test_tasks_survive_restart(build_app, talk_to, migrated_copy):
         assert read_back.status_code == 200, (
             f"A task created by POST /tasks should be there for the next request; GET "
             f"/tasks/{first['id']} answered {show(read_back)}. A session that closes without a "
-            "commit rolls its changes back: add() in app/repository.py should end its work with "
-            "`await self.session.commit()`."
+            "commit rolls its changes back: look at how add() in app/repository.py ends its work."
         )
         finished = await http.put(f"/tasks/{second['id']}", json={"title": second["title"], "done": True})
         deleted = await http.delete(f"/tasks/{gone['id']}")
@@ -64,12 +62,12 @@ async def test_tasks_survive_restart(build_app, talk_to, migrated_copy):
         + (
             IN_MEMORY
             if listed.json() == []
-            else "Does the repository commit each change (`await self.session.commit()`) before it returns?"
+            else "Does each method of the repository in app/repository.py commit its change before it returns?"
         )
     )
     assert done.json() == [{**second, "done": True}], (
         f"GET /tasks?done=true should list only the finished task; your app answered {show(done)}. "
-        "Look at list_tasks() in app/repository.py (a .where() on models.Task.done)."
+        "Look at list_tasks() in app/repository.py."
     )
     assert still_open.json() == [first], (
         f"GET /tasks?done=false should list only the open task {first}; your app answered "
@@ -90,37 +88,27 @@ async def test_tasks_survive_restart(build_app, talk_to, migrated_copy):
     )
 
 
-async def test_session_per_request(app, client):
+async def test_session_per_request(app, client, sessions_seen):
     engine = engine_of(app)
-    sessions = []  # every ORM session that started a transaction (kept alive: ids stay unique)
-    engines = []  # the engine each of those sessions borrowed its connection from
-
-    def began(session, transaction, connection) -> None:
-        sessions.append(session)
-        engines.append(connection.engine)
-
-    event.listen(Session, "after_begin", began)
-    try:
-        responses = await asyncio.gather(
-            *(client.post("/tasks", json={"title": f"Concurrent task {n}"}) for n in range(12)),
-            *(client.get("/tasks") for _ in range(12)),
-        )
-    finally:
-        event.remove(Session, "after_begin", began)
+    before = len(sessions_seen.sessions)  # signing the learner in opened some already
+    responses = await asyncio.gather(
+        *(client.post("/tasks", json={"title": f"Concurrent task {n}"}) for n in range(12)),
+        *(client.get("/tasks") for _ in range(12)),
+    )
     failed = [response for response in responses if response.status_code >= 300]
     assert not failed, (
         f"24 concurrent requests (12 POST, 12 GET /tasks) should all succeed; {len(failed)} did "
         f"not, e.g. {show(failed[0])}. A session must never be shared between requests that run "
-        "at the same time: get_session() in app/core/db.py should open a new one for each request "
-        "(`async with request.app.state.sessionmaker() as session: yield session`)."
+        "at the same time: look at get_session() in app/core/db.py, which should open a new one "
+        "for each request."
     )
     ids = {response.json()["id"] for response in responses[:12]}
     assert len(ids) == 12, (
         f"12 concurrent POST /tasks should create 12 tasks with 12 ids; they got {sorted(ids)}. "
         "The same id over and over means the inserts were rolled back: does add() in "
-        "app/repository.py commit (`await self.session.commit()`)?"
+        "app/repository.py commit?"
     )
-    distinct = len({id(session) for session in sessions})
+    distinct = len({id(session) for session in sessions_seen.sessions[before:]})
     assert distinct >= 24, (
         f"24 requests should have been served by 24 database sessions, one each; they used "
         f"{distinct}. "
@@ -132,19 +120,14 @@ async def test_session_per_request(app, client):
             "made once."
         )
     )
-    strangers = sum(1 for used in engines if used is not engine.sync_engine)
-    assert not strangers, (
-        f"{strangers} of the requests' sessions borrowed their connection from another engine than "
-        "the app's own (app.state.engine): an engine (with its own pool) was made for them and "
-        "never disposed. Make engines once per app, in the lifespan in app/main.py; get_session() "
-        "in app/core/db.py should only open a session with the app's sessionmaker."
-    )
+    per_request = sessions_seen.engines_made_per_request(app)
+    assert not per_request, per_request
     leaked = engine.pool.checkedout()
     assert leaked == 0, (
         f"After the requests were answered, {leaked} database connection(s) were still checked out "
         "of the pool: some session was not closed. A pool has a handful of connections; leak one "
-        "per request and the app soon waits forever. get_session() in app/core/db.py should "
-        "`yield` the session inside `async with`, so it closes when the request ends."
+        "per request and the app soon waits forever. Look at get_session() in app/core/db.py: "
+        "the session it yields should close when the request ends."
     )
 
 
@@ -166,7 +149,7 @@ async def test_engine_closed_at_shutdown(build_app, talk_to, migrated_copy):
     idle = engine.pool.checkedin() + engine.pool.checkedout()
     assert idle == 0, (
         f"After the app shut down, its engine still held {idle} open connection(s). Whoever makes "
-        "the engine closes it: after the `yield` in the lifespan in app/main.py, "
-        "`await engine.dispose()` (in a `finally:`), or every restart and every test leaves "
-        'connections open (PostgreSQL then refuses new ones: "too many clients").'
+        "the engine disposes of it: look at what runs after the `yield` of the lifespan in "
+        "app/main.py. Otherwise every restart and every test leaves connections open (PostgreSQL "
+        'then refuses new ones: "too many clients").'
     )

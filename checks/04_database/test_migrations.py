@@ -29,8 +29,8 @@ async def test_migrations_create_schema(app_env, build_app, talk_to, tables, wor
     assert "tasks" in made, (
         "`alembic upgrade head` on an empty database should create the tasks table; it created "
         f"{sorted(made) or 'nothing'}. migrations/versions/ needs a migration that creates it: "
-        "finish the Task model in app/models.py, then draft one with `alembic revision "
-        '--autogenerate --rev-id 0001 -m "create tasks"`, read it, and run `alembic upgrade head`.'
+        "finish the Task model in app/models.py, then let Alembic draft the migration from it, "
+        "read the draft, and upgrade."
     )
     missing = {"id", "title", "done"} - made["tasks"]
     assert not missing, (

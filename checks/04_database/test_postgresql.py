@@ -18,7 +18,7 @@ async def connections_to(server, database: str) -> int:
 
 
 @pytest.mark.timeout(60)
-async def test_postgresql(postgres, pg_database, build_app, talk_to, workspace, what_failed):
+async def test_postgresql(postgres, pg_database, build_app, talk_to, workspace, what_failed, sessions_seen):
     name, url = pg_database
     migrated = run_alembic("upgrade", "head", database_url=url, folder=workspace, timeout=40)
     printed = migrated.stdout + migrated.stderr
@@ -28,9 +28,9 @@ async def test_postgresql(postgres, pg_database, build_app, talk_to, workspace, 
         "migration. "
         + (
             "PostgreSQL refuses the default of the boolean column done: a draft made against SQLite "
-            "says server_default=sa.text('0'), which only SQLite takes for a boolean. Write "
-            "server_default=sa.false() in your migration in migrations/versions/: each database then "
-            "gets its own spelling of false. "
+            "says server_default=sa.text('0'), which only SQLite takes for a boolean. Look at the "
+            "default of done in your migration in migrations/versions/: it should be a false that "
+            "each database spells its own way. "
             if sqlite_default
             else "PostgreSQL is stricter than SQLite about types and defaults; read what it said. "
         )
@@ -52,7 +52,8 @@ async def test_postgresql(postgres, pg_database, build_app, talk_to, workspace, 
     )
 
     long_title = "L" * 200
-    async with talk_to(build_app(url)) as http:
+    app = build_app(url)
+    async with talk_to(app) as http:
         created = await http.post("/tasks", json={"title": long_title})
         other = await http.post("/tasks", json={"title": "On PostgreSQL"})
         assert created.status_code == 201 and other.status_code == 201, (
@@ -68,14 +69,16 @@ async def test_postgresql(postgres, pg_database, build_app, talk_to, workspace, 
         f"{show(finished)} and {show(missing)}."
     )
 
+    per_request = sessions_seen.engines_made_per_request(app)
+    assert not per_request, f"On PostgreSQL, the app's connections should all come from its one engine. {per_request}"
     deadline = time.monotonic() + 3
     while (left := await connections_to(postgres, name)) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     assert left == 0, (
         f"After the app shut down, PostgreSQL still had {left} connection(s) from it. Either the "
-        "engine was not closed (the lifespan in app/main.py should `await engine.dispose()` after "
-        "its yield), or a session was never closed: dispose() closes only the connections back in "
-        "the pool, so get_session() in app/core/db.py must close each session (`async with`)."
+        "engine was not closed at shutdown (look at what runs after the yield of the lifespan in "
+        "app/main.py), or a session was never closed: closing the engine closes only the connections "
+        "back in its pool, so look at how get_session() in app/core/db.py ends each session."
     )
 
     async with talk_to(build_app(url)) as http:  # a restart, on PostgreSQL
