@@ -6,6 +6,7 @@ Measures, on each lesson's solved workspace (snapshot(N)) in a temporary folder:
 - cold:  `shiplings check N` as a learner types it (a new CLI process each time)
 - warm:  one run through the warm helper process that watch mode and %check use
 - save→result in watch mode: from writing a file to the report being printed
+- hint: `shiplings hint N` right after a check (it reads that check's saved report)
 """
 
 from __future__ import annotations
@@ -36,6 +37,18 @@ def time_cold(lesson: str, env: dict[str, str], runs: int) -> list[float]:
         times.append(time.perf_counter() - started)
         if result.returncode != 0:
             raise SystemExit(f"check {lesson} failed on its own solution:\n{result.stdout.decode()}")
+    return times
+
+
+def time_hint(lesson: str, env: dict[str, str], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = subprocess.run([str(REPO / ".venv/bin/shiplings"), "hint", lesson],
+                                env=env, capture_output=True, cwd=REPO)
+        times.append(time.perf_counter() - started)
+        if b"no hint needed" not in result.stdout:
+            raise SystemExit(f"hint {lesson} did not find the solution passing:\n{result.stdout.decode()}")
     return times
 
 
@@ -91,7 +104,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--lessons", nargs="*", default=["01", "02", "03"])
     args = parser.parse_args()
-    print(f"{'lesson':<8}{'cold check':>14}{'warm run':>12}{'save→result':>14}   (medians of {args.runs})")
+    print(f"{'lesson':<8}{'cold check':>14}{'warm run':>12}{'save→result':>14}{'hint':>10}"
+          f"   (medians of {args.runs})")
     for lesson in args.lessons:
         with tempfile.TemporaryDirectory() as scratch:
             workspace = Path(scratch) / "workspace"
@@ -99,9 +113,10 @@ def main() -> None:
             env = {**os.environ, "SHIPLINGS_WORKSPACE": str(workspace),
                    "SHIPLINGS_STATE": str(Path(scratch) / "state")}
             cold = statistics.median(time_cold(lesson, env, args.runs))
+            hint = statistics.median(time_hint(lesson, env, args.runs))  # the cold checks saved a report
             warm = statistics.median(time_warm(lesson, workspace, args.runs))
             watch = statistics.median(time_watch(lesson, env, workspace, max(3, args.runs // 2)))
-            print(f"{lesson:<8}{cold:>12.2f} s{warm:>10.2f} s{watch:>12.2f} s")
+            print(f"{lesson:<8}{cold:>12.2f} s{warm:>10.2f} s{watch:>12.2f} s{hint:>8.2f} s")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from shiplings.manifest import Course, load_course
+from shiplings.manifest import Course, load_course, raw_retires, read, retired_tests
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -72,5 +72,28 @@ def test_retired_checks_accumulate():
         lesson("02_b", retires=[{"check": "01_a::test_a", "reason": "auth now required"}]),
         lesson("03_c"),
     ))
-    assert loaded.retired_by(loaded.lesson(1)) == set()
-    assert loaded.retired_by(loaded.lesson(3)) == {"01_a::test_a"}
+    first = loaded.lesson(1)
+    assert loaded.retired_tests(first, None) == set()
+    assert loaded.retired_tests(first, first) == set()
+    assert loaded.retired_tests(first, loaded.lesson(2)) == loaded.retired_tests(first, loaded.lesson(3)) == {"test_a"}
+    assert loaded.retired_tests(loaded.lesson(2), loaded.lesson(3)) == set()
+
+
+def test_the_start_up_path_retires_the_same_checks_from_the_raw_toml():
+    data = course(lesson("01_a"), lesson("02_b", retires=[{"check": "01_a::test_a", "reason": "auth now required"}]))
+    assert retired_tests(raw_retires(data), "01_a", "02_b") == {"test_a"}
+    assert retired_tests(raw_retires(data), "01_a", "01_a") == set()
+    assert retired_tests(raw_retires(data), "01_a", "09_gone") == set()
+
+
+def test_course_toml_is_parsed_and_validated_once_per_version(tmp_path):
+    (tmp_path / "course.toml").write_text(
+        'title = "c"\n[[parts]]\nnumber = 1\ntitle = "p"\n[[lessons]]\nid = "01_a"\ntitle = "t"\npart = 1\n'
+        'objectives = ["o"]\nminutes = { teaching = 1, exercises = 1 }\n'
+        '[[lessons.checks]]\ntest = "test_a"\nname = "a"\nhints = ["h"]\n'
+    )
+    first = load_course(tmp_path)
+    assert load_course(tmp_path) is first and read(tmp_path) is read(tmp_path)
+    text = (tmp_path / "course.toml").read_text()
+    (tmp_path / "course.toml").write_text(text.replace('title = "t"', 'title = "changed"'))
+    assert load_course(tmp_path).lesson(1).title == "changed"

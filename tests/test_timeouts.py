@@ -8,6 +8,7 @@ process tree) can tell slow from hung.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -156,5 +157,6 @@ def test_a_run_hung_outside_any_check_is_stopped_and_says_so(tiny_course, exact_
     monkeypatch.setattr(runner, "RUN_TIMEOUT", 2)
     started = time.monotonic()
     result = check(tiny_course, workspace)
-    assert "did not finish within 2 s" in result.problem and "used no CPU" in result.problem
+    # 2 s, give or take the last look on a busy machine
+    assert re.search(r"did not finish within [23] s", result.problem) and "used no CPU" in result.problem
     assert time.monotonic() - started < 20

@@ -33,6 +33,7 @@ from shiplings import mutants as mutant_files
 from shiplings.manifest import Course, Lesson
 from shiplings.overlays import overlay_files, remove_paths, snapshot_tree, starter_tree, write_tree
 from shiplings.runner import RunResult, run_lessons
+from shiplings.scratch import prefix as scratch_prefix
 
 NOTEBOOK_TIMEOUT = 180
 
@@ -251,7 +252,7 @@ def run_mutants(
     broken = {mutant.name for mutant in chosen for problem in problems if repr(mutant.name) in problem}
     runnable = [mutant for mutant in chosen if mutant.name not in broken]
 
-    with tempfile.TemporaryDirectory(prefix=f"shiplings-mutants-{lesson.number}-") as scratch:
+    with tempfile.TemporaryDirectory(prefix=scratch_prefix("mutants")) as scratch:
 
         def run_one(mutant: mutant_files.Mutant) -> MutantResult:
             started = time.perf_counter()
@@ -289,7 +290,7 @@ def check_lesson(
     report = LessonReport(lesson.id)
     started = time.perf_counter()
     earlier = course.before(lesson)
-    with tempfile.TemporaryDirectory(prefix=f"shiplings-{lesson.number}-") as scratch:
+    with tempfile.TemporaryDirectory(prefix=scratch_prefix("lesson")) as scratch:
         snapshot = Path(scratch) / "snapshot"
         starter = Path(scratch) / "starter"
         write_tree(snapshot_tree(course, lesson, root), snapshot)

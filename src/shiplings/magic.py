@@ -28,6 +28,7 @@ def check_magic(line: str) -> None:
     """%check [N]: run lesson N's checks against the workspace and show the result."""
     from IPython.display import display
 
+    from shiplings import state
     from shiplings.commands import common
     from shiplings.commands.check import run_and_record
     from shiplings.report import NotebookReport
@@ -40,14 +41,16 @@ def check_magic(line: str) -> None:
         return
     try:
         the_course = common.course()
-        lesson = the_course.lesson(ref) if ref else common.current_lesson(the_course)
+        progress = state.load()
+        lesson = the_course.lesson(ref) if ref else common.current_lesson(the_course, progress)
+        target = common.Target(the_course, lesson, common.workspace_lesson(the_course, progress))
     except KeyError as error:  # names the lessons that exist, like the CLI
         print(error.args[0], file=sys.stderr)
         return
     except typer.Exit:  # common.fail already printed why (no course.toml, say)
         return
     try:
-        result = run_and_record(lesson.id, warm=_runner())
+        result = run_and_record(target, warm=_runner())
     except Exception as error:  # never take the notebook down
         print(f"The check could not run: {error}", file=sys.stderr)
         return

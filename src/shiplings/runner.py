@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from shiplings import lifeline
 from shiplings.patience import Patience, Verdict
+from shiplings.scratch import prefix as scratch_prefix
 
 if TYPE_CHECKING:
     from shiplings.manifest import Course, Lesson
@@ -110,17 +111,6 @@ def check_env(workspace: Path) -> dict[str, str]:
     return env
 
 
-def retired_tests(course: Course, lesson: Lesson, at: Lesson | None) -> set[str]:
-    """Tests of `lesson` retired by the time the workspace reaches lesson `at`."""
-    if at is None:
-        return set()
-    return {
-        ref.partition("::")[2]
-        for ref in course.retired_by(at)
-        if ref.partition("::")[0] == lesson.id
-    }
-
-
 def run_checks(
     course: Course,
     course_root: Path,
@@ -129,9 +119,10 @@ def run_checks(
     *,
     at: Lesson | None = None,
     warm=None,
+    head_start: Launch | None = None,
 ) -> RunResult:
     """Run checks/<lesson>/ against workspace. `at` is the lesson the workspace is at."""
-    return run_lessons(course, course_root, [lesson], workspace, at=at, warm=warm)[0]
+    return run_lessons(course, course_root, [lesson], workspace, at=at, warm=warm, head_start=head_start)[0]
 
 
 @dataclass
@@ -177,10 +168,6 @@ class Launch:
         self.scratch.cleanup()
 
 
-# A run `shiplings check` started before the CLI finished importing (see prelaunch.py).
-PRELAUNCHED: list[Launch] = []
-
-
 def run_key(course_root: Path, lesson_ids: list[str], retired: dict[str, set[str]], workspace: Path,
             only: dict[str, set[str]] | None = None) -> tuple:
     return (str(course_root), tuple(lesson_ids),
@@ -209,7 +196,7 @@ def launch(course_root: Path, lesson_ids: list[str], retired: dict[str, set[str]
     (see shiplings.lifeline); Ctrl-C and SIGTERM stop it cleanly first.
     """
     lifeline.install_handlers()
-    scratch = tempfile.TemporaryDirectory(prefix="shiplings-check-")
+    scratch = tempfile.TemporaryDirectory(prefix=scratch_prefix("check"))
     report_path = Path(scratch.name) / "report.json"
     process = lifeline.spawn(
         [sys.executable, "-m", "pytest", *pytest_args(course_root, lesson_ids, retired, report_path, only)],
@@ -236,33 +223,37 @@ def run_lessons(
     at: Lesson | None = None,
     warm=None,
     only: dict[str, set[str]] | None = None,
+    head_start: Launch | None = None,
 ) -> list[RunResult]:
     """Run several lessons' checks in one pytest process (one import cost), one result each.
 
     `only` maps a lesson id to the test functions to run (the others are reported missing).
+    `head_start` is a run already launched (see prelaunch.py): used if it is this very run,
+    else stopped.
     """
     started = time.perf_counter()
+    if head_start is not None and (warm is not None or not workspace.is_dir()):
+        head_start.cancel()
+        head_start = None
     if not workspace.is_dir():
         problem = (f"There is no workspace at {workspace}. "
                    f"Run `shiplings start {lessons[0].number}` first.")
         return [RunResult(each.id, each.title, [], 0.0, problem=problem) for each in lessons]
     ids = [each.id for each in lessons]
-    retired = {each.id: retired_tests(course, each, at) for each in lessons}
+    retired = {each.id: course.retired_tests(each, at) for each in lessons}
     problem = ""
     if warm is not None:
-        with tempfile.TemporaryDirectory(prefix="shiplings-check-") as scratch:
+        with tempfile.TemporaryDirectory(prefix=scratch_prefix("check")) as scratch:
             report_path = Path(scratch) / "report.json"
             output = warm.run(pytest_args(course_root, ids, retired, report_path, only), workspace, Path(scratch))
             report = _read_report(report_path)
     else:
-        key = run_key(course_root, ids, retired, workspace, only)
         running = None
-        while PRELAUNCHED:
-            candidate = PRELAUNCHED.pop()
-            if candidate.key == key and running is None:
-                running, started = candidate, candidate.started
+        if head_start is not None:
+            if head_start.key == run_key(course_root, ids, retired, workspace, only):
+                running, started = head_start, head_start.started
             else:
-                candidate.cancel()
+                head_start.cancel()
         running = running or launch(course_root, ids, retired, workspace, only)
         report, output, problem = running.finish()
     elapsed = time.perf_counter() - started

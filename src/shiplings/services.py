@@ -25,6 +25,7 @@ from pathlib import Path
 from shiplings import lifeline, tools
 from shiplings.net import free_port
 from shiplings.patience import Patience
+from shiplings.scratch import prefix as scratch_prefix
 
 
 class ServiceUnavailable(RuntimeError):
@@ -103,7 +104,7 @@ def postgres() -> Iterator[Postgres]:
     """A throwaway PostgreSQL cluster on a free port (trust auth, loopback only)."""
     initdb = _require("postgresql")
     bin_dir = Path(os.path.realpath(initdb)).parent
-    scratch = Path(tempfile.mkdtemp(prefix="shiplings-pg-"))
+    scratch = Path(tempfile.mkdtemp(prefix=scratch_prefix("pg")))
     data = scratch / "data"
     if tools.is_root():
         shutil.chown(scratch, "postgres")
@@ -161,7 +162,7 @@ def redis() -> Iterator[str]:
     """A throwaway Redis on a free port, nothing persisted; yields its redis:// URL."""
     server = _require("redis")
     port = free_port()
-    scratch = Path(tempfile.mkdtemp(prefix="shiplings-redis-"))
+    scratch = Path(tempfile.mkdtemp(prefix=scratch_prefix("redis")))
     process = lifeline.spawn(
         [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
          "--dir", str(scratch), "--daemonize", "no"],
@@ -230,7 +231,7 @@ def app_server(command: list[str], cwd: Path, env: dict[str, str | None] | None 
     argv = [part.replace("{port}", str(port)) for part in command]
     if argv[0] in ("uvicorn", "gunicorn", "fastapi"):
         argv = [sys.executable, "-m", {"fastapi": "fastapi"}.get(argv[0], argv[0]), *argv[1:]]
-    scratch = Path(tempfile.mkdtemp(prefix="shiplings-app-"))
+    scratch = Path(tempfile.mkdtemp(prefix=scratch_prefix("app")))
     log = scratch / "server.log"
     with open(log, "w") as log_file:
         process = lifeline.spawn(

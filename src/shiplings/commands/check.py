@@ -12,24 +12,22 @@ import typer
 
 from shiplings import backups, state
 from shiplings.commands import common
-from shiplings.manifest import Course, Lesson
+from shiplings.manifest import Lesson
 from shiplings.paths import state_dir
 from shiplings.report import print_result
-from shiplings.runner import CheckOutcome, RunResult, run_checks
+from shiplings.runner import CheckOutcome, Launch, RunResult, run_checks
 
 
-def run_and_record(lesson_ref: str | None, warm=None) -> RunResult:
+def run_and_record(target: common.Target, warm=None, head_start: Launch | None = None) -> RunResult:
     """Run the checks, record progress and the report, and return the result (shared with watch)."""
-    the_course = common.course()
-    lesson = common.lesson(lesson_ref)
-    at = common.workspace_lesson(the_course)
     # taken before the run: a file saved while the checks run makes this report stale
-    before = fingerprint(common.workspace(), at)
-    result = run_checks(the_course, common.root(), lesson, common.workspace(), at=at, warm=warm)
+    before = fingerprint(common.workspace(), target.at)
+    result = run_checks(target.course, common.root(), target.lesson, common.workspace(),
+                        at=target.at, warm=warm, head_start=head_start)
     save_last_report(result, before)
     if not result.problem or result.checks:
         with state.update() as progress:
-            progress.record(lesson.id, "passed" if result.passed else "failed")
+            progress.record(target.lesson.id, "passed" if result.passed else "failed")
     return result
 
 
@@ -88,19 +86,19 @@ def load_last_report(lesson_id: str, workspace_fingerprint: str) -> RunResult | 
         return None
 
 
-def latest_result(the_course: Course, lesson: Lesson) -> RunResult:
+def latest_result(target: common.Target) -> RunResult:
     """The last report while the workspace is unchanged since it was made, else a fresh run."""
-    at = common.workspace_lesson(the_course)
-    now = fingerprint(common.workspace(), at)
-    saved = load_last_report(lesson.id, now)
+    now = fingerprint(common.workspace(), target.at)
+    saved = load_last_report(target.lesson.id, now)
     if saved is not None:
         return saved
-    result = run_checks(the_course, common.root(), lesson, common.workspace(), at=at)
+    result = run_checks(target.course, common.root(), target.lesson, common.workspace(), at=target.at)
     save_last_report(result, now)
     return result
 
 
 def check(
+    context: typer.Context,
     lesson: Annotated[str | None, typer.Argument(help="Lesson number or id; default: the current lesson.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable result.")] = False,
 ) -> None:
@@ -108,11 +106,13 @@ def check(
 
     Exit status 0 means every check passes.
     """
-    chosen = common.lesson(lesson)
-    common.require_workspace(chosen.number)
-    result = run_and_record(chosen.id)
+    # the run shiplings.prelaunch started while the CLI was importing, if any (see cli.main)
+    head_start = context.obj if isinstance(context.obj, Launch) else None
+    target = common.target(lesson)
+    common.require_workspace(target.lesson.number)
+    result = run_and_record(target, head_start=head_start)
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=1))
     else:
-        print_result(result, chosen.number, common.console)
+        print_result(result, target.lesson.number, common.console)
     raise typer.Exit(0 if result.passed else 1)

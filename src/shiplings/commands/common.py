@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
@@ -52,38 +53,47 @@ def workspace() -> Path:
     return workspace_dir()
 
 
-def lesson(ref: str | None) -> Lesson:
-    """The lesson named on the command line, else the learner's current lesson."""
+@dataclass(frozen=True)
+class Target:
+    """What a command works on, resolved once from the command line and the state file."""
+
+    course: Course
+    lesson: Lesson  # the lesson named on the command line, else the current one
+    at: Lesson | None  # the lesson the workspace was last set to: retired checks depend on it
+
+
+def target(ref: str | None) -> Target:
     the_course = course()
+    progress = state.load()
+    at = workspace_lesson(the_course, progress)
     if ref is None:
-        return current_lesson(the_course)
+        return Target(the_course, current_lesson(the_course, progress), at)
     try:
-        return the_course.lesson(ref)
+        return Target(the_course, the_course.lesson(ref), at)
     except KeyError as error:
         fail(error.args[0])
 
 
-def current_lesson(the_course: Course) -> Lesson:
+def lesson(ref: str | None) -> Lesson:
+    """The lesson named on the command line, else the learner's current lesson."""
+    return target(ref).lesson
+
+
+def current_lesson(the_course: Course, progress: state.Progress | None = None) -> Lesson:
     """The lesson the learner last started, else the first one not done."""
-    progress = state.load()
-    if progress.current:
-        try:
-            return the_course.lesson(progress.current)
-        except KeyError:
-            pass
-    for each in the_course.lessons:
-        if progress.of(each.id).status != "done":
-            return each
-    return the_course.lessons[-1]
+    progress = progress or state.load()
+    return workspace_lesson(the_course, progress) or next(
+        (each for each in the_course.lessons if progress.of(each.id).status != "done"), the_course.lessons[-1]
+    )
 
 
-def workspace_lesson(the_course: Course) -> Lesson | None:
-    """The lesson the workspace was last set to (retired checks depend on it)."""
-    progress = state.load()
-    if progress.current:
+def workspace_lesson(the_course: Course, progress: state.Progress | None = None) -> Lesson | None:
+    """The lesson the workspace was last set to (by start, next, solve or restore)."""
+    current = (progress or state.load()).current
+    if current:
         try:
-            return the_course.lesson(progress.current)
-        except KeyError:
+            return the_course.lesson(current)
+        except KeyError:  # a lesson this version of the course no longer has
             return None
     return None
 

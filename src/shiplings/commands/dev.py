@@ -176,7 +176,7 @@ def dev_new(
     """Scaffold a lesson: notebook, starter, solution, checks and a manifest entry."""
     import nbformat
 
-    from shiplings.manifest import LESSON_ID
+    from shiplings.manifest.schema import LESSON_ID
 
     if not LESSON_ID.match(lesson_id):
         common.fail(f"{lesson_id!r} is not a lesson id: use two digits, _, and a-z0-9_ (e.g. 19_canary).")

@@ -45,12 +45,13 @@ def hint(
     all_checks: Annotated[bool, typer.Option("--all", help="Hints for every check.")] = False,
 ) -> None:
     """Show a hint for the first failing check of a lesson; --level 2, 3 say more."""
-    chosen = common.lesson(lesson)
+    target = common.target(lesson)
+    chosen = target.lesson
     checks = list(chosen.checks)
     with state.update() as progress:
         progress.record(chosen.id, "hint")
     if not all_checks and common.workspace().is_dir():
-        result = latest_result(common.course(), chosen)
+        result = latest_result(target)
         if result.passed:
             common.console.print(f"Every check of lesson {chosen.id} passes: no hint needed.")
             return

@@ -81,7 +81,7 @@ def watch(
                 if current.id != chosen.id:
                     common.console.print(f"Your current lesson is now [bold]{current.id}[/]: checking that one.")
                     chosen = current
-            result = run_and_record(chosen.id, warm=warm)
+            result = run_and_record(common.target(chosen.id), warm=warm)
             # changes that arrived during the run are still queued: the result is out of date;
             # so it is when `start` or `next` wrote its files and then moved the lesson on
             saved_again = bool(next(changes))

@@ -1,22 +1,20 @@
-"""course.toml: the one ordered manifest of the course.
+"""course.toml validated: the Course model, its parts, lessons and checks.
 
-Lesson order is file order. Every lesson id names all of its artifacts:
-lessons/<id>/ (notebook + starter overlay), solutions/<id>/ (solved overlay) and
-checks/<id>/ (pytest modules). This module only reads and validates; it never writes.
+The rules it applies (lesson lookup, retired checks) live in shiplings.manifest as plain
+functions, shared with the start-up fast path.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shiplings.manifest import match_lesson, read, retired_tests
 from shiplings.paths import course_root
-from shiplings.prelaunch import match_lesson
 
 LESSON_ID = re.compile(r"^\d{2}_[a-z0-9_]+$")
 
@@ -164,14 +162,21 @@ class Course(Strict):
         """Every part with its lessons, in teaching order (a part still being written has none)."""
         return [(part, [lesson for lesson in self.lessons if lesson.part == part.number]) for part in self.parts]
 
-    def retired_by(self, lesson: Lesson) -> set[str]:
-        """'<id>::<test>' of every earlier check retired at or before this lesson."""
-        upto = self.lessons[: self.index(lesson) + 1]
-        return {retired.check for step in upto for retired in step.retires}
+    def retired_tests(self, lesson: Lesson, at: Lesson | None) -> set[str]:
+        """Test names of `lesson` retired by the time the workspace reaches lesson `at`."""
+        retires = [(step.id, [retired.check for retired in step.retires]) for step in self.lessons]
+        return retired_tests(retires, lesson.id, at.id if at else None)
+
+
+# (parsed TOML, its model) per course root: validated once per version of course.toml
+_validated: dict[Path, tuple[dict, Course]] = {}
 
 
 def load_course(root: Path | None = None) -> Course:
+    """The validated course (frozen, so one model serves every caller in the process)."""
     root = root or course_root()
-    with open(root / "course.toml", "rb") as handle:
-        data = tomllib.load(handle)
-    return Course.model_validate(data)
+    data = read(root)
+    cached = _validated.get(root)
+    if cached is None or cached[0] is not data:
+        cached = _validated[root] = (data, Course.model_validate(data))
+    return cached[1]
