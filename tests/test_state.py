@@ -60,10 +60,18 @@ def test_valid_json_of_the_wrong_shape_is_kept_aside_not_a_crash(tiny_course, ca
     assert "current: Input should be a valid string" in capsys.readouterr().err
 
 
-def test_an_unknown_status_is_not_accepted(tiny_course, capsys):
-    write_state('{"current": "01_hello", "lessons": {"01_hello": {"status": "finished"}}}')
-    assert state.load().current is None
-    assert "lessons.01_hello.status" in capsys.readouterr().err
+def test_an_unknown_status_is_not_accepted_and_the_rest_is_kept(tiny_course, capsys):
+    # one bad entry must not cost the learner their place in the course (a lesson-07 workspace
+    # would otherwise be checked as lesson 01)
+    write_state('{"current": "07_auth", "lessons": {"01_hello": {"status": "finished"},'
+                ' "02_bye": {"status": "done", "seconds": 60}}}')
+    progress = state.load()
+    assert progress.current == "07_auth"
+    assert "01_hello" not in progress.lessons and progress.of("02_bye").status == "done"
+    warning = capsys.readouterr().err
+    assert "lessons.01_hello.status" in warning and "current lesson: 07_auth" in warning
+    assert len(kept_copies()) == 1
+    assert state.load().current == "07_auth" and capsys.readouterr().err == ""  # saved, once
 
 
 def test_update_saves_what_the_block_changed_and_nothing_when_it_fails(tiny_course):

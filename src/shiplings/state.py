@@ -134,14 +134,42 @@ def _load_locked() -> Progress:
     progress = _parse(path)
     if progress is None:
         problem = _problem(path)
+        progress = _salvage(path)
         kept = _keep_aside(path)
+        if progress.current or progress.lessons:
+            _write(progress)  # callers hold the lock
+            kept_what = (f"shiplings kept what was still valid (current lesson: {progress.current or 'none'}, "
+                         f"progress of {len(progress.lessons)} lesson(s))")
+        else:
+            kept_what = "shiplings starts with fresh progress"
         print(
             f"Warning: your progress file {path} is not valid ({problem}). It was kept as {kept} "
-            "and shiplings starts with fresh progress; your workspace files are not affected. "
+            f"and {kept_what}; your workspace files are not affected. "
             + spelling.respell("`shiplings check` records your lessons again."),
             file=sys.stderr,
         )
-        progress = Progress()
+    return progress
+
+
+def _salvage(path: Path) -> Progress:
+    """What a bad file still holds that is valid on its own: the current lesson, and each
+    lesson's progress that validates (one bad entry must not cost the others)."""
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Progress()
+    if not isinstance(data, dict):
+        return Progress()
+    current = data.get("current")
+    progress = Progress(current=current if isinstance(current, str) else None)
+    lessons = data.get("lessons")
+    for lesson_id, entry in (lessons.items() if isinstance(lessons, dict) else []):
+        try:
+            progress.lessons[str(lesson_id)] = LessonProgress.model_validate(entry)
+        except ValidationError:
+            continue
     return progress
 
 
