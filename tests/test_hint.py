@@ -2,6 +2,7 @@
 
 import json
 import os
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -15,25 +16,26 @@ def shiplings(*args: str):
     return runner.invoke(app, list(args))
 
 
-def test_hint_answers_from_the_last_report_while_the_workspace_is_unchanged(tiny_course):
+def checked_then_report_says_passed() -> Path:
+    """Start and check lesson 01 (it fails), then make its saved report say it passed: a hint
+    that says "no hint needed" read the report, one that runs the checks finds the failure."""
     shiplings("start", "1")
     assert shiplings("check", "1").exit_code == 1
     saved = last_report_path("01_hello")
     report = json.loads(saved.read_text())
     assert report["result"]["checks"][0]["outcome"] == "failed"
-    # were hint to run the checks again, it would find the failure; the saved report says it passed
     report["result"]["checks"][0]["outcome"] = "passed"
     saved.write_text(json.dumps(report))
+    return saved
+
+
+def test_hint_answers_from_the_last_report_while_the_workspace_is_unchanged(tiny_course):
+    checked_then_report_says_passed()
     assert "no hint needed" in shiplings("hint", "1").output
 
 
 def test_a_saved_file_makes_hint_run_the_checks_again(tiny_course):
-    shiplings("start", "1")
-    shiplings("check", "1")
-    saved = last_report_path("01_hello")
-    report = json.loads(saved.read_text())
-    report["result"]["checks"][0]["outcome"] = "passed"
-    saved.write_text(json.dumps(report))
+    saved = checked_then_report_says_passed()
     main = tiny_course / "workspace" / "main.py"
     main.write_text(main.read_text() + "\n# still not saying hello\n")
     result = shiplings("hint", "1")
@@ -61,12 +63,7 @@ def test_an_app_that_does_not_load_comes_before_any_hint(tiny_course):
 
 
 def test_a_runtime_database_file_does_not_make_the_report_stale(tiny_course):
-    shiplings("start", "1")
-    shiplings("check", "1")
-    saved = last_report_path("01_hello")
-    report = json.loads(saved.read_text())
-    report["result"]["checks"][0]["outcome"] = "passed"
-    saved.write_text(json.dumps(report))
+    checked_then_report_says_passed()
     # the learner's dev server writes its SQLite database while they read the report
     (tiny_course / "workspace" / "tasks.db").write_bytes(b"SQLite format 3\0")
     assert "no hint needed" in shiplings("hint", "1").output
