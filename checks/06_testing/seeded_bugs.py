@@ -106,6 +106,20 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A receive() that hands the app `body` (read from the client already), then what comes next."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 # --- the bugs -------------------------------------------------------------------------------
 
 
@@ -136,16 +150,7 @@ def empty_title_accepted(app: ASGIApp) -> ASGIApp:
             body = json.dumps(data).encode()
             headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
             scope = {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await app(scope, replay, send)
+        await app(scope, _replaying(body, receive), send)
 
     return wrapped
 
@@ -174,16 +179,7 @@ def delete_does_nothing(app: ASGIApp) -> ASGIApp:
         await app({**scope, "method": "GET"}, nothing, status_only)
         if found.get("status") == 200:
             return await _answer(send, 204)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await app(scope, replay, send)
+        await app(scope, _replaying(body, receive), send)
 
     return wrapped
 

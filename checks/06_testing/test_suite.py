@@ -6,6 +6,7 @@ development database, tasks.db, whose bytes are compared before and after.
 """
 
 import re
+import tomllib
 
 import pytest
 
@@ -50,10 +51,37 @@ def run_problem(run, what: str) -> str | None:
     return None
 
 
-def test_suite_passes(suite):
+# what pytest says of an async test or fixture that no plugin runs
+ASYNC_NOT_RUN = ("async def functions are not natively supported", "requested an async fixture")
+
+
+def async_tests_not_run(run, workspace) -> str | None:
+    """Why async tests failed without running, when pytest was never told to run them."""
+    stuck = [test for test in run.broken if any(words in test.message for words in ASYNC_NOT_RUN)]
+    if not stuck:
+        return None
+    try:
+        config = tomllib.loads((workspace / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        config = {}
+    mode = config.get("tool", {}).get("pytest", {}).get("ini_options", {}).get("anyio_mode")
+    setting = ("pyproject.toml's [tool.pytest.ini_options] has no anyio_mode" if mode is None
+               else f"pyproject.toml's [tool.pytest.ini_options] sets anyio_mode = {mode!r}")
+    return (
+        f"{len(stuck)} of your {len(run.tests)} tests never ran: pytest runs no `async def` test and no "
+        "async fixture by itself, and said so for each of them:"
+        f"{listing(stuck, limit=3)}\n"
+        f"anyio's pytest plugin runs them for pytest, when anyio_mode tells it to, and {setting}. "
+        "Look at that section of pyproject.toml in your workspace."
+    )
+
+
+def test_suite_passes(suite, workspace):
     clean = suite.clean
     problem = run_problem(clean, "your suite")
     assert problem is None, problem
+    not_run = async_tests_not_run(clean, workspace)
+    assert not_run is None, not_run
     offline = ""
     if clean.refused_hosts:
         offline = (f"\nSome tests tried to reach {', '.join(clean.refused_hosts)} over the network. The "
