@@ -39,6 +39,40 @@ def test_the_envelope_and_what_is_wrong_with_it():
     assert "empty" in envelope_problem(httpx.Response(500))
 
 
+def test_expect_envelope_says_what_was_asked_answered_and_where_to_look():
+    from support.envelope import expect_envelope
+
+    good = httpx.Response(404, json={"error": {"code": "not_found", "message": "No task 7", "details": None}})
+    expect_envelope(good, 404, "not_found", "GET /tasks/7", "Look at app/core/errors.py.")
+    for wrong, why in ((httpx.Response(500, text="Internal Server Error"), "(the body is not JSON (text/plain"),
+                       (good, '404 {"error": {"code": "not_found"')):
+        with pytest.raises(AssertionError) as failure:
+            expect_envelope(wrong, 410, "gone", "GET /tasks/7", "Look at app/core/errors.py.")
+        message = str(failure.value)
+        assert message.startswith('GET /tasks/7 should answer 410 with the envelope {"error"')
+        assert 'the code "gone"; your app answered' in message and why in message
+        assert message.endswith(". Look at app/core/errors.py.")
+
+
+def test_doubled_prefix_names_the_paths_that_repeat_it():
+    from fastapi import APIRouter, FastAPI
+
+    from support.apps import doubled_prefix
+
+    def app_with(path: str) -> FastAPI:
+        router = APIRouter(prefix="/tasks")
+        router.add_api_route(path, lambda: [], methods=["GET"])
+        router.add_api_route(path + "/{task_id}", lambda task_id: {}, methods=["GET"])
+        app = FastAPI()
+        app.include_router(router)
+        return app
+
+    assert doubled_prefix(app_with("")) == ""
+    said = doubled_prefix(app_with("/tasks"))
+    assert said.startswith("Your app serves /tasks/tasks, /tasks/tasks/{task_id}: the router's prefix says /tasks")
+    assert "app/api/routes/tasks.py" in said
+
+
 def auth_app(users: dict[str, str]):
     from fastapi import FastAPI, Form
 
