@@ -334,3 +334,24 @@ def test_start_next_and_restore_spell_commands_for_where_the_learner_is(tiny_cou
     refused = shiplings("next")
     assert "its checks must pass before `./shiplings next`" in refused.output
     assert "`./shiplings restore NAME`" in shiplings("restore").output
+
+
+def test_a_check_that_cannot_run_leaves_the_lessons_progress_as_it_was(tiny_course, monkeypatch):
+    from shiplings.commands import check, common
+    from shiplings.runner import CheckOutcome, RunResult
+
+    shiplings("start", "1")
+    blocked = RunResult("01_hello", "Hello", [
+        CheckOutcome("test_hello", "says hello", "passed"),
+        CheckOutcome("test_counts_in_redis", "counts in Redis", "unavailable",
+                     message="cannot run: redis is not installed"),
+    ], 0.1)
+    # the run itself is not what this test is about: the machine has Redis, so stand in for one without
+    monkeypatch.setattr(check, "run_checks", lambda *args, **kwargs: blocked)
+    check.run_and_record(common.target("1"))
+    assert state.load().of("01_hello").status == "started"  # neither done nor failing
+    failed = RunResult("01_hello", "Hello",
+                       [blocked.checks[1], CheckOutcome("test_hello", "says hello", "failed")], 0.1)
+    monkeypatch.setattr(check, "run_checks", lambda *args, **kwargs: failed)
+    check.run_and_record(common.target("1"))
+    assert state.load().of("01_hello").status == "failing"  # a real failure still counts

@@ -25,10 +25,18 @@ def run_and_record(target: common.Target, warm=None, head_start: Launch | None =
     result = run_checks(target.course, common.root(), target.lesson, common.workspace(),
                         at=target.at, warm=warm, head_start=head_start)
     save_last_report(result, before)
-    if not result.problem or result.checks:
+    if (not result.problem or result.checks) and not only_blocked(result):
         with state.update() as progress:
             progress.record(target.lesson.id, "passed" if result.passed else "failed")
     return result
+
+
+def only_blocked(result: RunResult) -> bool:
+    """Nothing failed, but a check could not run (a missing tool): the lesson is neither
+    passed nor failing, so its progress is left as it was."""
+    active = [check for check in result.checks if not check.retired]
+    return (not result.problem and any(check.cannot_run for check in active)
+            and all(check.passed or check.cannot_run for check in active))
 
 
 # Files an app writes while it runs (a development SQLite database, logs): they change
