@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from shiplings.testing import show
 from support.envelope import SHAPE, envelope_problem
 
 # A real RSA public key, the kind a server that verifies RS256 tokens publishes. In an
@@ -65,21 +66,39 @@ def refusal_problem(response) -> str | None:
     if status >= 500:
         return (
             "your app crashed (500): the error raised while checking the token never became a "
-            "401. Catch jwt.InvalidTokenError in get_current_user() in app/api/deps.py and raise "
-            "HTTPException(401, ..., headers={\"WWW-Authenticate\": \"Bearer\"}) instead"
+            "401. Look at what get_current_user() in app/api/deps.py does when PyJWT refuses a token"
         )
     if status != 401:
         return f"your app answered {status}, not 401 (401 means: who you are is not proven)"
     if not response.headers.get("www-authenticate", "").lower().startswith("bearer"):
         return (
             "the 401 has no `WWW-Authenticate: Bearer` header (RFC 6750: it tells the client "
-            "how to authenticate); pass headers={\"WWW-Authenticate\": \"Bearer\"} to the "
-            "HTTPException in get_current_user() in app/api/deps.py"
+            "how to authenticate); look at the headers of the 401 that get_current_user() in "
+            "app/api/deps.py raises"
         )
     problem = envelope_problem(response)
     if problem:
         return f"the 401 is not in the error envelope {SHAPE}: {problem}"
     return None
+
+
+def expect_refused(response, asked: str, why: str) -> None:
+    """Fail with a learner's message unless the response is a 401 in the envelope with WWW-Authenticate: Bearer."""
+    problem = refusal_problem(response)
+    if problem is not None:
+        raise AssertionError(
+            f"{asked} should answer 401 with `WWW-Authenticate: Bearer` in the error envelope; "
+            f"{problem}: {show(response)}. {why}"
+        )
+
+
+# the real cause when a token the app has just issued is refused
+GENUINE_REFUSED = (
+    "Your app refused a genuine token, one that POST /auth/token handed out a moment ago: an app "
+    "that refuses every token signs everybody out. Look at decode_access_token() in "
+    "app/core/security.py: it should accept what create_access_token() makes (the same secret and "
+    "algorithm, and the claims create_access_token() writes, no more)."
+)
 
 
 def database_file(app_env: dict[str, str]) -> Path:

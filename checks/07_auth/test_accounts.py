@@ -26,7 +26,8 @@ async def test_sign_up_and_sign_in(anonymous_client, kit):
     )
     assert not leaks(body, password), (
         f"The sign-up answer should hold the user's id and email only; it also holds {leaks(body, password)}: "
-        f"{show(created)}. Return a UserOut (app/schemas.py), never the database row."
+        f"{show(created)}. Look at what register() in app/api/routes/auth.py returns: the database "
+        "row, or a UserOut (app/schemas.py)?"
     )
     again = await http.post("/auth/register", json={"email": email, "password": "another password"})
     assert again.status_code == 409, (
@@ -49,21 +50,20 @@ async def test_sign_up_and_sign_in(anonymous_client, kit):
     me = await http.get("/users/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200 and me.json().get("id") == body["id"] and me.json().get("email") == email, (
         f"GET /users/me with that token should answer 200 {{\"id\": {body['id']}, \"email\": "
-        f"\"{email}\"}}; your app answered {show(me)}. read_me() in app/api/routes/auth.py should "
-        "ask for the signed-in user (`user: CurrentUserDep`) and return it."
+        f"\"{email}\"}}; your app answered {show(me)}. "
+        + (kit.GENUINE_REFUSED if me.status_code == 401 else
+           "Look at read_me() in app/api/routes/auth.py: it should answer the signed-in user.")
     )
     assert not leaks(me.json(), password), (
         f"GET /users/me should answer the user's id and email only; it also holds "
         f"{leaks(me.json(), password)}: {show(me)}. A password hash is as good as the password to "
-        "anyone with a GPU and time. read_me() in app/api/routes/auth.py should return a UserOut "
-        "(app/schemas.py), never the database row."
+        "anyone with a GPU and time. Look at what read_me() in app/api/routes/auth.py returns: the "
+        "database row, or a UserOut (app/schemas.py)?"
     )
-    anonymous = await http.get("/users/me")
-    problem = kit.refusal_problem(anonymous)
-    assert problem is None, (
-        "GET /users/me without a token should answer 401 with `WWW-Authenticate: Bearer` in the "
-        f"error envelope; {problem}: {show(anonymous)}. read_me() should ask for CurrentUserDep, "
-        "which checks the token before read_me() runs."
+    kit.expect_refused(
+        await http.get("/users/me"), "GET /users/me without a token",
+        "Look at what read_me() in app/api/routes/auth.py asks for: the signed-in user is checked "
+        "before read_me() runs.",
     )
 
 async def test_tasks_belong_to_their_owner(app, client, kit):
@@ -84,9 +84,8 @@ async def test_tasks_belong_to_their_owner(app, client, kit):
         assert response.status_code == 404, (
             f"Another signed-in user's {what} on Ada's task should answer 404, exactly as for a "
             f"task that does not exist; your app answered {show(response)}. Every query in "
-            "TaskRepository (app/repository.py) should be limited to the owner's tasks "
-            "(`.where(models.Task.owner_id == self.owner_id)`), and get_task_store() in "
-            "app/api/deps.py should build the repository for the signed-in user."
+            "TaskRepository (app/repository.py) should be limited to the owner's tasks, and "
+            "get_task_store() in app/api/deps.py should build the repository for the signed-in user."
         )
     assert listed.status_code == 200 and all(item.get("id") != task["id"] for item in listed.json()), (
         f"Another user's GET /tasks should not list Ada's task; your app answered {show(listed)}. "
@@ -99,11 +98,9 @@ async def test_tasks_belong_to_their_owner(app, client, kit):
     )
     async with make_client(app) as anonymous:
         nobody = await anonymous.get("/tasks")
-    problem = kit.refusal_problem(nobody)
-    assert problem is None, (
-        "GET /tasks without a token should answer 401 with `WWW-Authenticate: Bearer` in the "
-        f"error envelope; {problem}: {show(nobody)}. get_task_store() in app/api/deps.py should "
-        "ask for the signed-in user (CurrentUserDep)."
+    kit.expect_refused(
+        nobody, "GET /tasks without a token",
+        "Look at what get_task_store() in app/api/deps.py asks for: a store of tasks needs a signed-in user.",
     )
 
 
@@ -114,7 +111,8 @@ async def test_gone_users_tokens_are_refused(anonymous_client, app_env, kit):
         tokens[name] = await sign_up_and_in(http, f"{name}@example.com", f"{name}'s long password")
         before = await http.get("/tasks", headers={"Authorization": f"Bearer {tokens[name]}"})
         assert before.status_code == 200, (
-            f"GET /tasks with a fresh token should answer 200; your app answered {show(before)}."
+            f"GET /tasks with a fresh token should answer 200; your app answered {show(before)}. "
+            + (kit.GENUINE_REFUSED if before.status_code == 401 else "")
         )
     try:
         kit.execute(app_env, "UPDATE users SET is_active = 0 WHERE email = ?", "carol@example.com")
@@ -130,11 +128,9 @@ async def test_gone_users_tokens_are_refused(anonymous_client, app_env, kit):
         "a user who was deleted since signing in": tokens["dave"],
     }
     for what, token in cases.items():
-        response = await http.get("/tasks", headers={"Authorization": f"Bearer {token}"})
-        problem = kit.refusal_problem(response)
-        assert problem is None, (
-            f"GET /tasks with the still-unexpired token of {what} should answer 401; "
-            f"{problem}: {show(response)}. A signature only proves the app issued the token, "
-            "not that its user may still act: get_current_user() in app/api/deps.py should "
-            "load the user and refuse one that is missing or not is_active."
+        kit.expect_refused(
+            await http.get("/tasks", headers={"Authorization": f"Bearer {token}"}),
+            f"GET /tasks with the still-unexpired token of {what}",
+            "A signature only proves the app issued the token, not that its user may still act: look "
+            "at how get_current_user() in app/api/deps.py treats a user that is missing or not is_active.",
         )
