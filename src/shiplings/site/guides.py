@@ -12,7 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shiplings.manifest import Course
-from shiplings.site.markdown import fence, indent, lesson_label, lesson_uri, link, minutes_text, part_label, table_cell
+from shiplings.site.markdown import (
+    fence,
+    indent,
+    lesson_label,
+    lesson_uri,
+    link,
+    minutes_text,
+    part_label,
+    plain_markdown,
+    table_cell,
+)
 from shiplings.site.reference import cli_reference_markdown
 from shiplings.site.schedule import schedule_markdown
 
@@ -23,14 +33,14 @@ if TYPE_CHECKING:
 def lesson_path_markdown(course: Course, page: str) -> str:
     out = []
     for part, lessons in course.lessons_by_part():
-        out.append(f"**{part_label(course, part.number)}**\n")
+        out.append(f"**{plain_markdown(part_label(course, part.number))}**\n")
         if not lessons:
             out.append("- *being written*\n")
             continue
         for lesson in lessons:
             out.append(
-                f"- [{lesson_label(lesson)}]({link(lesson_uri(lesson), page)}) · "
-                f"{lesson.minutes.total} min · {lesson.objectives[0]}"
+                f"- [{plain_markdown(lesson_label(lesson))}]({link(lesson_uri(lesson), page)}) · "
+                f"{lesson.minutes.total} min · {plain_markdown(lesson.objectives[0])}"
             )
         out.append("")
     return "\n".join(out)
@@ -96,7 +106,8 @@ def tools_markdown(course: Course, page: str) -> str:
         needed = tools.lessons_needing(course, name)
         if needed:
             who = "Needed by lesson " + ", ".join(
-                f"[{lesson_label(lesson)}]({link(lesson_uri(lesson), page)})" for lesson in needed) + "."
+                f"[{plain_markdown(lesson_label(lesson))}]({link(lesson_uri(lesson), page)})"
+                for lesson in needed) + "."
         else:
             who = "No published lesson needs it yet: doctor lists it as optional (-)."
         out.append(f"### {name}\n")
@@ -114,14 +125,14 @@ def tools_markdown(course: Course, page: str) -> str:
 def instructor_notes_markdown(course: Course, page: str) -> str:
     out = []
     for lesson in course.lessons:
-        out.append(f"### {lesson_label(lesson)}\n")
+        out.append(f"### {plain_markdown(lesson_label(lesson))}\n")
         out.append(f"{lesson.minutes.teaching} min teaching, {lesson.minutes.exercises} min exercises. "
                    f"Late joiners: `shiplings start {lesson.number}`. "
                    f"[Lesson page]({link(lesson_uri(lesson), page)}).\n")
-        out.append(lesson.instructor_notes.strip() or "*No notes for this lesson yet.*")
+        out.append(plain_markdown(lesson.instructor_notes.strip()) or "*No notes for this lesson yet.*")
         out.append("")
         out.append(f"Its checks, in the order `shiplings check {lesson.number}` lists them:\n")
-        out.extend(f"{i}. {check.name}" for i, check in enumerate(lesson.checks, start=1))
+        out.extend(f"{i}. {plain_markdown(check.name)}" for i, check in enumerate(lesson.checks, start=1))
         out.append("")
     return "\n".join(out)
 

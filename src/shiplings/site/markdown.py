@@ -52,3 +52,33 @@ def minutes_text(minutes: int) -> str:
 
 def table_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+# A code span as CommonMark and Python-Markdown read it: a run of backticks, then the same run.
+CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)", re.S)
+# The characters Python-Markdown lets a backslash escape (tables adds |; pymdownx.keys reads ++).
+MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|>])")
+# pymdownx.emoji turns :name: into a picture
+EMOJI_COLON = re.compile(r":(?=[\w+-]+:)")
+
+
+def plain_markdown(text: str) -> str:
+    """Prose as Markdown that shows exactly this text.
+
+    Manifest strings are plain text with `code spans`: `__call__` must not turn bold,
+    `<proxy>` must not vanish as an HTML tag. Code spans are kept as they are (Markdown
+    shows their content literally); everything else is escaped.
+    """
+    out, position = [], 0
+    for span in CODE_SPAN.finditer(text):
+        out.append(_escape(text[position:span.start()]))
+        out.append(span.group(0))
+        position = span.end()
+    out.append(_escape(text[position:]))
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+    return EMOJI_COLON.sub("&#58;", text)

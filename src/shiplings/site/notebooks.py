@@ -16,7 +16,7 @@ from shiplings.manifest import Lesson
 from shiplings.site.markdown import lesson_uri
 
 # Bump when the rendered notebook HTML changes shape, so cached renders are redone.
-NOTEBOOK_RENDER_VERSION = "2"
+NOTEBOOK_RENDER_VERSION = "3"
 
 
 def notebook_placeholder(lesson: Lesson) -> str:
@@ -41,9 +41,42 @@ def trim_title(notebook_path: Path, destination: Path) -> Path:
         lines = first.source.splitlines()
         if lines and lines[0].startswith("# "):
             first.source = "\n".join(lines[1:]).strip("\n")
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = bracket_bare_urls(cell.source)
     destination.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, destination)
     return destination
+
+
+# A bare URL in prose (not in a code span or a fenced block, not already <bracketed> or a link target)
+BARE_URL = re.compile(r"(?<![<(\[`\"'=/\w])https?://[^\s<>`*()\[\]]+")
+CODE = re.compile(r"^(```|~~~).*?^\1|(`+).+?\2", re.S | re.M)
+
+
+def bracket_bare_urls(source: str) -> str:
+    """`**http://localhost:5173**` as `**<http://localhost:5173>**`.
+
+    The notebooks' Markdown renderer (mistune) takes the closing `**` into a bare URL, so
+    the page showed the link with literal asterisks; JupyterLab does not. An autolink in
+    angle brackets ends where the author meant, in both.
+    """
+
+    def bracket(text: str) -> str:
+        def one(match: re.Match) -> str:
+            url = match.group(0)
+            trimmed = url.rstrip(".,;:!?")
+            return f"<{trimmed}>{url[len(trimmed):]}"
+
+        return BARE_URL.sub(one, text)
+
+    out, position = [], 0
+    for code in CODE.finditer(source):
+        out.append(bracket(source[position:code.start()]))
+        out.append(code.group(0))
+        position = code.end()
+    out.append(bracket(source[position:]))
+    return "".join(out)
 
 
 class _Headings(HTMLParser):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from shiplings.manifest import Course, Lesson
 from shiplings.site.diffs import solution_files_markdown, what_changed_markdown
-from shiplings.site.markdown import indent, lesson_label, lesson_uri, link, minutes_text, part_label
+from shiplings.site.markdown import indent, lesson_label, lesson_uri, link, minutes_text, part_label, plain_markdown
 from shiplings.site.notebooks import notebook_placeholder
 
 
@@ -22,25 +22,25 @@ def checks_markdown(course: Course, lesson: Lesson) -> str:
     for position, check in enumerate(lesson.checks, start=1):
         # one collapsed block per check; inside, hint 1 is plain and each further tier is
         # collapsed again, so reading a hint never spoils the next one
-        hints = [f"**Hint 1 of {len(check.hints)}:** {check.hints[0]}\n"]
+        hints = [f"**Hint 1 of {len(check.hints)}:** {plain_markdown(check.hints[0])}\n"]
         for tier, hint in enumerate(check.hints[1:], start=2):
             hints.append(f'??? tip "Hint {tier} of {len(check.hints)}"\n')
-            hints.append(indent(hint))
-        out.append(f'??? check "{position}. {check.name}"\n')
+            hints.append(indent(plain_markdown(hint)))
+        out.append(f'??? check "{position}. {plain_markdown(check.name)}"\n')
         out.append(indent("\n".join(hints)))
     for retired in lesson.retires:
         owner, _, test = retired.check.partition("::")
         earlier = course.lesson(owner).check(test)
         name = earlier.name if earlier else retired.check
-        out.append(f'!!! info "Retired from here on: {name} (lesson {owner[:2]})"\n')
-        out.append(indent(retired.reason))
+        out.append(f'!!! info "Retired from here on: {plain_markdown(name)} (lesson {owner[:2]})"\n')
+        out.append(indent(plain_markdown(retired.reason)))
     return "\n".join(out)
 
 
 def lesson_markdown(course: Course, lesson: Lesson, root: Path, has_notebook: bool) -> str:
     page = lesson_uri(lesson)
     minutes = lesson.minutes
-    objectives = "\n".join(f"- {objective}" for objective in lesson.objectives)
+    objectives = "\n".join(f"- {plain_markdown(objective)}" for objective in lesson.objectives)
     services = ""
     if lesson.services:
         services = (
@@ -49,7 +49,7 @@ def lesson_markdown(course: Course, lesson: Lesson, root: Path, has_notebook: bo
             f"({link('guides/troubleshooting.md', page)}))."
         )
     glance = (
-        f"{part_label(course, lesson.part)}  \n"
+        f"{plain_markdown(part_label(course, lesson.part))}  \n"
         f"**{minutes.total} minutes**: {minutes.teaching} teaching, {minutes.exercises} exercises · "
         f"**{len(lesson.checks)} checks**\n\n"
         f"After this lesson you can:\n\n{objectives}\n\n"
@@ -57,7 +57,7 @@ def lesson_markdown(course: Course, lesson: Lesson, root: Path, has_notebook: bo
         f"then check your work with `shiplings check {lesson.number}`.{services}"
     )
     out = [
-        f"# Lesson {lesson.number}: {lesson.title}\n",
+        f"# Lesson {lesson.number}: {plain_markdown(lesson.title)}\n",
         '!!! abstract "At a glance"\n',
         indent(glance),
     ]
@@ -75,7 +75,7 @@ def lesson_markdown(course: Course, lesson: Lesson, root: Path, has_notebook: bo
     out.append(checks_markdown(course, lesson))
     if lesson.instructor_notes.strip():
         out.append('??? info "Instructor notes"\n')
-        out.append(indent(lesson.instructor_notes.strip()))
+        out.append(indent(plain_markdown(lesson.instructor_notes.strip())))
     out.append(what_changed_markdown(course, lesson, root))
     out.append(solution_files_markdown(lesson, root))
     return "\n".join(out)
@@ -91,7 +91,7 @@ def lessons_index_markdown(course: Course) -> str:
         "You can start at any lesson: `shiplings start NN` gives you its starting files.\n",
     ]
     for part, lessons in course.lessons_by_part():
-        out.append(f"## {part_label(course, part.number)}\n")
+        out.append(f"## {plain_markdown(part_label(course, part.number))}\n")
         if not lessons:
             out.append("The lessons of this part are being written.\n")
             continue
@@ -102,9 +102,9 @@ def lessons_index_markdown(course: Course) -> str:
         )
         out.append('<div class="grid cards" markdown>\n')
         for lesson in lessons:
-            objectives = "\n".join(f"    - {objective}" for objective in lesson.objectives)
+            objectives = "\n".join(f"    - {plain_markdown(objective)}" for objective in lesson.objectives)
             out.append(
-                f"-   **[{lesson_label(lesson)}]({link(lesson_uri(lesson), page)})**\n\n"
+                f"-   **[{plain_markdown(lesson_label(lesson))}]({link(lesson_uri(lesson), page)})**\n\n"
                 f"    {lesson.minutes.total} min · {len(lesson.checks)} checks\n\n{objectives}\n"
             )
         out.append("</div>\n")

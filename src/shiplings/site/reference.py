@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shiplings.site.markdown import fence, table_cell
+from shiplings.site.markdown import fence, plain_markdown, table_cell
 
 if TYPE_CHECKING:
     import typer
@@ -67,10 +67,29 @@ def command_markdown(command, words: list[str], parent, heading: str) -> str:
         record = param.get_help_record(context)
         if record is None:
             continue
-        names, description = record
+        names, described, extras = help_parts(param, record)
         if param.param_type_name == "argument":
             names = param.name.upper()
-        rows.append(f"| `{table_cell(names)}` | {table_cell(plain(description))} |")
+        rows.append(f"| `{table_cell(names)}` | {table_cell(described)} | {table_cell(extras)} |")
     if rows:
-        out.append("| Argument or option | What it does |\n|---|---|\n" + "\n".join(rows) + "\n")
+        out.append("| Argument or option | What it does | Default, range, required |\n|---|---|---|\n"
+                   + "\n".join(rows) + "\n")
     return "\n".join(out)
+
+
+def help_parts(param, record: tuple[str, str]) -> tuple[str, str, str]:
+    """(names, help, extras) of a parameter, from the help record Click and Typer compose.
+
+    The record ends its help with `  [default: 1; x>=1; required]`: taken apart here, since
+    Rich markup would read that bracket as a tag and drop it (the reference once lost every
+    default that way).
+    """
+    names, description = record
+    help_text = getattr(param, "help", None) or ""
+    extras = ""
+    if description.startswith(help_text) and description[len(help_text):].strip().startswith("["):
+        extras = description[len(help_text):].strip()[1:-1]
+    elif description.startswith("["):
+        help_text, extras = "", description[1:-1]
+    shown = "; ".join(f"**{part}**" if part == "required" else f"`{part}`" for part in extras.split("; ") if part)
+    return names, plain_markdown(plain(help_text).strip()), shown

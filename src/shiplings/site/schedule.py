@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shiplings.manifest import Course, Lesson
-from shiplings.site.markdown import lesson_label, lesson_uri, link, minutes_text
+from shiplings.site.markdown import lesson_label, lesson_uri, link, minutes_text, plain_markdown
 
 
 @dataclass
@@ -72,7 +72,7 @@ def schedule_markdown(course: Course, page: str) -> str:
         for slot in today:
             time_range = f"{clock_text(slot.start)}–{clock_text(slot.start + slot.minutes)}"
             if slot.lesson:
-                what = f"[{slot.what}]({link(lesson_uri(slot.lesson), page)})"
+                what = f"[{plain_markdown(slot.what)}]({link(lesson_uri(slot.lesson), page)})"
                 out.append(f"| {time_range} | {what} | {slot.lesson.minutes.teaching} min "
                            f"| {slot.lesson.minutes.exercises} min |")
             else:
