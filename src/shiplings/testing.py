@@ -387,3 +387,64 @@ async def client(app) -> AsyncIterator:
     """A client for the app, in-process, its lifespan running (the course's conftest may extend it)."""
     async with running_client(app) as http:
         yield http
+
+
+# --- the front end: workspace/frontend, as `npm create vue@latest` lays it out ----------------
+
+FRONTEND = "frontend"
+
+
+@pytest.fixture
+def frontend(workspace) -> Path:
+    """The learner's front end (workspace/frontend)."""
+    folder = workspace / FRONTEND
+    assert (folder / "package.json").is_file(), (
+        f"There is no {FRONTEND}/package.json in your workspace ({workspace}): the front end lives in "
+        f"{FRONTEND}/, next to app/."
+    )
+    return folder
+
+
+@pytest.fixture(scope="session")
+def node():
+    """Node and npm (a shiplings.npm.Node); without them, or too old, the check cannot run."""
+    from shiplings import npm
+
+    return npm.require_node()
+
+
+@pytest.fixture
+def node_modules(frontend, node):
+    """frontend/node_modules as `npm ci` installs it: npm runs once per lock file, then it is copied."""
+    from shiplings import npm
+
+    try:
+        return npm.ensure_dependencies(frontend, node)
+    except npm.InstallFailed as failure:
+        raise AssertionError(failure.learner_message(f"{FRONTEND}/")) from None
+
+
+@pytest.fixture
+def vite_server(frontend, node_modules):
+    """vite_server(env=None) -> a context manager: the front end's own Vite dev server, answering.
+
+    It runs on a free loopback port (`.url`, `.port`, `.output()`), in `env` on top of this
+    environment, and stops when the block ends, or dies with the check.
+    """
+    from shiplings import npm
+
+    @contextlib.contextmanager
+    def start(env: dict[str, str | None] | None = None):
+        server = npm.vite_dev_server(frontend, env=env)
+        try:
+            running = server.__enter__()
+        except (RuntimeError, TimeoutError) as error:
+            raise AssertionError(
+                f"The Vite dev server (`npm run dev` in {FRONTEND}/) should start and answer; it did not. {error}"
+            ) from None
+        try:
+            yield running
+        finally:
+            server.__exit__(*sys.exc_info())
+
+    return start

