@@ -32,11 +32,10 @@ async def test_default_limit_applies_to_other_routes(build_app, serve, refusal):
     assert statuses[-1] == 429, (
         f"With TASKS_RATE_LIMIT_DEFAULT={DEFAULT}/minute, a client that signs in and then sends "
         f"GET /tasks {DEFAULT + 1} times has made more than {DEFAULT} requests, and the last should "
-        f"answer 429; your app answered {statuses}. Every router that serves clients should get the "
-        "default limit where create_app() includes it (app/main.py): "
-        "include_router(tasks.router, dependencies=[Depends(default_limit)]). (The check builds its app "
-        f'with create_app(Settings(rate_limit_default="{DEFAULT}/minute")): the limit must come from '
-        "request.app.state.settings.)"
+        f"answer 429; your app answered {statuses}. Look at where create_app() (app/main.py) includes "
+        "the routers: every router that serves clients should get the default limit there. (The check "
+        f'builds its app with create_app(Settings(rate_limit_default="{DEFAULT}/minute")): the limit '
+        "must come from request.app.state.settings.)"
     )
     problem = refusal(answers[-1])
     assert not problem, (
@@ -50,6 +49,6 @@ async def test_default_limit_applies_to_other_routes(build_app, serve, refusal):
             f"With TASKS_RATE_LIMIT_DEFAULT={DEFAULT}/minute, a client that sends {what} "
             f"{DEFAULT + 1} times should get 429 for the last one; your app answered {statuses}. "
             "GET /tasks is limited, but not every router: a scraper simply moves to the routes "
-            "without a limit. In create_app() (app/main.py), include every router that serves "
-            "clients (auth, tasks, holidays) with dependencies=[Depends(default_limit)]."
+            "without a limit. Look at how create_app() (app/main.py) includes each router that "
+            "serves clients (auth, tasks, holidays)."
         )

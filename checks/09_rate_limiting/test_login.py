@@ -31,9 +31,9 @@ async def test_login_is_rate_limited(build_app, serve, attempt, refusal):
         assert over.status_code == 429, (
             f"With TASKS_LOGIN_RATE_LIMIT={LIMIT}/minute, login attempt {LIMIT + 1} from the same "
             f"client should answer 429 Too Many Requests; your app answered {show(over)}: a "
-            "password guesser can go on guessing as fast as your server answers. Finish "
-            "RateLimit.__call__() in app/core/ratelimit.py and give POST /auth/token the login "
-            "limit in app/api/routes/auth.py: dependencies=[Depends(login_limit)]. (The check builds "
+            "password guesser can go on guessing as fast as your server answers. Look at "
+            "RateLimit.__call__() in app/core/ratelimit.py, and at the dependencies of POST /auth/token "
+            "in app/api/routes/auth.py: does the login limit guard it? (The check builds "
             f'its app with create_app(Settings(login_rate_limit="{LIMIT}/minute")): the limit must '
             "come from request.app.state.settings, not get_settings().)"
         )
@@ -41,10 +41,9 @@ async def test_login_is_rate_limited(build_app, serve, attempt, refusal):
         assert not problem, (
             'A 429 should answer in the error envelope with the code "too_many_requests", like every '
             "other error, and say in a Retry-After header how many seconds to wait; your app answered "
-            f"{show(over)} with the headers {dict(over.headers)}: {problem}. In RateLimit.__call__() "
-            '(app/core/ratelimit.py), raise HTTPException(429, message, headers={"Retry-After": '
-            "str(seconds)}): the handler of lesson 03 renders it, and the limiter's get_window_stats() "
-            "says when the window resets."
+            f"{show(over)} with the headers {dict(over.headers)}: {problem}. Look at the 429 that "
+            "RateLimit.__call__() (app/core/ratelimit.py) raises: the handler of lesson 03 renders it, "
+            "and the limiter's retry_after() says when the window lets the next attempt through."
         )
         right = await attempt(http, PASSWORD)
     assert right.status_code == 429, (

@@ -67,8 +67,8 @@ def test_limit_holds_across_workers(app_env, redis_url, workspace):
         why = (
             f"That is twice the limit: each process counted only the attempts it served itself, "
             f"{LIMIT} each, as memory:// storage does (the counts live in each process's memory). "
-            "build_limiter() in app/core/ratelimit.py should pass settings.rate_limit_storage_uri "
-            "to the Limiter (storage_uri=...), so that every worker counts in the same Redis."
+            "Look at the storage of the Limiter that build_limiter() in app/core/ratelimit.py makes "
+            "(settings.rate_limit_storage_uri): every worker should count in the Redis the settings name."
         )
     else:
         why = (
