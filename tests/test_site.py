@@ -23,8 +23,20 @@ import typer.main
 from shiplings import tools
 from shiplings.manifest import Course, load_course
 from shiplings.net import free_port
-from shiplings.site import build, generate, guides, markdown, mermaid, notebooks, pages, reference, schedule
-from shiplings.site.diffs import lesson_changes
+from shiplings.site import (
+    build,
+    executed,
+    generate,
+    guides,
+    markdown,
+    mermaid,
+    notebooks,
+    pages,
+    reference,
+    schedule,
+    search,
+)
+from shiplings.site.diffs import learner_changes, lesson_changes
 from shiplings.site.paths import SitePaths
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,6 +55,22 @@ def test_what_changed_is_the_diff_from_the_previous_snapshot(tiny_course):
     assert '+@app.get("/bye")' in changes["main.py"].diff
     assert changes["main.py"].removed == 0 and changes["main.py"].added > 0
     assert changes["old.txt"].kind == "removed"  # the manifest's `removes`
+
+
+def test_the_learners_part_is_starter_to_solution_behind_a_spoiler_notice(tiny_course):
+    course = load_course(tiny_course)
+    first = course.lessons[0]
+    learner = {change.path: change for change in learner_changes(course, first, tiny_course)}
+    assert learner["main.py"].kind == "modified", "the starter's main.py, not an empty file, is where it starts"
+    assert "-    # TODO(01): say hello" in learner["main.py"].diff
+    page = pages.lesson_markdown(course, first, tiny_course, has_notebook=True)
+    what_changed = page.split("{#what-changed}")[1].split("{#solution-files}")[0]
+    spoiler = what_changed.index('??? warning "Spoiler: the answer to this lesson')
+    assert spoiler < what_changed.index("``` diff"), "no diff before the spoiler notice"
+    assert '??? info "For instructors: everything lesson 01 changes' in what_changed
+    assert "data-search-exclude" in what_changed
+    # every diff line sits inside a fold (indented), none at the top level of the page
+    assert all(line.startswith("    ") for line in what_changed.splitlines() if line.startswith(("``` diff", "+", "-")))
 
 
 def test_lesson_page_has_objectives_minutes_checks_hints_diff_and_solution(tiny_course):
@@ -111,6 +139,55 @@ def test_bare_urls_in_notebooks_keep_their_bold(tmp_path):
     text = shown(rendered.html).replace(" ", "")
     assert "Theapprunsonhttp://localhost:5173,seehttp://xandhttp://example.org/a." in text
     assert "<strong><a href=\"http://localhost:5173\">" in rendered.html
+
+
+def test_search_indexes_every_notebook_section_in_full_and_leaves_out_the_answers(tmp_path):
+    source = tmp_path / "lesson.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Title\n\n## The forgery\n\nFirst paragraph."),
+        nbformat.v4.new_code_cell("print('TODO(07)')"),
+        nbformat.v4.new_markdown_cell("A later cell about tampering."),
+        nbformat.v4.new_markdown_cell("## The stopwatch\n\nTiming."),
+    ]), source)
+    rendered = notebooks.render_notebook(notebooks.trim_title(source, tmp_path / "copy.ipynb"), tmp_path / "cache")
+    page_html = (f'<h1 id="lesson">Lesson</h1>\n<div class="shiplings-notebook">{rendered.html}</div>\n'
+                 '<h2 id="what-changed">What changed</h2>\n<p>Intro.</p>\n'
+                 '<div data-search-exclude="data-search-exclude"><details><summary>auth.py</summary>'
+                 '<pre><code>jwt.decode(answer)</code></pre></details></div>\n<p>Outro.</p>')
+    entries = search.index_entries(search.IndexedPage(page_html, [], "lessons/x/", "Lesson", {}), {})
+    by_title = {entry["title"]: entry["text"] for entry in entries}
+    assert "tampering" in by_title["The forgery"] and "TODO(07)" in by_title["The forgery"]
+    assert "tampering" not in by_title["Lesson"], "a notebook heading's section ends at the next heading only"
+    assert "Intro." in by_title["What changed"] and "Outro." in by_title["What changed"]
+    assert not any("jwt.decode" in text for text in by_title.values()), "excluded blocks stay out of the index"
+    assert not any("¶" in title for title in by_title)
+
+
+def test_dev_check_keeps_the_executed_notebook_and_the_site_shows_its_outputs(tiny_course):
+    from shiplings import devcheck
+
+    course = load_course(tiny_course)
+    lesson = course.lessons[0]
+    assert executed.fresh_executed(course, lesson, tiny_course) is None
+    report = devcheck.check_lesson(course, tiny_course, lesson, mutants=False)
+    assert report.ok, [finding.detail for finding in report.findings if not finding.ok]
+    kept = executed.fresh_executed(course, lesson, tiny_course)
+    assert kept is not None and kept.is_relative_to(SitePaths(tiny_course).build)
+    stored = nbformat.read(tiny_course / "lessons" / lesson.id / "lesson.ipynb", as_version=4)
+    assert not stored.cells[1].outputs, "the repository's notebook stays stripped"
+
+    generated = generate.generate(tiny_course, SitePaths(tiny_course))
+    html_text = generated.page(markdown.lesson_uri(lesson)).notebook.html
+    assert "hello from lesson 1" in html_text and "jp-OutputArea-output" in html_text
+    assert "outputs below are from a run against this lesson's solution" in (
+        generated.staging / markdown.lesson_uri(lesson)).read_text()
+
+    # once the notebook changes, its old outputs are not published any more
+    stored.cells[1].source = "print('changed')"
+    nbformat.write(stored, tiny_course / "lessons" / lesson.id / "lesson.ipynb")
+    assert executed.fresh_executed(course, lesson, tiny_course) is None
+    generated = generate.generate(tiny_course, SitePaths(tiny_course))
+    assert "hello from lesson 1" not in generated.page(markdown.lesson_uri(lesson)).notebook.html
 
 
 def test_fences_survive_backticks_in_files():
@@ -360,24 +437,66 @@ def test_navigation_lists_every_lesson_in_manifest_order(visit, base_url):
         assert lesson.title in nav_text
 
 
-def longest_word(notebook: Path) -> str:
-    text = " ".join(cell.source for cell in nbformat.read(notebook, as_version=4).cells
-                    if cell.cell_type == "markdown")
-    return max(sorted(set(re.findall(r"\b[a-z]{6,}\b", text))), key=len)
+def site_sources_text() -> str:
+    """Everything the site's searchable text comes from, lower-cased."""
+    texts = [(REPO / "course.toml").read_text(encoding="utf-8")]
+    texts += [path.read_text(encoding="utf-8") for path in (REPO / "site" / "docs").rglob("*.md")]
+    for lesson in lessons_with_notebooks():
+        notebook = nbformat.read(REPO / "lessons" / lesson.id / "lesson.ipynb", as_version=4)
+        texts += [cell.source for cell in notebook.cells]
+    return "\n".join(texts).lower()
 
 
-def test_search_finds_a_word_from_a_lesson_notebook(visit, base_url):
+def deep_notebook_term() -> tuple[str, str, str]:
+    """(lesson id, heading, word): a word that only one notebook section has, in a cell after
+    the heading's own cell (where the index once stopped), and nowhere else on the site."""
+    everything = site_sources_text()
+    for lesson in lessons_with_notebooks():
+        cells = nbformat.read(REPO / "lessons" / lesson.id / "lesson.ipynb", as_version=4).cells
+        heading, later = None, []
+        for cell in cells + [nbformat.v4.new_markdown_cell("## end")]:
+            found = re.findall(r"^##+ (.+)$", cell.source, re.M) if cell.cell_type == "markdown" else []
+            if found:
+                for word in sorted(set(re.findall(r"\b[a-z]{8,}\b", " ".join(later))), key=len, reverse=True):
+                    if heading and everything.count(word[:-2]) == " ".join(later).lower().count(word[:-2]):
+                        return lesson.id, heading, word
+                heading, later = found[-1].strip(), []
+            elif heading and cell.cell_type == "markdown":
+                later.append(cell.source)
+    raise AssertionError("no notebook section has a word of its own after its first cell")
+
+
+def test_search_lands_on_the_notebook_section_that_has_the_term(visit, base_url):
     page = visit.tab
-    lesson = lessons_with_notebooks()[0]
-    word = longest_word(REPO / "lessons" / lesson.id / "lesson.ipynb")
+    lesson_id, heading, word = deep_notebook_term()
+    page.goto(f"{base_url}lessons/{lesson_id}/")
+    section = page.locator(".shiplings-notebook :is(h2, h3, h4)", has_text=heading).first
+    section_id = section.get_attribute("id")
     # wait until Material has loaded its search worker and index: typing earlier is lost
     page.goto(base_url, wait_until="networkidle")
     page.locator(".md-search__input").click()
     page.locator(".md-search__input").press_sequentially(word)
     results = page.locator(".md-search-result__item a")
     results.first.wait_for(timeout=15_000)
+    hrefs = [re.sub(r"\?h=[^#]*", "", href) for href in results.evaluate_all("links => links.map(link => link.href)")]
+    # Material lists the page first, then its sections best first
+    sections = [href for href in hrefs if "#" in href]
+    assert sections and sections[0].endswith(f"/lessons/{lesson_id}/#{section_id}"), (
+        f"searching {word!r} (in the section {heading!r} of {lesson_id}) first found {hrefs[:3]}")
+    assert not any("#what-changed" in href or "#solution-files" in href for href in hrefs)
+
+
+def test_search_finds_a_lessons_todo_marker(visit, base_url):
+    lesson = next(lesson for lesson in lessons_with_notebooks()
+                  if f"TODO({lesson.number})" in (REPO / "lessons" / lesson.id / "lesson.ipynb").read_text())
+    page = visit.tab
+    page.goto(base_url, wait_until="networkidle")
+    page.locator(".md-search__input").click()
+    page.locator(".md-search__input").press_sequentially(f"TODO({lesson.number})")
+    results = page.locator(".md-search-result__item a")
+    results.first.wait_for(timeout=15_000)
     hrefs = results.evaluate_all("links => links.map(link => link.href)")
-    assert any(f"/lessons/{lesson.id}/" in href for href in hrefs), f"searching {word!r} found only {hrefs}"
+    assert f"/lessons/{lesson.id}/" in hrefs[0], f"TODO({lesson.number}) first found {hrefs[:3]}"
 
 
 def test_architecture_diagrams_render_without_internet(visit, base_url, built_site):
@@ -396,6 +515,27 @@ def test_architecture_diagrams_render_without_internet(visit, base_url, built_si
     assert visit.outside == [], f"the diagrams need the network: {visit.outside}"
 
 
+def assert_outputs_shown(page, lesson) -> None:
+    """The notebook's outputs from `shiplings dev check` (tests/test_course.py runs it first in
+    the suite), and its plots as images."""
+    kept = executed.fresh_executed(COURSE, lesson, REPO)
+    if kept is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"no executed copy of lesson {lesson.number}'s notebook: dev check keeps one in site/build/")
+        assert "without outputs" in page.locator(".md-content").inner_text()
+        return
+    ran = nbformat.read(kept, as_version=4)
+    with_outputs = [cell for cell in ran.cells if cell.cell_type == "code" and cell.outputs]
+    outputs = page.locator(".shiplings-notebook .jp-OutputArea-output")
+    assert outputs.count() >= len(with_outputs) > 0, "every output of the executed notebook should be on the page"
+    plots = sum("image/png" in output.get("data", {}) for cell in with_outputs for output in cell.outputs)
+    images = page.locator(".shiplings-notebook .jp-OutputArea-output img")
+    assert images.count() == plots
+    if plots:
+        images.first.scroll_into_view_if_needed()
+        assert images.first.evaluate("image => image.complete && image.naturalWidth > 100"), "a plot did not load"
+
+
 @pytest.mark.parametrize("lesson_id", [lesson.id for lesson in COURSE.lessons])
 def test_lesson_page_shows_its_notebook_checks_and_what_changed(visit, base_url, lesson_id):
     page = visit.tab
@@ -412,22 +552,32 @@ def test_lesson_page_shows_its_notebook_checks_and_what_changed(visit, base_url,
         first_line = code[0].strip().splitlines()[0]
         assert first_line in cells.first.inner_text()
         assert cells.first.is_visible()
+        assert_outputs_shown(page, lesson)
 
     checks = page.locator("details.check")
     assert checks.count() == len(lesson.checks)
-    assert checks.first.locator("> summary").inner_text().endswith(lesson.checks[0].name)
+    assert checks.first.locator("> summary").inner_text().endswith(as_written(lesson.checks[0].name))
     assert page.locator("details.check[open]").count() == 0, "checks and hints start collapsed"
 
     page.locator("#what-changed").scroll_into_view_if_needed()
-    changes = [change for change in lesson_changes(COURSE, lesson, REPO) if change.diff is not None]
-    diffs = page.locator(".language-diff")
-    assert diffs.count() == len(changes)
-    shown = [index for index, change in enumerate(changes) if change.kind != "removed"]
-    if shown:
-        assert diffs.nth(shown[0]).is_visible(), "added and modified files show their diff open"
-        assert diffs.nth(shown[0]).locator(".gi, .gd").count() > 0, "the diff should be highlighted"
-    solutions = page.locator("#solution-files ~ details.note")
-    assert solutions.count() > 0 and page.locator("#solution-files ~ details.note[open]").count() == 0
+    learner = [change for change in learner_changes(COURSE, lesson, REPO) if change.diff is not None]
+    everything = [change for change in lesson_changes(COURSE, lesson, REPO) if change.diff is not None]
+    diffs = page.locator("#what-changed ~ div .language-diff")
+    assert diffs.count() == len(learner) + len(everything)
+    assert not any(diffs.nth(i).is_visible() for i in range(diffs.count())), "every diff starts folded"
+    spoiler = page.locator("#what-changed ~ div > details.warning")
+    if learner:
+        assert "Spoiler" in spoiler.locator("> summary").inner_text()
+        spoiler.locator("> summary").click()
+        first_file = spoiler.locator("details.note").first
+        first_file.locator("> summary").click()
+        assert first_file.locator(".language-diff").is_visible()
+        assert first_file.locator(".language-diff .gi, .language-diff .gd").count() > 0, "diffs are highlighted"
+    instructors = page.locator("#what-changed ~ div > details.info")
+    assert "For instructors" in instructors.locator("> summary").inner_text()
+    assert instructors.locator("details.note").count() == len(everything)
+    solutions = page.locator("#solution-files ~ div details.note")
+    assert solutions.count() > 0 and page.locator("#solution-files ~ div details.note[open]").count() == 0
     assert page.locator("button[data-clipboard-target]").count() > 0, "code blocks should have copy buttons"
 
     if lesson == lessons_with_notebooks()[0]:

@@ -8,6 +8,8 @@ on_page_markdown  fills `<!-- shiplings:NAME -->` markers in the hand-written gu
                   (the command reference from the Typer app, which this hook hands in).
 on_page_content   puts each rendered notebook into its lesson page and its headings
                   into the page's table of contents.
+on_post_build     indexes the lesson pages again, every section in full and without the
+                  diffs and solution files (shiplings.site.search says why).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
@@ -23,13 +26,16 @@ from shiplings.cli import app
 from shiplings.site.generate import Generated, generate
 from shiplings.site.guides import Sources, fill_markers
 from shiplings.site.notebooks import page_with_notebook, toc_with_notebook
+from shiplings.site.search import IndexedPage, reindex
 
 generated: Generated | None = None
 sources: Sources | None = None
+lesson_pages: list[IndexedPage] = []
 
 
 def on_config(config):
     global generated, sources
+    lesson_pages.clear()
     root = Path(config.config_file_path).resolve().parent.parent
     try:
         generated = generate(root)
@@ -71,6 +77,23 @@ def on_page_content(html, page, config, files):
     page.toc = get_toc(toc_with_notebook(tokens(page.toc), lesson_page.notebook.toc))
     stylesheet = get_relative_url(generated.notebook_css, page.url) if generated.notebook_css else None
     return page_with_notebook(html, lesson_page.lesson, lesson_page.notebook, stylesheet)
+
+
+@event_priority(100)  # before the search plugin strips the data-search-exclude marks from the page
+def on_page_context(context, page, config, nav):
+    if generated.page(page.file.src_uri) is not None:
+        lesson_pages.append(IndexedPage(page.content, page.toc, page.url, page.title, dict(page.meta)))
+    return context
+
+
+@event_priority(-100)  # after the search plugin has written its index
+def on_post_build(config):
+    search = config.plugins.get("material/search") or config.plugins.get("search")
+    index_file = Path(config.site_dir) / "search" / "search_index.json"
+    if search is None or not index_file.is_file():
+        raise PluginError("site/mkdocs.yml: the lesson pages need Material's search plugin (plugins: - search)")
+    reindex(index_file, lesson_pages, dict(search.config))
+    lesson_pages.clear()
 
 
 def tokens(toc) -> list[dict]:

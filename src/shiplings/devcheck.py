@@ -153,8 +153,11 @@ def notebook_stripped_problems(path: Path) -> list[str]:
     return []
 
 
-def execute_notebook(path: Path, workspace: Path) -> list[str]:
-    """Invariant 4: the notebook runs top to bottom against this workspace."""
+def execute_notebook(path: Path, workspace: Path, keep: Callable | None = None) -> list[str]:
+    """Invariant 4: the notebook runs top to bottom against this workspace.
+
+    keep, if given, receives the executed notebook (the site publishes it with its outputs).
+    """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -178,6 +181,8 @@ def execute_notebook(path: Path, workspace: Path) -> list[str]:
             return [f"{path.parent.name}/lesson.ipynb: a cell failed:\n{str(error)[-1500:]}"]
         except (CellTimeoutError, DeadKernelError) as error:
             return [f"{path.parent.name}/lesson.ipynb: {type(error).__name__}: {str(error)[-800:]}"]
+    if keep is not None:
+        keep(notebook)
     return []
 
 
@@ -315,7 +320,12 @@ def check_lesson(
         notebook = root / "lessons" / lesson.id / "lesson.ipynb"
         if notebooks and notebook.is_file():
             step("notebook")
-            report.add("4. the notebook runs against the solution", execute_notebook(notebook, snapshot))
+            from shiplings.site import executed  # the site publishes this run's outputs: no second run
+
+            def keep(ran, lesson=lesson, snapshot=snapshot):
+                executed.keep(ran, course, lesson, root, snapshot)
+
+            report.add("4. the notebook runs against the solution", execute_notebook(notebook, snapshot, keep))
         report.add("5. files and manifest agree", lesson_file_problems(course, lesson, root))
     if mutants and mutant_files.mutants_path(root, lesson).is_file():
         step("mutants")

@@ -1,5 +1,6 @@
-"""What a lesson changes in the app, from the overlays: "what changed" as the diffs
-snapshot(N-1) -> snapshot(N), and the solution files in full."""
+"""What a lesson changes in the app, from the overlays: "what changed" as the learner's
+part (starter(N) -> snapshot(N)) behind a spoiler notice, the whole step (snapshot(N-1) ->
+snapshot(N)) for instructors, and the solution files in full; every file folded."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shiplings.manifest import Course, Lesson
-from shiplings.overlays import overlay_files, previous, read_text, snapshot_tree
-from shiplings.site.markdown import fence, indent, table_cell
+from shiplings.overlays import overlay_files, previous, read_text, snapshot_tree, starter_tree
+from shiplings.site.markdown import fence, indent
 
 LANGUAGES = {
     ".py": "python", ".pyi": "python", ".toml": "toml", ".ini": "ini", ".cfg": "ini",
@@ -20,6 +21,12 @@ LANGUAGES = {
     ".env": "ini", ".lock": "text",
 }
 LANGUAGES_BY_NAME = {"Dockerfile": "docker", "Makefile": "make", ".dockerignore": "text", ".gitignore": "text"}
+
+
+# Generated diffs and solution files stay out of the search index (see search.py): a search
+# should land on the lesson that teaches a thing, not on its answer.
+SEARCH_EXCLUDED_START = "<div data-search-exclude markdown>\n"
+SEARCH_EXCLUDED_END = "</div>\n"
 
 
 def language_of(path: str) -> str:
@@ -39,9 +46,18 @@ class FileChange:
 
 
 def lesson_changes(course: Course, lesson: Lesson, root: Path) -> list[FileChange]:
-    """snapshot(N-1) -> snapshot(N), file by file, as unified diffs."""
-    before = snapshot_tree(course, previous(course, lesson), root)
-    after = snapshot_tree(course, lesson, root)
+    """snapshot(N-1) -> snapshot(N), file by file, as unified diffs: the whole step."""
+    return tree_changes(snapshot_tree(course, previous(course, lesson), root), snapshot_tree(course, lesson, root))
+
+
+def learner_changes(course: Course, lesson: Lesson, root: Path) -> list[FileChange]:
+    """starter(N) -> snapshot(N) for the files of solutions/N: what the learner writes."""
+    starter = starter_tree(course, lesson, root)
+    solution = overlay_files(root / "solutions" / lesson.id)
+    return tree_changes({path: starter[path] for path in solution if path in starter}, solution)
+
+
+def tree_changes(before: dict[str, Path], after: dict[str, Path]) -> list[FileChange]:
     changes = []
     for path in sorted(set(before) | set(after)):
         old_file, new_file = before.get(path), after.get(path)
@@ -69,34 +85,51 @@ def lesson_changes(course: Course, lesson: Lesson, root: Path) -> list[FileChang
     return changes
 
 
-def what_changed_markdown(course: Course, lesson: Lesson, root: Path) -> str:
-    before = previous(course, lesson)
-    start = f"the end of lesson {before.number}" if before else "an empty folder"
-    changes = lesson_changes(course, lesson, root)
-    out = [
-        "## What changed in this lesson {#what-changed}\n",
-        f"From {start} to the end of lesson {lesson.number}, computed from the course's own "
-        f"files when this site was built (`shiplings diff {lesson.number}` shows the same "
-        "comparison against your workspace).\n",
-    ]
-    if not changes:
-        out.append("No file changes: this lesson is about running and observing the app.\n")
-        return "\n".join(out)
-    out.append("| File | Change | Lines |\n|---|---|---|")
-    for change in changes:
-        lines = f"+{change.added} −{change.removed}" if change.diff is not None else "binary"
-        out.append(f"| `{table_cell(change.path)}` | {change.kind} | {lines} |")
-    out.append("")
+def folded_diffs(changes: list[FileChange]) -> str:
+    """One collapsed block per file: its diff opens on a click, never on its own."""
+    out = []
     for change in changes:
         if change.diff is None:
             out.append(f"`{change.path}` is a binary file ({change.kind}); it is not shown here.\n")
             continue
-        block = fence(change.diff, "diff", title=f"{change.path} ({change.kind})")
-        if change.kind == "removed":
-            # every line of a deleted file is a "-": worth a click, not a screenful
-            out.append(f'??? note "{change.path} (removed, {change.removed} lines)"\n')
-            block = indent(block)
-        out.append(block)
+        out.append(f'??? note "{change.path} ({change.kind}, +{change.added} −{change.removed})"\n')
+        out.append(indent(fence(change.diff, "diff", title=f"{change.path} ({change.kind})")))
+    return "\n".join(out)
+
+
+def totals(changes: list[FileChange]) -> str:
+    files = f"{len(changes)} file" + ("s" if len(changes) != 1 else "")
+    return f"{files}, +{sum(c.added for c in changes)} −{sum(c.removed for c in changes)} lines"
+
+
+def what_changed_markdown(course: Course, lesson: Lesson, root: Path) -> str:
+    """The learner's part (starter -> solution) behind a spoiler notice, every file folded;
+    then the whole step (snapshot N-1 -> N) for instructors, folded too."""
+    number = lesson.number
+    before = previous(course, lesson)
+    start = f"the end of lesson {before.number}" if before else "an empty folder"
+    learner = learner_changes(course, lesson, root)
+    everything = lesson_changes(course, lesson, root)
+    out = ["## What changed in this lesson {#what-changed}\n"]
+    if not everything:
+        out.append("No file changes: this lesson is about running and observing the app.\n")
+        return "\n".join(out)
+    out.append(
+        f"Your part of this lesson, as the difference between the files `shiplings start {number}` "
+        f"gives you and the solution ({totals(learner)}). `shiplings diff {number}` compares your own "
+        "workspace with the solution the same way.\n")
+    out.append(SEARCH_EXCLUDED_START)
+    if learner:
+        out.append(f'??? warning "Spoiler: the answer to this lesson, file by file ({totals(learner)})"\n')
+        out.append(indent("Try the exercises first: each file below is the solution. Open one when "
+                          f"you are stuck, or after `shiplings check {number}` passes, to compare.\n\n"
+                          + folded_diffs(learner)))
+    out.append(f'??? info "For instructors: everything lesson {number} changes ({totals(everything)})"\n')
+    out.append(indent(
+        f"From {start} to the end of lesson {number}: the files the lesson hands over as they are, "
+        "the starter's TODO markers and the solution, computed from the course's own files when this "
+        "site was built.\n\n" + folded_diffs(everything)))
+    out.append(SEARCH_EXCLUDED_END)
     return "\n".join(out)
 
 
@@ -108,6 +141,7 @@ def solution_files_markdown(lesson: Lesson, root: Path) -> str:
         f"as `shiplings solve {lesson.number}` writes them into your workspace (with the files the "
         "lesson hands over as they are). Try the lesson first; open one when you are stuck.\n",
     ]
+    out.append(SEARCH_EXCLUDED_START)
     for path, source in files.items():
         text = read_text(source)
         if text is None:
@@ -115,4 +149,5 @@ def solution_files_markdown(lesson: Lesson, root: Path) -> str:
             continue
         out.append(f'??? note "{path}"\n')
         out.append(indent(fence(text, language_of(path), title=path)))
+    out.append(SEARCH_EXCLUDED_END)
     return "\n".join(out)

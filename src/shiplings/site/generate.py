@@ -4,10 +4,12 @@ site/build/staging/, the notebooks rendered, mermaid.js bundled, and the "Lesson
 from __future__ import annotations
 
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from shiplings.manifest import Course, Lesson, load_course
+from shiplings.site.executed import fresh_executed
 from shiplings.site.markdown import lesson_label, lesson_uri, part_label
 from shiplings.site.mermaid import vendored_mermaid
 from shiplings.site.notebooks import RenderedNotebook, notebook_css, render_notebook, trim_title
@@ -53,15 +55,24 @@ def generate(root: Path, paths: SitePaths | None = None) -> Generated:
     shutil.rmtree(paths.notebooks, ignore_errors=True)
     paths.staging.mkdir(parents=True)
     result = Generated(course, root, paths.staging)
+    without_outputs = []
     for lesson in course.lessons:
         source = root / "lessons" / lesson.id / "lesson.ipynb"
-        rendered = None
+        rendered, executed = None, None
         if source.is_file():
-            trimmed = trim_title(source, paths.notebooks / f"{lesson.id}.ipynb")
+            executed = fresh_executed(course, lesson, root)
+            if executed is None:
+                without_outputs.append(lesson.number)
+            trimmed = trim_title(executed or source, paths.notebooks / f"{lesson.id}.ipynb")
             rendered = render_notebook(trimmed, paths.cache)
         page = LessonPage(lesson, lesson_uri(lesson), rendered)
-        write(paths.staging / page.uri, lesson_markdown(course, lesson, root, rendered is not None))
+        write(paths.staging / page.uri,
+              lesson_markdown(course, lesson, root, rendered is not None, with_outputs=executed is not None))
         result.lessons.append(page)
+    if without_outputs:
+        print(f"shiplings: the notebooks of lessons {', '.join(without_outputs)} are shown without outputs: "
+              f"`shiplings dev check {' '.join(without_outputs)}` runs them and keeps their outputs for the site",
+              file=sys.stderr)
     write(paths.staging / "lessons" / "index.md", lessons_index_markdown(course))
     rendered_notebooks = [page.notebook for page in result.lessons if page.notebook]
     if rendered_notebooks:

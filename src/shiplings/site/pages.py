@@ -37,7 +37,7 @@ def checks_markdown(course: Course, lesson: Lesson) -> str:
     return "\n".join(out)
 
 
-def lesson_markdown(course: Course, lesson: Lesson, root: Path, has_notebook: bool) -> str:
+def lesson_markdown(course: Course, lesson: Lesson, root: Path, has_notebook: bool, with_outputs: bool = False) -> str:
     page = lesson_uri(lesson)
     minutes = lesson.minutes
     objectives = "\n".join(f"- {plain_markdown(objective)}" for objective in lesson.objectives)
@@ -62,10 +62,14 @@ def lesson_markdown(course: Course, lesson: Lesson, root: Path, has_notebook: bo
         indent(glance),
     ]
     if has_notebook:
+        if with_outputs:
+            shown = ("the outputs below are from a run against this lesson's solution, so yours "
+                     "will differ until your app is finished (and timings differ from machine to machine).")
+        else:
+            shown = "the site shows it without outputs."
         out.append(
             f"The lesson itself is the notebook below, as it opens in JupyterLab "
-            f"(`notebooks/{lesson.id}.ipynb` in your workspace). Run its cells there: "
-            "the site shows it without outputs.\n"
+            f"(`notebooks/{lesson.id}.ipynb` in your workspace). Run its cells there: {shown}\n"
         )
         out.append(notebook_placeholder(lesson) + "\n")
     else:

@@ -38,6 +38,11 @@ class SitePaths:
         return self.build / "vendor"
 
     @property
+    def executed(self) -> Path:
+        """Lesson notebooks as `shiplings dev check` executed them, with outputs (see executed.py)."""
+        return self.build / "executed"
+
+    @property
     def cache(self) -> Path:
         """Rendered notebook HTML, keyed by content: unchanged notebooks are not re-rendered."""
         return self.build / "cache" / "notebooks"
