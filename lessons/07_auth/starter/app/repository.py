@@ -1,9 +1,8 @@
 """The repositories: tasks and users, kept in the database.
 
-TaskRepository has the same methods as the in-memory TaskStore (app/store.py), so the
-routes did not change when the tasks moved into a database, nor when they got owners:
-they still ask for `store: TaskStoreDep`, and app/api/deps.py hands them a
-TaskRepository for the request's session AND the signed-in user. Every query it makes
+TaskRepository has the same methods as the in-memory TaskStore (app/store.py): the
+routes ask for `store: TaskStoreDep`, and app/api/deps.py hands them a TaskRepository
+for the request's session AND the signed-in user. Every query it makes
 is limited to that user's tasks, in this one place, so no route can forget it.
 
 Another user's task is "not found", exactly like a task that does not exist: a 403

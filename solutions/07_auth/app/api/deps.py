@@ -21,6 +21,7 @@ import httpx
 import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import models
@@ -28,6 +29,7 @@ from app.core.config import Settings
 from app.core.db import get_session
 from app.core.security import decode_access_token
 from app.repository import TaskRepository, UserRepository
+from app.schemas import Id
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
@@ -44,6 +46,10 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token")
 TokenDep = Annotated[str, Depends(oauth2_scheme)]
 
+# A token's subject names a user only as an id the database can hold: whoever signed the
+# token wrote it, and anything else would fail the query instead of the token.
+USER_ID = TypeAdapter(Id)
+
 
 def not_authenticated(message: str) -> HTTPException:
     """A 401 that says how to authenticate (RFC 6750): with a bearer token, and this one is bad."""
@@ -58,13 +64,14 @@ async def get_current_user(token: TokenDep, session: SessionDep, settings: Setti
     """The user the bearer token was issued to, while both the token and the user are good."""
     try:
         subject = decode_access_token(token, settings.secret_key.get_secret_value())
+        user_id = USER_ID.validate_python(subject)
     except jwt.ExpiredSignatureError:
         raise not_authenticated("Your session has expired: sign in again.") from None
-    except jwt.InvalidTokenError:
+    except (jwt.InvalidTokenError, ValidationError):
         raise not_authenticated("Could not validate your credentials.") from None
     # The signature proves that we issued the token, not that its user may still act: an
     # account deleted or deactivated since then must stop working now, not at `exp`.
-    user = await UserRepository(session).get(int(subject)) if subject.isdigit() else None
+    user = await UserRepository(session).get(user_id)
     if user is None or not user.is_active:
         raise not_authenticated("Could not validate your credentials.")
     return user

@@ -14,19 +14,52 @@ checks, postgresql+asyncpg in production. The code is the same for both.
 
 The schema (the tables) is not made here: Alembic migrations make and change it, as a
 separate step before the app starts (`alembic upgrade head`, see migrations/).
+
+A database that is down or hangs is an outage, not a bug: every wait on it has a limit,
+and a request it fails answers 503 with Retry-After, not a 500 with a traceback.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import Request
-from sqlalchemy import event
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+log = logging.getLogger(__name__)
+
+# How long a request waits for the database, at most, in seconds: to open a connection, for
+# one statement (PostgreSQL cancels it server-side too; SQLite waits this long for a lock),
+# and for a free connection from the pool. Together they bound a request at ~8 s.
+CONNECT_TIMEOUT_SECONDS = 2.0
+STATEMENT_TIMEOUT_SECONDS = 4.0
+POOL_TIMEOUT_SECONDS = 2.0
+# What a 503 tells the client: try again after this many seconds.
+RETRY_AFTER_SECONDS = 5
+
+# SQLSTATE classes of a database that cannot serve right now: 08 connection exception,
+# 53 insufficient resources (too many connections), 57 operator intervention (shutting
+# down, starting up, a statement cancelled by statement_timeout).
+UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
 
 
 def make_engine(database_url: str, **options) -> AsyncEngine:
-    """An async engine (and its connection pool) for database_url; it connects lazily."""
+    """An async engine (and its connection pool) for database_url; it connects lazily.
+
+    hide_parameters: a failed statement's error (and every log line and error report made
+    from it) shows the SQL but not the values, which are user data: titles, emails,
+    password hashes.
+    """
+    # TODO(04): a database that hangs must not hang every request with it, and a statement
+    # that fails must not write its values (titles, emails, password hashes) into the logs.
+    # Pass create_async_engine() hide_parameters=True, pool_timeout=POOL_TIMEOUT_SECONDS and
+    # connect_args: for PostgreSQL (URLs starting with postgresql+asyncpg) asyncpg's
+    # {"timeout": CONNECT_TIMEOUT_SECONDS, "command_timeout": STATEMENT_TIMEOUT_SECONDS,
+    #  "server_settings": {"statement_timeout": "4000"}} (PostgreSQL counts milliseconds);
+    # for SQLite {"timeout": STATEMENT_TIMEOUT_SECONDS}, how long it waits for a lock.
     engine = create_async_engine(database_url, pool_pre_ping=True, **options)
     if engine.dialect.name == "sqlite":
         # SQLite ignores foreign keys unless each connection asks for them
@@ -49,7 +82,36 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+def is_unavailable(error: BaseException) -> bool:
+    """True for the errors of a database that cannot serve now, False for a bug in a query."""
+    if isinstance(error, OSError | exc.TimeoutError | exc.OperationalError):  # refused, timed out, lost
+        return True
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        error = error.orig
+    sqlstate = getattr(error, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate[:2] in UNAVAILABLE_SQLSTATE_CLASSES
+
+
+async def outage_is_503() -> AsyncIterator[None]:
+    """Around each request that uses the database: an outage answers 503 with Retry-After."""
+    try:
+        yield
+    except Exception as error:
+        if not is_unavailable(error):
+            raise
+        log.warning("database unavailable: %r", error)
+        raise HTTPException(
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="The database is not answering. Please try again in a few seconds.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        ) from None
+
+
+async def get_session(
+    request: Request, _outage: Annotated[None, Depends(outage_is_503)]
+) -> AsyncIterator[AsyncSession]:
     """A new session for this request, closed (connection back to the pool) after it."""
     # TODO(04): open a session with the app's sessionmaker (request.app.state.sessionmaker,
     # made by the lifespan in app/main.py) in an `async with` block, and `yield` it from

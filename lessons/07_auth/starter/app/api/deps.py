@@ -21,6 +21,7 @@ import httpx
 import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import models
@@ -28,6 +29,7 @@ from app.core.config import Settings
 from app.core.db import get_session
 from app.core.security import decode_access_token
 from app.repository import TaskRepository, UserRepository
+from app.schemas import Id
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
@@ -43,6 +45,10 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 # when there is none. tokenUrl is where the "Authorize" button of /docs signs in.
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token")
 TokenDep = Annotated[str, Depends(oauth2_scheme)]
+
+# A token's subject names a user only as an id the database can hold: whoever signed the
+# token wrote it, and anything else would fail the query instead of the token.
+USER_ID = TypeAdapter(Id)
 
 
 def not_authenticated(message: str) -> HTTPException:
@@ -61,7 +67,9 @@ async def get_current_user(token: TokenDep, session: SessionDep, settings: Setti
     #   jwt.ExpiredSignatureError (a subclass) for an expired one: catch them (the expired
     #   one first, so its message can say "sign in again");
     # - the signature proves we issued the token, not that its user may still act: refuse
-    #   a user that no longer exists, or whose is_active is false.
+    #   a user that no longer exists, or whose is_active is false;
+    # - the subject is the user's id only if it fits the id column: read it with
+    #   USER_ID.validate_python(subject), which raises pydantic's ValidationError otherwise.
     subject = decode_access_token(token, settings.secret_key.get_secret_value())
     return await UserRepository(session).get(int(subject))
 

@@ -16,16 +16,15 @@ route it would stop every other request for that long, so it runs in a worker th
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Form, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import OAuth2PasswordRequestForm
 
 from app import models
 from app.api.deps import CurrentUserDep, SessionDep, SettingsDep
 from app.core.errors import AppError, ErrorEnvelope
 from app.core.security import create_access_token, dummy_hash, hash_password, verify_password
 from app.repository import UserRepository
-from app.schemas import Token, UserCreate, UserOut
+from app.schemas import SignInForm, Token, UserCreate, UserOut
 
 router = APIRouter(tags=["auth"])
 
@@ -70,7 +69,7 @@ async def register(user_in: UserCreate, session: SessionDep) -> UserOut:
     responses={400: {"model": ErrorEnvelope, "description": "Wrong email or password"}},
 )
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep
+    form: Annotated[SignInForm, Form()], session: SessionDep, settings: SettingsDep
 ) -> Token:
     """Sign in with email (as `username`) and password; get a bearer token."""
     user = await authenticate(UserRepository(session), form.username, form.password)

@@ -8,13 +8,17 @@ Nor do they say anything about users: TaskStoreDep needs a signed-in user (401
 otherwise) and hands over a store of that user's tasks only (app/api/deps.py).
 """
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, status
 
 from app.api.deps import TaskStoreDep
 from app.core.errors import ErrorEnvelope
-from app.schemas import Task, TaskIn
+from app.schemas import MAX_ID, Task, TaskIn
+
+# A task id in the path: a number its database column can hold, or a 422 (a larger one
+# cannot exist, and the query would fail on it).
+TaskId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 INVALID: dict[int | str, dict[str, Any]] = {
     status.HTTP_422_UNPROCESSABLE_CONTENT: {
@@ -48,15 +52,15 @@ async def create_task(task_in: TaskIn, store: TaskStoreDep) -> Task:
 
 
 @router.get("/{task_id}", responses=NOT_FOUND)
-async def get_task(task_id: int, store: TaskStoreDep) -> Task:
+async def get_task(task_id: TaskId, store: TaskStoreDep) -> Task:
     return await store.get(task_id)
 
 
 @router.put("/{task_id}", responses=NOT_FOUND)
-async def replace_task(task_id: int, task_in: TaskIn, store: TaskStoreDep) -> Task:
+async def replace_task(task_id: TaskId, task_in: TaskIn, store: TaskStoreDep) -> Task:
     return await store.replace(task_id, task_in)
 
 
 @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
-async def delete_task(task_id: int, store: TaskStoreDep) -> None:
+async def delete_task(task_id: TaskId, store: TaskStoreDep) -> None:
     await store.delete(task_id)

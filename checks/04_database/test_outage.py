@@ -1,0 +1,129 @@
+"""Lesson 04: a database outage is the database's problem, not every request's.
+
+A hung PostgreSQL must not hang the app (every wait on it has a limit), and a request the
+outage fails answers 503 with Retry-After in the envelope, not a 500. When the database
+is back, so is the app, without a restart. A failed statement keeps its values (user
+data) out of the error, and so out of every log line made from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+
+import pytest
+from sqlalchemy import text
+
+from shiplings import services
+from shiplings.testing import import_fresh, run_migrations, show
+from support.envelope import read_envelope
+from support.outages import frozen_postgres
+
+DB = "app/core/db.py"
+ANSWER_WITHIN = 12.0  # seconds: the solution's limits add up to ~8 s; a loaded machine needs slack
+CONCURRENT = 6
+
+
+async def timed_get(http, path: str) -> tuple[object, float]:
+    """(response or None when it took longer than ANSWER_WITHIN, seconds taken)."""
+    started = time.perf_counter()
+    try:
+        response = await asyncio.wait_for(http.get(path), ANSWER_WITHIN * 2)
+    except TimeoutError:
+        response = None
+    return response, time.perf_counter() - started
+
+
+def is_outage_answer(response) -> bool:
+    error, _ = read_envelope(response) if response is not None else (None, "")
+    return (
+        response.status_code == 503
+        and error is not None
+        and error["code"] == "service_unavailable"
+        and response.headers.get("retry-after", "").isdigit()
+    )
+
+
+@pytest.mark.timeout(120)
+async def test_database_outage_is_503(app_env, build_app, talk_to):
+    database = services.postgres()  # this check's own PostgreSQL: it freezes it, then stops it
+    postgres = database.__enter__()
+    running = True
+    try:
+        run_migrations(postgres.url())
+        async with talk_to(build_app(postgres.url())) as http:
+            before = await http.get("/tasks")
+            assert before.status_code == 200, (
+                "GET /tasks on a migrated PostgreSQL should answer 200 before the check breaks "
+                f"anything; your app answered {show(before)}."
+            )
+            with frozen_postgres(postgres.port) as frozen:
+                assert frozen, "The check could not find the PostgreSQL server it started (to freeze it)."
+                hung = await asyncio.gather(*(timed_get(http, "/tasks") for _ in range(CONCURRENT)))
+            slowest = max(seconds for _, seconds in hung)
+            unanswered = [response for response, _ in hung if response is None]
+            assert not unanswered and slowest < ANSWER_WITHIN, (
+                f"With PostgreSQL hanging (frozen: it accepts connections and answers nothing), "
+                f"{CONCURRENT} concurrent GET /tasks should each answer within {ANSWER_WITHIN:.0f} s; "
+                + (f"{len(unanswered)} never answered" if unanswered else f"the slowest took {slowest:.1f} s")
+                + ". Without limits a request waits as long as the database hangs. make_engine() in "
+                f"{DB} should give asyncpg a connect timeout and a statement timeout (connect_args), "
+                "and the pool a pool_timeout."
+            )
+            wrong = [response for response, _ in hung if not is_outage_answer(response)]
+            assert not wrong, (
+                "While the database hangs, a request that needs it should answer 503 with the code "
+                '"service_unavailable" in the envelope and a Retry-After header (seconds), so clients '
+                f"and load balancers know to come back; your app answered {show(wrong[0])}. The "
+                f"timeouts of make_engine() in {DB} raise TimeoutError, and outage_is_503() turns it "
+                "into that 503: is get_session() still asking for it?"
+            )
+
+            back, seconds = await timed_get(http, "/tasks")
+            assert back is not None and back.status_code == 200, (
+                "Once PostgreSQL answers again, GET /tasks should answer 200 at once, without "
+                f"restarting the app; your app answered {show(back) if back else 'nothing'} after "
+                f"{seconds:.1f} s. Connections broken by the outage must be replaced: "
+                f"create_async_engine(..., pool_pre_ping=True) in {DB}."
+            )
+
+            database.__exit__(None, None, None)  # PostgreSQL stops: it refuses connections from here on
+            running = False
+            down = await asyncio.gather(*(timed_get(http, "/tasks") for _ in range(CONCURRENT)))
+        wrong = [response for response, _ in down if not is_outage_answer(response)]
+        assert not wrong, (
+            "With PostgreSQL stopped, GET /tasks should answer 503 with the code "
+            '"service_unavailable" and a Retry-After header, not a 500 with a traceback in the log '
+            f"for every request; your app answered {show(wrong[0]) if wrong[0] else 'nothing'}. "
+            f"Look at outage_is_503() and get_session() in {DB}."
+        )
+    finally:
+        if running:
+            database.__exit__(None, None, None)
+
+
+async def test_statement_values_stay_out_of_errors(app_env, tmp_path):
+    db = import_fresh("app.core.db")
+    secret = "argon2-hash-" + secrets.token_hex(8)
+    engine = db.make_engine(f"sqlite+aiosqlite:///{tmp_path / 'values.db'}")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("CREATE TABLE accounts (email TEXT UNIQUE, hashed_password TEXT)"))
+            insert = text("INSERT INTO accounts (email, hashed_password) VALUES (:email, :hashed)")
+            await connection.execute(insert, {"email": "ada@example.com", "hashed": "first"})
+            try:
+                await connection.execute(insert, {"email": "ada@example.com", "hashed": secret})
+            except Exception as error:  # the unique email: the second insert fails
+                message = str(error)
+            else:
+                message = ""
+    finally:
+        await engine.dispose()
+    assert message, "The check's second insert should have failed (a duplicate email); it did not."
+    assert secret not in message, (
+        "When a statement fails, SQLAlchemy's error shows the SQL and, by default, the values it "
+        f"was given: the check's failed insert says {message[:300]!r}. That text ends up in the "
+        "server log and in error reports, with emails and password hashes in it. Create the engine "
+        f"with hide_parameters=True in make_engine() in {DB}."
+    )
