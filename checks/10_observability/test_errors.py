@@ -56,9 +56,9 @@ async def test_crash_reports_request_id(app, capfd):
     error = response.json().get("error") or {}
     assert request_id in json.dumps(error), (
         "The body of a 500 should name the request id, so that the user who reports the error can "
-        f"quote it and you can find the request's log lines; the body is {show(response)}. Pass "
-        "request_id=request.state.request_id to error_response() in handle_unexpected_error() "
-        "(app/core/errors.py)."
+        f"quote it and you can find the request's log lines; the body is {show(response)}. Look at "
+        "what handle_unexpected_error() (app/core/errors.py) passes to error_response(): the request "
+        "id is on request.state."
     )
 
     made = again.headers.get("x-request-id")
@@ -81,7 +81,7 @@ async def test_crash_reports_request_id(app, capfd):
         "still get its one JSON access line, with \"status\": 500: the requests that crash are the "
         f"ones you will look for first. Your app logged {len(records)} such line(s)"
         + (f" with the statuses {[record.get('status') for record in records]}" if records else "")
-        + ". In RequestContextMiddleware (app/core/logging.py), the access line must be written "
-        "whatever happens to the request (a `finally:` around `await self.app(...)`), with status "
-        "500 when the app raised before it answered."
+        + ". Look at RequestContextMiddleware (app/core/logging.py): the access line must be written "
+        "whatever happens to the request, in a finally block, with status 500 when the app raised "
+        "before it answered."
     )

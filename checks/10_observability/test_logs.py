@@ -112,8 +112,8 @@ def test_request_id(server):
         missing = [value for value in ids if not access_lines(lines, value)]
         assert not missing, (
             f"The id the app made for a request ({missing[0]}, sent back in X-Request-ID) should "
-            "also be the request_id of the request's log line; no JSON line has it. The middleware "
-            "should bind the same id it sends back: structlog.contextvars.bind_contextvars(request_id=...)."
+            "also be the request_id of the request's log line; no JSON line has it. Look at the id "
+            f"{MIDDLEWARE} binds to structlog's context: it should be the one it sends back."
         )
 
         hostile = {
