@@ -237,25 +237,30 @@ def _kill(pid: int, handle) -> None:
 
 
 def run_all(runs: list[dict], spec: dict, parallel: int) -> dict[str, dict]:
-    """Run `runs` at most `parallel` at a time; a run past its deadline is killed."""
+    """Run `runs` at most `parallel` at a time; a run past its deadline is killed.
+
+    The deadline is the engine's patience: run_timeout on an idle machine, more on a loaded
+    one and while the suite still uses CPU, so a busy machine never fails a learner's suite.
+    """
+    from shiplings.patience import Patience
+
     results: dict[str, dict] = {}
     waiting = list(runs)
-    active: dict[int, tuple[dict, object, float]] = {}
-    limit = spec["run_timeout"]
+    active: dict[int, tuple[dict, object, Patience]] = {}
     while waiting or active:
         while waiting and len(active) < parallel:
             run = waiting.pop(0)
             pid, handle = _start(run, spec)
-            active[pid] = (run, handle, time.monotonic())
-        for pid, (run, handle, started) in list(active.items()):
+            active[pid] = (run, handle, Patience(spec["run_timeout"], pid=pid))
+        for pid, (run, handle, patience) in list(active.items()):
             code = _poll(pid, handle)
-            late = code is None and time.monotonic() - started > limit
+            late = code is None and patience.look() is not None
             if late:
                 _kill(pid, handle)
             if code is not None or late:
                 del active[pid]
                 results[run["name"]] = {"exit_code": code, "timed_out": late,
-                                        "seconds": round(time.monotonic() - started, 2)}
+                                        "seconds": round(patience.elapsed(), 2)}
         time.sleep(0.01)
     return results
 
