@@ -1,0 +1,103 @@
+"""Lesson 12: Vite's dev proxy forwards /api to the backend, and only /api.
+
+The checks start the learner's backend (uvicorn) and the learner's Vite dev server, told
+where the backend is by BACKEND_URL, then talk to Vite as the page does: same origin.
+"""
+
+import secrets
+
+import httpx
+import pytest
+
+from shiplings.testing import show
+
+PASSWORD = "correct horse battery staple"
+
+
+def is_page(response: httpx.Response) -> bool:
+    """Vite's own answer: its HTML page (it answers unknown paths with index.html)."""
+    return response.headers.get("content-type", "").startswith("text/html")
+
+
+def why_not_forwarded(response: httpx.Response, path: str, backend_url: str) -> str:
+    """What the answer of Vite to `path` says about the proxy."""
+    if is_page(response):
+        return (f"Vite answered {path} with its own HTML page, so nothing forwarded it: "
+                "frontend/vite.config.ts has no server.proxy entry for /api.")
+    if response.status_code == 404 and "error" in response.text:
+        return (f"The backend got the request and answered {show(response)}: the proxy forwarded the path "
+                "with its /api prefix, but the backend serves its routes without the prefix (/health, /tasks).")
+    if response.status_code >= 500 or not response.content:
+        return (f"Vite answered {response.status_code}: the proxy could not reach a backend at its target. The "
+                f"check started the backend at {backend_url} and said so in BACKEND_URL; the proxy's target "
+                "should come from process.env.BACKEND_URL (http://127.0.0.1:8000 when it is not set).")
+    return f"Vite answered {show(response)}."
+
+
+@pytest.mark.timeout(300)
+def test_proxy_forwards_api(dev_server, backend):
+    with httpx.Client(base_url=dev_server.url, timeout=30) as page:
+        health = page.get("/api/health")
+        direct = httpx.get(backend.url + "/health", timeout=30)
+        assert health.status_code == 200 and not is_page(health) and health.json() == direct.json(), (
+            "GET /api/health on the Vite dev server should reach the backend's GET /health and answer what "
+            f"it answers ({show(direct)}). {why_not_forwarded(health, '/api/health', backend.url)}"
+        )
+
+        email = f"proxy-{secrets.token_hex(4)}@example.com"
+        page.post("/api/auth/register", json={"email": email, "password": PASSWORD})
+        signed_in = page.post("/api/auth/token", data={"username": email, "password": PASSWORD})
+        assert signed_in.status_code == 200, (
+            "Signing in through the proxy (POST /api/auth/token, a form body) should answer 200 with a "
+            f"token; Vite answered {show(signed_in)}. Look at server.proxy in frontend/vite.config.ts."
+        )
+        # the account exists in the backend the check started: the proxy went there, not elsewhere
+        at_backend = httpx.post(backend.url + "/auth/token", data={"username": email, "password": PASSWORD},
+                                timeout=30)
+        assert at_backend.status_code == 200, (
+            "The proxy forwarded the sign-up to a different server than the backend the check started at "
+            f"{backend.url} (named in BACKEND_URL): that backend does not know the account. The proxy's "
+            "target should come from process.env.BACKEND_URL in frontend/vite.config.ts."
+        )
+        token = signed_in.json()["access_token"]
+        created = page.post("/api/tasks", json={"title": "Through the proxy"},
+                            headers={"Authorization": f"Bearer {token}"})
+        assert created.status_code == 201, (
+            "POST /api/tasks through the proxy, with a token and a JSON body, should create the task (201); "
+            f"Vite answered {show(created)}. The proxy must pass the method, the headers and the body on."
+        )
+        listed = page.get("/api/tasks", headers={"Authorization": f"Bearer {token}"})
+        assert [task["title"] for task in listed.json()] == ["Through the proxy"], (
+            f"GET /api/tasks through the proxy should list the task just created; Vite answered {show(listed)}."
+        )
+
+
+@pytest.mark.timeout(300)
+def test_proxy_forwards_only_api(dev_server, backend):
+    with httpx.Client(base_url=dev_server.url, timeout=30) as page:
+        health = page.get("/api/health")
+        assert health.status_code == 200 and not is_page(health), (
+            "Vite should forward /api/... to the backend, and nothing else; this check looks at the "
+            "\"nothing else\" once /api works, and GET /api/health does not reach the backend yet. "
+            + why_not_forwarded(health, "/api/health", backend.url)
+        )
+        home = page.get("/")
+        assert is_page(home) and 'id="app"' in home.text, (
+            "GET / on the Vite dev server should answer the page itself (frontend/index.html, with its "
+            f"<div id=\"app\">); it answered {show(home)}. Only paths under /api should go to the backend: "
+            "look at the keys of server.proxy in frontend/vite.config.ts."
+        )
+        module = page.get("/src/main.ts")
+        assert module.status_code == 200 and "javascript" in module.headers.get("content-type", ""), (
+            "GET /src/main.ts should be Vite's: the page's own code, compiled for the browser. It answered "
+            f"{show(module)}: it went to the backend. Only paths under /api should be forwarded: look at the "
+            "keys of server.proxy in frontend/vite.config.ts."
+        )
+        for path in ("/health", "/tasks", "/docs"):
+            answer = page.get(path)
+            assert is_page(answer), (
+                f"GET {path} on the Vite dev server should stay Vite's (it answers the page, index.html, for "
+                f"paths it does not know, so a view at {path} can come later); it answered {show(answer)} "
+                "from the backend. Only paths under /api should be forwarded: look at the keys of "
+                "server.proxy in frontend/vite.config.ts."
+            )

@@ -1,0 +1,56 @@
+import { computed, ref } from 'vue'
+import { defineStore } from 'pinia'
+
+import { api, ApiError } from '@/api'
+
+export interface Task {
+  id: number
+  title: string
+  done: boolean
+}
+
+// The one place the page keeps its tasks: every component reads and changes them here.
+export const useTasksStore = defineStore('tasks', () => {
+  const tasks = ref<Task[]>([])
+  // The access token lives in memory only, never in localStorage, where any script on the
+  // page could read it (lesson 13 adds the refresh cookie that survives a reload).
+  const token = ref<string | null>(null)
+  const error = ref<string | null>(null)
+  const open = computed(() => tasks.value.filter((task) => !task.done).length)
+
+  async function attempt(work: () => Promise<void>): Promise<void> {
+    error.value = null
+    try {
+      await work()
+    } catch (problem) {
+      error.value = problem instanceof ApiError ? problem.message : String(problem)
+    }
+  }
+
+  async function signIn(email: string, password: string): Promise<void> {
+    await attempt(async () => {
+      const form = new URLSearchParams({ username: email, password })
+      const answer = await api<{ access_token: string }>('/api/auth/token', { method: 'POST', body: form })
+      token.value = answer.access_token
+    })
+  }
+
+  async function load(): Promise<void> {
+    await attempt(async () => {
+      tasks.value = await api<Task[]>('/api/tasks', {}, token.value)
+    })
+  }
+
+  async function add(title: string): Promise<void> {
+    await attempt(async () => {
+      const task = await api<Task>(
+        '/api/tasks',
+        { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ title }) },
+        token.value,
+      )
+      tasks.value.push(task)
+    })
+  }
+
+  return { tasks, token, error, open, signIn, load, add }
+})
