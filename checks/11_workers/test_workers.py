@@ -168,8 +168,8 @@ def test_starts_n_worker_processes(run_gunicorn, workers_of):
         control = server.runtime / "gunicorn.ctl"
         assert len(workers) == 3, (
             f"`WEB_CONCURRENCY=3 gunicorn -c {CONFIG} app.main:app` should run 3 worker processes under "
-            f"its master; it runs {len(workers)}. Set `workers` in {CONFIG} from "
-            "os.environ.get(\"WEB_CONCURRENCY\"), else from the CPU count. What gunicorn printed:\n"
+            f"its master; it runs {len(workers)}. Look at how {CONFIG} sets `workers`: WEB_CONCURRENCY, "
+            "when it is set, decides; the CPU count only otherwise. What gunicorn printed:\n"
             + server.output()[-1200:]
         )
         assert not control.exists(), (
