@@ -14,6 +14,7 @@ import http.server
 import os
 import re
 import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -293,7 +294,7 @@ def fake_npm(folder: Path, script: bytes) -> str:
 def test_mermaid_is_fetched_once_and_checked_against_its_pin(tmp_path, monkeypatch):
     paths = SitePaths(tmp_path)
     tampered = fake_npm(tmp_path / "tampered", b"window.mermaid = 'not the pinned file'")
-    with pytest.raises(ValueError, match="checksum"):
+    with pytest.raises(mermaid.MermaidUnavailable, match="checksum"):
         mermaid.vendored_mermaid(paths, npm=tampered)
     assert not paths.vendor.exists() or not any(paths.vendor.iterdir()), "a mismatched download is not kept"
 
@@ -303,10 +304,65 @@ def test_mermaid_is_fetched_once_and_checked_against_its_pin(tmp_path, monkeypat
     assert mermaid.vendored_mermaid(paths, npm="/no/such/npm") == cached  # no second download
 
 
-def test_without_npm_the_site_still_builds_and_says_so(tmp_path, monkeypatch, capsys):
+def test_without_npm_the_build_fails_and_says_how_to_fix_it(tmp_path, monkeypatch):
     monkeypatch.setattr(mermaid.shutil, "which", lambda name: None)
-    assert mermaid.vendored_mermaid(SitePaths(tmp_path)) is None
-    assert "mermaid.js from the internet" in capsys.readouterr().err
+    with pytest.raises(mermaid.MermaidUnavailable, match="npm is not installed.*shiplings doctor"):
+        mermaid.vendored_mermaid(SitePaths(tmp_path))
+
+
+def test_an_unreachable_registry_fails_the_build_fast(tmp_path):
+    npm = tmp_path / "npm"
+    # npm waiting on a registry that never answers
+    npm.write_text(f'#!/bin/sh\necho "$@" > "{tmp_path}/args"\nexec sleep 30\n')
+    npm.chmod(0o755)
+    started = time.perf_counter()
+    with pytest.raises(mermaid.MermaidUnavailable, match="no answer within 2 s"):
+        mermaid.vendored_mermaid(SitePaths(tmp_path), npm=str(npm), timeout=2)
+    assert time.perf_counter() - started < 10
+    assert "--fetch-retries=0" in (tmp_path / "args").read_text(), "npm must not retry for minutes"
+
+
+def test_course_toml_errors_name_course_toml(tiny_course):
+    manifest = tiny_course / "course.toml"
+    manifest.write_text(manifest.read_text().replace('title = "Hello"', 'title = 5'))
+    with pytest.raises(ValueError, match=r"(?s)^course\.toml: .*title"):
+        generate.generate(tiny_course, SitePaths(tiny_course))
+    manifest.write_text("[[lessons]\n")
+    with pytest.raises(ValueError, match=r"^course\.toml: "):
+        generate.generate(tiny_course, SitePaths(tiny_course))
+
+
+def test_broken_links_and_images_in_notebooks_are_found():
+    notebook_html = (
+        '<h2 id="intro">Intro<a class="anchor-link" href="#intro">¶</a></h2>'
+        '<a href="../08_cors/">next</a> <a href="../09_nope/">gone</a> <a href="#missing">x</a>'
+        '<a href="https://example.org">out</a> <img src="plot.png"> <img src="data:image/png;base64,AA==">'
+        '<img src="https://example.org/a.png"> <a href="../../../etc/passwd">up</a>'
+    )
+    urls = {"lessons/07_auth/", "lessons/08_cors/", "lessons/08_cors/index.html"}
+    problems = notebooks.broken_references(notebook_html, notebook_html, "lessons/07_auth/", urls)
+    assert len(problems) == 5, problems
+    assert any("../09_nope/" in problem for problem in problems)
+    assert any("#missing" in problem for problem in problems)
+    assert any("plot.png" in problem for problem in problems)
+    assert any("loads from the internet" in problem for problem in problems)
+    assert any("outside the site" in problem for problem in problems)
+
+
+def test_a_failed_build_keeps_the_last_good_site(tmp_path):
+    paths = SitePaths(tmp_path)
+    (tmp_path / "site" / "docs").mkdir(parents=True)
+    (tmp_path / "site" / "docs" / "index.md").write_text("# New\n\n[broken](nowhere.md)\n")
+    paths.config.write_text("site_name: t\ndocs_dir: docs\nsite_dir: build/html\n")
+    paths.html.mkdir(parents=True)
+    (paths.html / "index.html").write_text("the last good site")
+    code, _ = build.build(tmp_path, strict=True)  # the broken link fails a strict build
+    assert code != 0
+    assert (paths.html / "index.html").read_text() == "the last good site"
+    assert not (paths.build / "html.next").exists()
+    (tmp_path / "site" / "docs" / "index.md").write_text("# New\n")
+    code, _ = build.build(tmp_path, strict=True)
+    assert code == 0 and "New" in (paths.html / "index.html").read_text()
 
 
 def test_tool_fixes_are_given_per_platform_with_sudo(tiny_course):
@@ -404,7 +460,7 @@ def test_lesson_pages_show_course_toml_text_as_written(built_site):
     """What the reader sees on each lesson page holds every string course.toml gives it."""
     missing = []
     for lesson in COURSE.lessons:
-        page = shown((built_site / "lessons" / lesson.id / "index.html").read_text(encoding="utf-8"))
+        page = shown((built_site / "lessons" / f"{lesson.id}.html").read_text(encoding="utf-8"))
         page = page.replace(" ", "")
         texts = [lesson.title, *lesson.objectives, *(check.name for check in lesson.checks),
                  *(hint for check in lesson.checks for hint in check.hints)]
@@ -425,12 +481,41 @@ def test_home_page_renders_from_a_sub_path(visit, base_url):
     assert visit.outside == [], f"the home page needs the network: {visit.outside}"
 
 
+CONTRAST = """([foreground, background]) => {
+  const channels = colour => colour.match(/[\\d.]+/g).slice(0, 3).map(Number).map(value => {
+    value /= 255;
+    return value <= 0.03928 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
+  });
+  const luminance = colour => { const [r, g, b] = channels(colour); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const [light, dark] = [luminance(foreground), luminance(background)].sort((a, b) => b - a);
+  return (light + 0.05) / (dark + 0.05);
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["default", "slate"])
+def test_text_and_links_meet_wcag_aa_contrast(visit, base_url, scheme):
+    page = visit.tab
+    page.goto(f"{base_url}getting-started.html")
+    page.evaluate(f"document.body.setAttribute('data-md-color-scheme', '{scheme}')")
+    pairs = page.evaluate("""() => {
+      const colour = (selector, property) => getComputedStyle(document.querySelector(selector))[property];
+      return {
+        link: [colour('.md-content a[href]:not(.headerlink)', 'color'), colour('body', 'backgroundColor')],
+        header: [colour('.md-header', 'color'), colour('.md-header', 'backgroundColor')],
+        text: [colour('.md-typeset p', 'color'), colour('body', 'backgroundColor')],
+      };
+    }""")
+    for what, (foreground, background) in pairs.items():
+        ratio = page.evaluate(CONTRAST, [foreground, background])
+        assert ratio >= 4.5, f"{scheme}: {what} {foreground} on {background} is {ratio:.2f}:1, under WCAG AA's 4.5:1"
+
+
 def test_navigation_lists_every_lesson_in_manifest_order(visit, base_url):
     page = visit.tab
     page.goto(base_url)
     hrefs = page.locator("nav.md-nav--primary a.md-nav__link[href]").evaluate_all(
         "links => links.map(link => link.href)")
-    in_nav = [match.group(1) for href in hrefs if (match := re.search(r"/lessons/(\d{2}_[a-z0-9_]+)/$", href))]
+    in_nav = [match.group(1) for href in hrefs if (match := re.search(r"/lessons/(\d{2}_[a-z0-9_]+)\.html$", href))]
     assert in_nav == [lesson.id for lesson in COURSE.lessons]
     nav_text = page.locator("nav.md-nav--primary").inner_text()
     for lesson in COURSE.lessons:
@@ -469,7 +554,7 @@ def deep_notebook_term() -> tuple[str, str, str]:
 def test_search_lands_on_the_notebook_section_that_has_the_term(visit, base_url):
     page = visit.tab
     lesson_id, heading, word = deep_notebook_term()
-    page.goto(f"{base_url}lessons/{lesson_id}/")
+    page.goto(f"{base_url}lessons/{lesson_id}.html")
     section = page.locator(".shiplings-notebook :is(h2, h3, h4)", has_text=heading).first
     section_id = section.get_attribute("id")
     # wait until Material has loaded its search worker and index: typing earlier is lost
@@ -481,7 +566,7 @@ def test_search_lands_on_the_notebook_section_that_has_the_term(visit, base_url)
     hrefs = [re.sub(r"\?h=[^#]*", "", href) for href in results.evaluate_all("links => links.map(link => link.href)")]
     # Material lists the page first, then its sections best first
     sections = [href for href in hrefs if "#" in href]
-    assert sections and sections[0].endswith(f"/lessons/{lesson_id}/#{section_id}"), (
+    assert sections and sections[0].endswith(f"/lessons/{lesson_id}.html#{section_id}"), (
         f"searching {word!r} (in the section {heading!r} of {lesson_id}) first found {hrefs[:3]}")
     assert not any("#what-changed" in href or "#solution-files" in href for href in hrefs)
 
@@ -496,16 +581,61 @@ def test_search_finds_a_lessons_todo_marker(visit, base_url):
     results = page.locator(".md-search-result__item a")
     results.first.wait_for(timeout=15_000)
     hrefs = results.evaluate_all("links => links.map(link => link.href)")
-    assert f"/lessons/{lesson.id}/" in hrefs[0], f"TODO({lesson.number}) first found {hrefs[:3]}"
+    assert f"/lessons/{lesson.id}.html" in hrefs[0], f"TODO({lesson.number}) first found {hrefs[:3]}"
+
+
+def search_for(page, term: str) -> list[str]:
+    """Type into Material's search box until its worker answers (typing before it is ready is lost)."""
+    results = page.locator(".md-search-result__item a")
+    for _ in range(5):
+        page.locator(".md-search__input").click()
+        page.locator(".md-search__input").fill("")
+        page.locator(".md-search__input").press_sequentially(term)
+        try:
+            results.first.wait_for(timeout=5_000)
+            break
+        except Exception:
+            continue
+    return [re.sub(r"\?h=[^#]*", "", href) for href in results.evaluate_all("links => links.map(link => link.href)")]
+
+
+def test_the_site_navigates_and_searches_opened_from_disk(browser, built_site):
+    """A workshop hands the site out on a USB stick: file://, no server, no internet."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    outside: list[str] = []
+
+    def block(route) -> None:
+        outside.append(route.request.url)
+        route.abort()
+
+    context.route(re.compile(r"^(?!file:|data:|about:|blob:)"), block)
+    page = context.new_page()
+    try:
+        page.goto((built_site / "index.html").as_uri())
+        lesson_id, heading, word = deep_notebook_term()
+        page.locator(f"nav.md-nav--primary a[href$='lessons/{lesson_id}.html']").first.click()
+        page.wait_for_url(f"**/lessons/{lesson_id}.html")
+        assert page.locator("h1").first.inner_text().startswith(f"Lesson {lesson_id[:2]}")
+        hrefs = search_for(page, word)
+        sections = [href for href in hrefs if "#" in href]
+        assert sections and f"/lessons/{lesson_id}.html#" in sections[0], f"searching {word!r} from disk found {hrefs}"
+        page.locator(".md-search-result__item a[href*='#']").first.click()
+        page.wait_for_function("location.hash.length > 1")  # the same page, scrolled to the section
+        assert page.url.split("#")[0].split("?")[0].endswith(f"/lessons/{lesson_id}.html")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=ARTIFACTS / "from-disk.png")
+        assert outside == [], f"opened from disk, the site still asked the network for {outside}"
+    finally:
+        context.close()
 
 
 def test_architecture_diagrams_render_without_internet(visit, base_url, built_site):
-    sources = (built_site / "architecture" / "index.html").read_text().count('<pre class="mermaid">')
+    sources = (built_site / "architecture.html").read_text().count('<pre class="mermaid">')
     assert sources >= len(COURSE.parts), "the architecture page should have a diagram per part"
     # Material swaps each diagram's source (pre.mermaid) for a drawn one (div.mermaid, its
     # SVG in a closed shadow root) once mermaid.js has loaded; offline, that needs our copy
     page = visit.tab
-    page.goto(f"{base_url}architecture/")
+    page.goto(f"{base_url}architecture.html")
     page.wait_for_function("document.querySelectorAll('pre.mermaid').length === 0", timeout=15_000)
     drawn = page.locator("div.mermaid")
     assert drawn.count() == sources
@@ -540,7 +670,7 @@ def assert_outputs_shown(page, lesson) -> None:
 def test_lesson_page_shows_its_notebook_checks_and_what_changed(visit, base_url, lesson_id):
     page = visit.tab
     lesson = COURSE.lesson(lesson_id)
-    page.goto(f"{base_url}lessons/{lesson.id}/")
+    page.goto(f"{base_url}lessons/{lesson.id}.html")
     assert page.locator("h1").first.inner_text().startswith(f"Lesson {lesson.number}: {lesson.title}")
     assert lesson.objectives[0].split("`")[0].strip() in page.locator(".admonition.abstract").inner_text()
 
@@ -582,7 +712,7 @@ def test_lesson_page_shows_its_notebook_checks_and_what_changed(visit, base_url,
 
     if lesson == lessons_with_notebooks()[0]:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.goto(f"{base_url}lessons/{lesson.id}/")
+        page.goto(f"{base_url}lessons/{lesson.id}.html")
         page.screenshot(path=ARTIFACTS / f"lesson-{lesson.id}.png")
         page.locator("#what-changed").scroll_into_view_if_needed()
         page.wait_for_timeout(500)  # Material animates the header title after a scroll

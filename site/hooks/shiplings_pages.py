@@ -14,6 +14,7 @@ on_post_build     indexes the lesson pages again, every section in full and with
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -25,9 +26,10 @@ from mkdocs.utils import get_relative_url
 from shiplings.cli import app
 from shiplings.site.generate import Generated, generate
 from shiplings.site.guides import Sources, fill_markers
-from shiplings.site.notebooks import page_with_notebook, toc_with_notebook
+from shiplings.site.notebooks import broken_references, page_with_notebook, toc_with_notebook
 from shiplings.site.search import IndexedPage, reindex
 
+log = logging.getLogger("mkdocs.plugins.shiplings")
 generated: Generated | None = None
 sources: Sources | None = None
 lesson_pages: list[IndexedPage] = []
@@ -76,7 +78,12 @@ def on_page_content(html, page, config, files):
         return html
     page.toc = get_toc(toc_with_notebook(tokens(page.toc), lesson_page.notebook.toc))
     stylesheet = get_relative_url(generated.notebook_css, page.url) if generated.notebook_css else None
-    return page_with_notebook(html, lesson_page.lesson, lesson_page.notebook, stylesheet)
+    html = page_with_notebook(html, lesson_page.lesson, lesson_page.notebook, stylesheet)
+    # a warning, as MkDocs reports its own broken links: `--strict` (shiplings site build) fails on it
+    site_urls = {file.url for file in files} | {file.dest_uri for file in files}
+    for problem in broken_references(lesson_page.notebook.html, html, page.url, site_urls):
+        log.warning(f"lessons/{lesson_page.lesson.id}/lesson.ipynb: {problem}")
+    return html
 
 
 @event_priority(100)  # before the search plugin strips the data-search-exclude marks from the page
@@ -86,7 +93,7 @@ def on_page_context(context, page, config, nav):
     return context
 
 
-@event_priority(-100)  # after the search plugin has written its index
+@event_priority(-50)  # after the search plugin has written its index, before the offline plugin copies it
 def on_post_build(config):
     search = config.plugins.get("material/search") or config.plugins.get("search")
     index_file = Path(config.site_dir) / "search" / "search_index.json"

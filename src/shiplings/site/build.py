@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -17,14 +18,35 @@ def mkdocs_env() -> dict[str, str]:
 
 
 def build(root: Path, strict: bool = True) -> tuple[int, float]:
-    """Run `mkdocs build` on site/mkdocs.yml; return (exit status, seconds)."""
+    """Run `mkdocs build` on site/mkdocs.yml; return (exit status, seconds).
+
+    MkDocs builds into site/build/html.next/; only a build that succeeded replaces
+    site/build/html/, so a failed build never leaves a half-written or broken site where
+    the last good one was (a workshop may be serving it).
+    """
     paths = SitePaths(root)
-    command = [sys.executable, "-m", "mkdocs", "build", "--clean", "-f", str(paths.config)]
+    upcoming = paths.build / "html.next"
+    shutil.rmtree(upcoming, ignore_errors=True)
+    command = [sys.executable, "-m", "mkdocs", "build", "--clean", "-f", str(paths.config), "-d", str(upcoming)]
     if strict:
         command.append("--strict")
     started = time.perf_counter()
     completed = subprocess.run(command, cwd=root, env=mkdocs_env(), check=False)
+    if completed.returncode == 0:
+        publish(upcoming, paths.html)
+    else:
+        shutil.rmtree(upcoming, ignore_errors=True)
     return completed.returncode, time.perf_counter() - started
+
+
+def publish(upcoming: Path, html: Path) -> None:
+    """Put a finished build where the site lives, in two renames."""
+    retired = html.with_name(html.name + ".old")
+    shutil.rmtree(retired, ignore_errors=True)
+    if html.exists():
+        html.rename(retired)
+    upcoming.rename(html)
+    shutil.rmtree(retired, ignore_errors=True)
 
 
 def serve(root: Path, port: int) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 from shiplings.manifest import Course, Lesson, load_course
 from shiplings.site.executed import fresh_executed
 from shiplings.site.markdown import lesson_label, lesson_uri, part_label
-from shiplings.site.mermaid import vendored_mermaid
+from shiplings.site.mermaid import vendored_iframe_worker, vendored_mermaid
 from shiplings.site.notebooks import RenderedNotebook, notebook_css, render_notebook, trim_title
 from shiplings.site.pages import lesson_markdown, lessons_index_markdown
 from shiplings.site.paths import SitePaths
@@ -50,7 +50,7 @@ class Generated:
 def generate(root: Path, paths: SitePaths | None = None) -> Generated:
     """Write every generated page into the staging folder; render the notebooks."""
     paths = paths or SitePaths(root)
-    course = load_course(root)
+    course = manifest(root)
     shutil.rmtree(paths.staging, ignore_errors=True)
     shutil.rmtree(paths.notebooks, ignore_errors=True)
     paths.staging.mkdir(parents=True)
@@ -63,8 +63,11 @@ def generate(root: Path, paths: SitePaths | None = None) -> Generated:
             executed = fresh_executed(course, lesson, root)
             if executed is None:
                 without_outputs.append(lesson.number)
-            trimmed = trim_title(executed or source, paths.notebooks / f"{lesson.id}.ipynb")
-            rendered = render_notebook(trimmed, paths.cache)
+            try:
+                trimmed = trim_title(executed or source, paths.notebooks / f"{lesson.id}.ipynb")
+                rendered = render_notebook(trimmed, paths.cache)
+            except Exception as error:  # say which notebook: the error alone rarely does
+                raise ValueError(f"lessons/{lesson.id}/lesson.ipynb: {error}") from error
         page = LessonPage(lesson, lesson_uri(lesson), rendered)
         write(paths.staging / page.uri,
               lesson_markdown(course, lesson, root, rendered is not None, with_outputs=executed is not None))
@@ -78,12 +81,24 @@ def generate(root: Path, paths: SitePaths | None = None) -> Generated:
     if rendered_notebooks:
         result.notebook_css = "assets/notebook.css"
         write(paths.staging / result.notebook_css, notebook_css(rendered_notebooks))
-    mermaid = vendored_mermaid(paths)
-    if mermaid is not None:
-        result.scripts.append("javascripts/mermaid.min.js")
-        (paths.staging / "javascripts").mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(mermaid, paths.staging / "javascripts" / "mermaid.min.js")
+    (paths.staging / "javascripts").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(vendored_mermaid(paths), paths.staging / "javascripts" / "mermaid.min.js")
+    result.scripts.append("javascripts/mermaid.min.js")
+    # site/mkdocs.yml lists it under extra.polyfills, so the offline plugin loads this copy, not a CDN's
+    shutil.copyfile(vendored_iframe_worker(paths), paths.staging / "javascripts" / "iframe-worker-shim.js")
     return result
+
+
+def manifest(root: Path) -> Course:
+    """The course, or an error that names course.toml (TOML and pydantic errors do not)."""
+    import tomllib
+
+    from pydantic import ValidationError
+
+    try:
+        return load_course(root)
+    except (tomllib.TOMLDecodeError, ValidationError, OSError) as error:
+        raise ValueError(f"course.toml: {error}") from error
 
 
 def write(path: Path, text: str) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import posixpath
 import re
+import urllib.parse
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -188,6 +190,56 @@ def page_with_notebook(
     stylesheet = f'<link rel="stylesheet" href="{stylesheet_href}">\n' if stylesheet_href else ""
     notebook = f'<div class="shiplings-notebook">\n{rendered.html}\n</div>'
     return stylesheet + page_html.replace(placeholder, notebook)
+
+
+class _References(HTMLParser):
+    """Every link (a href) and image (img src) in some HTML, and every id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []  # (what, address)
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if attributes.get("id"):
+            self.ids.add(attributes["id"])
+        if tag == "a" and attributes.get("href"):
+            self.links.append(("link", attributes["href"]))
+        elif tag == "img" and attributes.get("src"):
+            self.links.append(("image", attributes["src"]))
+
+
+def broken_references(notebook_html: str, page_html: str, page_url: str, site_urls: set[str]) -> list[str]:
+    """Links and images of a rendered notebook that lead nowhere on the built site.
+
+    MkDocs checks the links of the Markdown it renders; a notebook is laid into its page
+    after that, so its links are checked here. site_urls: every file's URL and destination
+    path (`lessons/07_auth/`, `lessons/07_auth/index.html`, `assets/notebook.css`).
+    """
+    notebook, page = _References(), _References()
+    notebook.feed(notebook_html)
+    page.feed(page_html)
+    problems = []
+    for what, address in notebook.links:
+        scheme = urllib.parse.urlsplit(address).scheme
+        if scheme in ("data", "mailto"):
+            continue
+        if scheme:
+            if what == "image":
+                problems.append(f"the image {address} loads from the internet; attach it to the notebook cell instead")
+            continue
+        path, _, fragment = address.partition("#")
+        if not path:
+            if fragment and fragment not in page.ids:
+                problems.append(f"the link {address} points to no heading or anchor on the page")
+            continue
+        target = posixpath.normpath(posixpath.join(page_url, urllib.parse.unquote(path)))
+        if target.startswith(".."):
+            problems.append(f"the {what} {address} points outside the site")
+        elif not {target, target + "/", posixpath.join(target, "index.html")} & site_urls:
+            problems.append(f"the {what} {address} leads to nothing on the site ({target})")
+    return problems
 
 
 def toc_with_notebook(page_toc: list[dict], notebook_toc: list[dict]) -> list[dict]:
