@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
-import signal
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
@@ -17,6 +12,7 @@ from shiplings import services
 from shiplings.testing import free_port, run_migrations, running_client, show
 from support.apps import app_builder
 from support.envelope import read_envelope
+from support.outages import frozen_postgres
 
 HEALTH = "app/api/routes/health.py"
 HANG_PATIENCE = 10.0  # seconds the check waits for /ready while the database hangs
@@ -25,44 +21,6 @@ HANG_PATIENCE = 10.0  # seconds the check waits for /ready while the database ha
 def build(**settings):
     """A new app from the workspace's create_app(), with these settings."""
     return app_builder()(**settings)
-
-
-def postgres_processes(port: int) -> list[int]:
-    """The pids of the PostgreSQL server listening on `port`: the postmaster and its children."""
-    processes = {}
-    if not Path("/proc").is_dir():  # macOS: ps says the same
-        listing = subprocess.run(["ps", "-A", "-o", "pid=,ppid=,args="], capture_output=True, text=True).stdout
-        for line in listing.splitlines():
-            pid, ppid, *arguments = line.split()
-            processes[int(pid)] = ([argument.encode() for argument in arguments], int(ppid))
-    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
-        if not entry.name.isdigit():
-            continue
-        try:
-            arguments = (entry / "cmdline").read_bytes().split(b"\0")
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        processes[int(entry.name)] = (arguments, parent)
-    masters = [
-        pid for pid, (arguments, _) in processes.items()
-        if arguments and arguments[0].endswith(b"postgres") and str(port).encode() in arguments
-    ]
-    return masters + [pid for pid, (_, parent) in processes.items() if parent in masters]
-
-
-@contextlib.contextmanager
-def hanging(port: int):
-    """PostgreSQL frozen (SIGSTOP): it accepts connections nobody serves and answers no query."""
-    pids = postgres_processes(port)
-    for pid in pids:
-        os.kill(pid, signal.SIGSTOP)
-    try:
-        yield pids
-    finally:
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGCONT)
 
 
 def names(response, dependency: str) -> bool:
@@ -92,7 +50,7 @@ async def test_health_and_ready(app_env):
                 "(SELECT 1) on app.state.engine, and answer 200 when it works."
             )
 
-            with hanging(postgres.port) as frozen:
+            with frozen_postgres(postgres.port) as frozen:
                 assert frozen, "The check could not find the PostgreSQL server it started (to freeze it)."
                 started = time.perf_counter()
                 try:
