@@ -496,6 +496,7 @@ CONTRAST = """([foreground, background]) => {
 def test_text_and_links_meet_wcag_aa_contrast(visit, base_url, scheme):
     page = visit.tab
     page.goto(f"{base_url}getting-started.html")
+    page.add_style_tag(content="* { transition: none !important; }")  # colours, not a fade, are measured
     page.evaluate(f"document.body.setAttribute('data-md-color-scheme', '{scheme}')")
     pairs = page.evaluate("""() => {
       const colour = (selector, property) => getComputedStyle(document.querySelector(selector))[property];
