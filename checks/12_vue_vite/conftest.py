@@ -5,7 +5,8 @@
 - `course_spec()` puts the course's component test (specs/components.spec.ts) into the
   learner's frontend/src/__shiplings__/ for one run, and takes it away again
 - `backend` is the learner's FastAPI app under uvicorn on a free loopback port
-- `dev_server` is the learner's Vite dev server, told where that backend is (BACKEND_URL)
+- `dev_server` is the learner's Vite dev server, told where that backend is (BACKEND_URL);
+  the two proxy checks share one pair (`proxy_stack`, started once per module)
 
 npm itself runs once per package-lock.json (shiplings.npm): every check after the first
 gets node_modules/ copied from the cache in about a second.
@@ -21,7 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from shiplings import services
+from shiplings import npm, services
+from shiplings.testing import DATABASE_URL_VARIABLE, FRONTEND, copy_template, workspace
+from support.apps import app_environment
 from support.frontend import VitestReport
 
 SPECS = Path(__file__).parent / "specs"
@@ -75,21 +78,44 @@ def course_spec(frontend):
     return placed
 
 
-@pytest.fixture
-def backend(workspace, app_env):
-    """The learner's FastAPI app under uvicorn, on a free loopback port (`.url`)."""
+@pytest.fixture(scope="module")
+def proxy_stack(migrated_template, tmp_path_factory, node):
+    """(backend, Vite dev server) for the proxy checks of a module: started once, shared by them.
+
+    Each start costs seconds (uvicorn importing the app, Vite reading its config), so the two
+    proxy checks share one pair. Accounts the checks create have random emails: they never meet.
+    """
+    url = copy_template(migrated_template, tmp_path_factory.mktemp("proxy") / "tasks.db")
+    env = {DATABASE_URL_VARIABLE: url, **app_environment(url)}
     command = ["uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "{port}"]
-    try:
-        with services.app_server(command, cwd=workspace, env=app_env, ready_path="/health", timeout=40) as server:
-            yield server
-    except (RuntimeError, TimeoutError) as error:
-        raise AssertionError(
-            f"The backend (`uvicorn app.main:app`) should start and answer; it did not. {error}"
-        ) from None
+    frontend = workspace() / FRONTEND
+    with contextlib.ExitStack() as started:
+        try:
+            backend = started.enter_context(
+                services.app_server(command, cwd=workspace(), env=env, ready_path="/health", timeout=40))
+        except (RuntimeError, TimeoutError) as error:
+            raise AssertionError(
+                f"The backend (`uvicorn app.main:app`) should start and answer; it did not. {error}"
+            ) from None
+        try:
+            npm.ensure_dependencies(frontend, node)
+            vite = started.enter_context(npm.vite_dev_server(frontend, env={"BACKEND_URL": backend.url}))
+        except npm.InstallFailed as failure:
+            raise AssertionError(failure.learner_message(f"{FRONTEND}/")) from None
+        except (RuntimeError, TimeoutError) as error:
+            raise AssertionError(
+                f"The Vite dev server (`npm run dev` in {FRONTEND}/) should start and answer; it did not. {error}"
+            ) from None
+        yield backend, vite
 
 
 @pytest.fixture
-def dev_server(vite_server, backend):
-    """The learner's Vite dev server, with BACKEND_URL naming the backend the check started."""
-    with vite_server({"BACKEND_URL": backend.url}) as server:
-        yield server
+def backend(proxy_stack):
+    """The learner's FastAPI app under uvicorn, on a free loopback port (`.url`)."""
+    return proxy_stack[0]
+
+
+@pytest.fixture
+def dev_server(proxy_stack):
+    """The learner's Vite dev server, with BACKEND_URL naming the backend the checks started."""
+    return proxy_stack[1]
