@@ -86,6 +86,8 @@ def test_lesson_page_has_objectives_minutes_checks_hints_diff_and_solution(tiny_
     assert notebooks.notebook_placeholder(lesson) in page
     assert "``` diff" in page and '??? note "main.py"' in page
     assert "Say hello first\\." in page  # instructor notes
+    assert '!!! success "Key points"' in page and page.index("Key points") < page.index("{#checks}")
+    assert "](../notebooks/01_hello.ipynb){: download=\"01_hello.ipynb\" }" in page
 
 
 def manifest_strings(course: Course) -> list[str]:
@@ -204,6 +206,8 @@ def test_nav_lists_lessons_by_part_in_manifest_order(tiny_course):
         {"Part I · Only part": [{"01 · Hello": "lessons/01_hello.md"}, {"02 · Bye": "lessons/02_bye.md"}]},
     ]
     staged = generated.staging / "lessons" / "01_hello.md"
+    downloadable = generated.staging / "notebooks" / "01_hello.ipynb"
+    assert downloadable.read_bytes() == (tiny_course / "lessons" / "01_hello" / "lesson.ipynb").read_bytes()
     assert staged.is_file() and staged.is_relative_to(tiny_course / "site" / "build")
     notebook = generated.page("lessons/01_hello.md").notebook
     assert "print" in notebook.html and "jp-CodeCell" in notebook.html

@@ -13,7 +13,7 @@ from shiplings.site.executed import fresh_executed
 from shiplings.site.markdown import lesson_label, lesson_uri, part_label
 from shiplings.site.mermaid import vendored_iframe_worker, vendored_mermaid
 from shiplings.site.notebooks import RenderedNotebook, notebook_css, render_notebook, trim_title
-from shiplings.site.pages import lesson_markdown, lessons_index_markdown
+from shiplings.site.pages import lesson_markdown, lessons_index_markdown, notebook_download_uri
 from shiplings.site.paths import SitePaths
 
 
@@ -68,6 +68,9 @@ def generate(root: Path, paths: SitePaths | None = None) -> Generated:
                 rendered = render_notebook(trimmed, paths.cache)
             except Exception as error:  # say which notebook: the error alone rarely does
                 raise ValueError(f"lessons/{lesson.id}/lesson.ipynb: {error}") from error
+        if source.is_file():
+            (paths.staging / "notebooks").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, paths.staging / notebook_download_uri(lesson))
         page = LessonPage(lesson, lesson_uri(lesson), rendered)
         write(paths.staging / page.uri,
               lesson_markdown(course, lesson, root, rendered is not None, with_outputs=executed is not None))

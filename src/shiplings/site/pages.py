@@ -69,13 +69,17 @@ def lesson_markdown(course: Course, lesson: Lesson, root: Path, has_notebook: bo
             shown = "the site shows it without outputs."
         out.append(
             f"The lesson itself is the notebook below, as it opens in JupyterLab "
-            f"(`notebooks/{lesson.id}.ipynb` in your workspace). Run its cells there: {shown}\n"
+            f"(`notebooks/{lesson.id}.ipynb` in your workspace). Run its cells there: {shown} "
+            f"[:material-download: Download the notebook]({link(notebook_download_uri(lesson), page)})"
+            f"{{: download=\"{lesson.id}.ipynb\" }}\n"
         )
         out.append(notebook_placeholder(lesson) + "\n")
     else:
         out.append('!!! warning "The notebook of this lesson is being written"\n')
         out.append(indent("Until it is published here, the checks, the diff and the solution files "
                           "below show what the lesson builds."))
+    out.append('!!! success "Key points"\n')
+    out.append(indent("After this lesson you can:\n\n" + objectives))
     out.append(checks_markdown(course, lesson))
     if lesson.instructor_notes.strip():
         out.append('??? info "Instructor notes"\n')
@@ -83,6 +87,11 @@ def lesson_markdown(course: Course, lesson: Lesson, root: Path, has_notebook: bo
     out.append(what_changed_markdown(course, lesson, root))
     out.append(solution_files_markdown(lesson, root))
     return "\n".join(out)
+
+
+def notebook_download_uri(lesson: Lesson) -> str:
+    """The stripped notebook as a file of the site, for a learner without the course repository."""
+    return f"notebooks/{lesson.id}.ipynb"
 
 
 def lessons_index_markdown(course: Course) -> str:
