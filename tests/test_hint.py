@@ -75,3 +75,17 @@ def test_more_hints_are_spelled_for_where_the_learner_is(tiny_course, monkeypatc
     monkeypatch.chdir(tiny_course)
     shiplings("start", "1")
     assert "More: ./shiplings hint 01 --level 2" in shiplings("hint", "1").output
+
+
+def test_a_check_that_could_not_run_gets_no_hint_about_the_learners_code(tiny_course):
+    saved = checked_then_report_says_passed()
+    report = json.loads(saved.read_text())
+    report["result"]["checks"].append({
+        "test": "test_counts_in_redis", "name": "Counts hellos in Redis", "outcome": "unavailable",
+        "message": "cannot run: redis is not installed on this machine", "hints": ["Start Redis."],
+        "duration": 0.0, "detail": "", "retired": False,
+    })
+    saved.write_text(json.dumps(report))
+    said = shiplings("hint", "1").output
+    assert "could not run on this machine: cannot run: redis is not installed" in said
+    assert "doctor" in said and "Hint 1/" not in said

@@ -15,7 +15,7 @@ from rich.text import Text
 from shiplings import spelling, state
 from shiplings.commands import common
 from shiplings.commands.check import latest_result
-from shiplings.report import Indented, numbered_code
+from shiplings.report import Indented, failing, numbered_code
 from shiplings.runner import RunResult
 
 
@@ -58,8 +58,17 @@ def hint(
         if app_does_not_load(result):
             print_load_problem(result, chosen.number)
             return
-        failing = [c.test for c in result.checks if not c.passed and not c.retired]
-        checks = [c for c in chosen.checks if c.test in failing][:1] or checks
+        # a check that could not run (a missing tool) is not the learner's to fix: no hint for it
+        to_fix = {check.test for check in failing(result)}
+        blocked = [check for check in result.checks if check.cannot_run and not check.retired]
+        if blocked and not to_fix:
+            common.console.print(
+                f"Nothing failed in your code, but {len(blocked)} check(s) of lesson {chosen.id} could not run "
+                f"on this machine: {blocked[0].message.splitlines()[0]}"
+            )
+            common.console.print(f"`{spelling.command('doctor')}` says how to install what is missing.")
+            return
+        checks = [c for c in chosen.checks if c.test in to_fix][:1] or checks
     for check in checks:
         tiers = check.hints[:level]
         common.console.print(f"[bold]{escape(check.name)}[/]")
