@@ -1,12 +1,13 @@
 """How many requests a second the course app serves, measured side by side. Asserts nothing.
 
-    .venv/bin/python benchmarks/serving.py [--seconds 4] [--rounds 2] [--connections 64]
+    .venv/bin/python benchmarks/serving.py [--seconds 4] [--rounds 5] [--connections 64]
 
 Runs on the solved app of lesson 11 (snapshot(11_workers)) in a temporary folder, with a
 migrated SQLite database, every server on a free loopback port, every load run bounded in
 time and connections. Two comparisons, each measured in the same run, in alternating
-rounds (A, B, A, B, ...) so that whatever else the machine does hits both alike; the best
-round of each counts.
+rounds (A, B, A, B, ...) so that whatever else the machine does hits both alike; the
+median round of each counts (the best round flatters whichever server was lucky once), and
+each round prints its own ratio so a round spoiled by another process shows as one.
 
 1. The dev server against the production configuration, GET /health, 64 connections:
    `uvicorn app.main:app --reload` (one server process) against `gunicorn -c
@@ -39,6 +40,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,6 +69,7 @@ from fastapi import FastAPI
 from app.api.deps import SessionDep, get_current_user
 from app.api.routes import auth
 from app.core.config import get_settings
+from app.core.ratelimit import build_limiter
 from app.main import lifespan
 from app.repository import UserRepository
 
@@ -79,6 +82,7 @@ async def the_user(session: SessionDep):
 
 app = FastAPI(lifespan=lifespan)
 app.state.settings = get_settings()
+app.state.limiter = build_limiter(app.state.settings)  # never asked; the lifespan closes it
 app.include_router(auth.router)
 app.dependency_overrides[get_current_user] = the_user
 '''
@@ -116,18 +120,31 @@ def settle(urls: list[str], seconds: float = 1.0) -> None:
 
 
 def compare(label: str, runs: dict[str, tuple[str, dict]], rounds: int, connections: int, seconds: float) -> dict:
-    """Alternate load runs between the servers; print each round; return the best rate of each."""
-    best = {name: 0.0 for name in runs}
+    """Alternate load runs between the servers; print each round; return the median rate of each.
+
+    The first server is the reference: every round prints the others' rates as a share of it.
+    """
+    rates: dict[str, list[float]] = {name: [] for name in runs}
+    reference = next(iter(runs))
     print(f"\n{label}  ({connections} connections, {seconds:g} s a run, {rounds} rounds)")
     for number in range(1, rounds + 1):
         line = []
         for name, (url, headers) in runs.items():
             measured = load(url, seconds=seconds, connections=connections, headers=headers)
             rate, bad = measured.rate, measured.failed
-            best[name] = max(best[name], rate)
-            line.append(f"{name} {rate:8,.0f}/s" + (f" ({bad} not 2xx!)" if bad else ""))
+            rates[name].append(rate)
+            share = "" if name == reference else f" ({rate / rates[reference][-1]:.0%})"
+            line.append(f"{name} {rate:8,.0f}/s{share}" + (f" ({bad} not 2xx!)" if bad else ""))
         print(f"  round {number}: " + "   ".join(line))
-    return best
+    return {name: statistics.median(values) for name, values in rates.items()}
+
+
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load averages: how busy it was besides this run."""
+    try:
+        return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:  # not available on this platform
+        return "unknown"
 
 
 def bar(rate: float, top: float, width: int = 36) -> str:
@@ -137,12 +154,12 @@ def bar(rate: float, top: float, width: int = 36) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=4, help="length of one load run (default 4)")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per comparison (default 2)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per comparison (default 5)")
     parser.add_argument("--connections", type=int, default=64, help="concurrent connections (default 64)")
     options = parser.parse_args()
     seconds = max(1.0, min(options.seconds, 30.0))
     connections = max(1, min(options.connections, 512))
-    rounds = max(1, min(options.rounds, 5))
+    rounds = max(1, min(options.rounds, 15))
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-serving-") as scratch_name:
@@ -163,7 +180,7 @@ def main() -> None:
             "PYTHONWARNINGS": "ignore",
         }
         load_tool = "wrk" if tools.find("wrk") else "a Python load generator (wrk is not installed)"
-        print(f"snapshot({LESSON}), {os.cpu_count()} CPUs, load from {load_tool}")
+        print(f"snapshot({LESSON}), {os.cpu_count()} CPUs, load average {load_average()}, load from {load_tool}")
 
         with contextlib.ExitStack() as stack:
             dev = stack.enter_context(server(
@@ -201,7 +218,7 @@ def main() -> None:
                                   runs, rounds, connections, seconds)
 
     top = max(serving.values())
-    print("\nResults (best round of each)")
+    print(f"\nResults (median of {rounds} rounds; load average {load_average()})")
     print(f"  dev server   uvicorn --reload, 1 process      {serving['dev']:8,.0f} req/s  "
           f"{bar(serving['dev'], top)}")
     print(f"  production   gunicorn, 2 uvicorn workers      {serving['production']:8,.0f} req/s  "

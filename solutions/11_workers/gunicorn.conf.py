@@ -33,6 +33,14 @@ def cpu_cores() -> int:
         return os.cpu_count() or 1
 
 
+# --- the environment ----------------------------------------------------------------------
+
+# gunicorn is how production runs the app, so it runs it as production unless told
+# otherwise. Settings then refuses to start without a strong TASKS_SECRET_KEY, where
+# development would let every worker invent a signing key of its own (a token one worker
+# signed, the others refuse). `TASKS_ENVIRONMENT=development gunicorn` still works.
+os.environ.setdefault("TASKS_ENVIRONMENT", "production")
+
 # --- what to run, and where ---------------------------------------------------------------
 
 wsgi_app = "app.main:app"  # the ASGI app, when the command line names none
@@ -94,7 +102,7 @@ control_socket_disable = True
 
 # --- hooks: gunicorn calls these functions in the master ----------------------------------
 
-# Prometheus metrics across workers (lesson 10): every worker writes its counts to files in
+# Prometheus metrics across workers: every worker writes its counts to files in
 # the folder PROMETHEUS_MULTIPROC_DIR names, and /metrics adds up all the files.
 _metrics_folder_made_here = False
 

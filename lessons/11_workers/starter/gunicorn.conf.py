@@ -30,6 +30,13 @@ def cpu_cores() -> int:
         return os.cpu_count() or 1
 
 
+# --- the environment ----------------------------------------------------------------------
+
+# TODO(11): a plain `gunicorn` must run the app as production, without anybody having to
+#   remember TASKS_ENVIRONMENT=production: set that variable here unless it is already set
+#   (os.environ.setdefault). Without it the app starts in development, and every worker
+#   invents its own signing key: a token signed by one worker is refused by the others.
+
 # --- what to run, and where ---------------------------------------------------------------
 
 wsgi_app = "app.main:app"  # the ASGI app, when the command line names none
@@ -80,7 +87,7 @@ errorlog = "-"
 
 # --- hooks: gunicorn calls these functions in the master ----------------------------------
 
-# Prometheus metrics across workers (lesson 10): every worker writes its counts to files in
+# Prometheus metrics across workers: every worker writes its counts to files in
 # the folder PROMETHEUS_MULTIPROC_DIR names, and /metrics adds up all the files.
 
 

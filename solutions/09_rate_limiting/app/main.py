@@ -57,11 +57,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             base_url=settings.holidays_api_url,
             timeout=httpx.Timeout(settings.upstream_timeout_seconds),
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-            headers={"User-Agent": f"{settings.app_name} (shiplings course app)"},
+            headers={"User-Agent": settings.app_name},
         ) as http_client:
             app.state.http_client = http_client
             yield
     finally:
+        await app.state.limiter.aclose()
         await engine.dispose()  # close the pooled connections
 
 
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # settings name (memory:// here, the shared Redis in production).
     app.state.limiter = build_limiter(settings)
     # Every router that serves clients spends from the default limit. Routes that only
-    # machines call, like the health checks of lesson 10, are included without it.
+    # machines call, like health checks, are included without it.
     limited = [Depends(default_limit)]
     app.include_router(auth.router, dependencies=limited, responses=TOO_MANY_REQUESTS)
     app.include_router(tasks.router, dependencies=limited, responses=TOO_MANY_REQUESTS)

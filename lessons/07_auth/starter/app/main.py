@@ -47,7 +47,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             base_url=settings.holidays_api_url,
             timeout=httpx.Timeout(settings.upstream_timeout_seconds),
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-            headers={"User-Agent": f"{settings.app_name} (shiplings course app)"},
+            headers={"User-Agent": settings.app_name},
         ) as http_client:
             app.state.http_client = http_client
             yield

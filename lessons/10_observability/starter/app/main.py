@@ -69,20 +69,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             base_url=settings.holidays_api_url,
             timeout=httpx.Timeout(settings.upstream_timeout_seconds),
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-            headers={"User-Agent": f"{settings.app_name} (shiplings course app)"},
+            headers={"User-Agent": settings.app_name},
         ) as http_client:
             app.state.http_client = http_client
             yield
     finally:
         if app.state.redis is not None:
             await app.state.redis.aclose()
+        await app.state.limiter.aclose()
         await engine.dispose()  # close the pooled connections
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A new Tasks app, configured by `settings` (default: from the environment)."""
     settings = settings or get_settings()
-    configure_logging(settings.log_level, settings.log_json)
     app = FastAPI(title=settings.app_name, lifespan=lifespan)
     app.state.settings = settings
     # One limiter per app, like the engine: its counts are this app's, in the storage its
@@ -151,4 +151,8 @@ def instrument(app: FastAPI) -> None:
     # include_in_schema=False) to serve GET /metrics.
 
 
+
+# Logging belongs to the process, not to one app: configured once, where a server imports
+# the app (tests that build many apps configure it their own way).
+configure_logging(get_settings().log_level, get_settings().log_json)
 app = create_app()

@@ -34,7 +34,7 @@ from app.schemas import Id
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     """The settings of the app serving this request (create_app() put them on app.state)."""
     return request.app.state.settings
 
@@ -80,7 +80,7 @@ async def get_current_user(token: TokenDep, session: SessionDep, settings: Setti
 CurrentUserDep = Annotated[models.User, Depends(get_current_user)]
 
 
-def get_task_store(session: SessionDep, user: CurrentUserDep) -> TaskRepository:
+async def get_task_store(session: SessionDep, user: CurrentUserDep) -> TaskRepository:
     """The signed-in user's tasks, in the database, through this request's session."""
     return TaskRepository(session, owner_id=user.id)
 
@@ -88,7 +88,7 @@ def get_task_store(session: SessionDep, user: CurrentUserDep) -> TaskRepository:
 TaskStoreDep = Annotated[TaskRepository, Depends(get_task_store)]
 
 
-def get_http_client(request: Request) -> httpx.AsyncClient:
+async def get_http_client(request: Request) -> httpx.AsyncClient:
     """The app's one HTTP client for the services it calls (opened by the lifespan).
 
     A test can give the routes a client with a fake transport instead:

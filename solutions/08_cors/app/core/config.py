@@ -29,11 +29,15 @@ ASYNC_DRIVERS = {
 class Settings(BaseSettings):
     """The app's configuration; create_app() takes one, tests build their own."""
 
-    model_config = SettingsConfigDict(env_prefix="TASKS_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: an error names the setting and the problem, never the value,
+    # which may be a password (a database or Redis URL, the signing key)
+    model_config = SettingsConfigDict(
+        env_prefix="TASKS_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     # the title of the API in /docs
     app_name: str = "Tasks"
-    # where the app runs; later lessons make production stricter than development
+    # where the app runs: development, test or production
     environment: Environment = "development"
     # where the tasks live: a SQLite file next to the app by default; in production a
     # PostgreSQL server, e.g. postgresql+asyncpg://tasks:secret@db:5432/tasks
@@ -51,7 +55,7 @@ class Settings(BaseSettings):
     # how long an access token works; short, because a stolen token works until then
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
     # the origins (scheme://host:port) whose web pages may call the API from a browser, with
-    # the user's credentials: lesson 12's Vue dev server by default. A list, so in the
+    # the user's credentials: the Vue dev server by default. A list, so in the
     # environment a JSON list: TASKS_CORS_ORIGINS='["https://tasks.example.com"]'
     cors_origins: list[str] = ["http://localhost:5173"]
 

@@ -17,13 +17,14 @@ class Settings(BaseSettings):
     """The app's configuration; create_app() takes one, tests build their own."""
 
     # TODO(02): read every field from an environment variable named TASKS_<FIELD>:
-    # model_config = SettingsConfigDict(env_prefix=..., env_file=".env", extra="ignore")
-    # (SettingsConfigDict comes from pydantic_settings). Without a prefix, Settings reads
-    # APP_NAME and ENVIRONMENT, names that other tools use too.
+    # model_config = SettingsConfigDict(env_prefix=..., env_file=".env", extra="ignore",
+    # hide_input_in_errors=True) (SettingsConfigDict comes from pydantic_settings). Without a
+    # prefix, Settings reads APP_NAME and ENVIRONMENT, names that other tools use too; without
+    # hide_input_in_errors, a refused value is printed in the error, passwords included.
 
     # the title of the API in /docs
     app_name: str = "Tasks"
-    # where the app runs; later lessons make production stricter than development
+    # where the app runs: development, test or production
     # TODO(02): accept only "development", "test" or "production" (typing.Literal), so
     # that TASKS_ENVIRONMENT=prodution stops the app at start-up instead of being obeyed.
     environment: str = "development"

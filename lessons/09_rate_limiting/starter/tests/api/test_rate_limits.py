@@ -5,6 +5,8 @@ and talks to it from chosen client addresses (ASGITransport's `client`).
 """
 
 import contextlib
+import socket
+import time
 
 import httpx
 import pytest
@@ -83,6 +85,25 @@ async def test_a_made_up_forwarded_for_changes_nothing(limited):
 
     assert response.status_code == 429
 
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: where a Redis that is down would be."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_a_storage_outage_serves_requests_quickly(limited):
+    down = f"redis://127.0.0.1:{closed_port()}/0"
+    async with limited(rate_limit_storage_uri=down, rate_limit_default="2/minute") as connect:
+        client = await connect()
+        started = time.perf_counter()
+        statuses = [(await client.get("/tasks")).status_code for _ in range(5)]
+        elapsed = time.perf_counter() - started
+
+    assert statuses == [401] * 5  # served (no token here), never refused by a count nobody could keep
+    assert elapsed < 2
 
 @pytest.mark.parametrize("limit", ["5 per minuet", "five/minute", ""])
 def test_unreadable_limits_are_refused(limit):

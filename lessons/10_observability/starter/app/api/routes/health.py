@@ -10,7 +10,7 @@
 
 Each dependency gets READY_TIMEOUT_SECONDS to answer: a database that hangs must turn
 /ready into a quick 503, not into a probe that hangs too. Only what EVERY request needs
-belongs here: the holidays service of lesson 05 does not (when it is down, /holidays
+belongs here: the holidays service does not (when it is down, /holidays
 answers 504 and everything else still works).
 
 Neither route is rate limited or signed in: machines call them (create_app()).
