@@ -90,6 +90,8 @@ def on_page_content(html, page, config, files):
 def on_page_context(context, page, config, nav):
     if generated.page(page.file.src_uri) is not None:
         lesson_pages.append(IndexedPage(page.content, page.toc, page.url, page.title, dict(page.meta)))
+        # the search plugin need not parse the page too: on_post_build indexes it (the slowest step otherwise)
+        page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
     return context
 
 
