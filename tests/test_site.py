@@ -628,6 +628,7 @@ def test_the_site_navigates_and_searches_opened_from_disk(browser, built_site):
         page.wait_for_function("location.hash.length > 1")  # the same page, scrolled to the section
         assert page.url.split("#")[0].split("?")[0].endswith(f"/lessons/{lesson_id}.html")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.wait_for_timeout(500)  # Material closes the search overlay and scrolls: a shot mid-way is blank
         page.screenshot(path=ARTIFACTS / "from-disk.png")
         assert outside == [], f"opened from disk, the site still asked the network for {outside}"
     finally:
