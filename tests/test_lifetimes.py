@@ -271,3 +271,21 @@ def test_processes_started_by_someone_else_die_with_a_guard():
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_a_signal_while_python_shuts_down_prints_no_traceback():
+    """SIGTERM after a command has finished, while Python waits for its threads (a closed
+    terminal, a test harness stopping watch): nothing is left to stop, nothing to report."""
+    finished = run_python("""
+        import os, signal, threading, time
+        from shiplings import lifeline
+        lifeline.install_handlers()
+
+        def late_signal():
+            time.sleep(0.5)  # the main thread has returned by now: Python is shutting down
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.5)
+
+        threading.Thread(target=late_signal).start()
+    """)
+    assert "Exception ignored" not in finished.stderr and "Traceback" not in finished.stderr

@@ -375,13 +375,25 @@ def install_handlers() -> None:
     for number in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if number is not None and signal.getsignal(number) is not _on_signal:
             signal.signal(number, _on_signal)
+    global _next_excepthook, _next_unraisablehook
     if sys.excepthook is not _quiet_when_stopped:
-        global _next_excepthook
         _next_excepthook = sys.excepthook
         sys.excepthook = _quiet_when_stopped
+    if sys.unraisablehook is not _quiet_when_stopped_late:
+        _next_unraisablehook = sys.unraisablehook
+        sys.unraisablehook = _quiet_when_stopped_late
 
 
 _next_excepthook = sys.__excepthook__
+_next_unraisablehook = sys.__unraisablehook__
+
+
+def _quiet_when_stopped_late(unraisable) -> None:
+    """A signal while Python already shuts down (waiting for its threads) cannot be raised
+    anywhere; the children are stopped by then, so there is nothing to report."""
+    if isinstance(unraisable.exc_value, Stopping):
+        return
+    _next_unraisablehook(unraisable)
 
 
 def _quiet_when_stopped(kind, error, traceback) -> None:
