@@ -9,36 +9,18 @@ runs the learner's app under a real uvicorn and talks to it the way a keep-alive
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
-import textwrap
 
+import anyio
+import anyio.to_thread
 import pytest
+import uvicorn
 
-from shiplings import services
-from shiplings.testing import workspace
+from shiplings.net import free_port
 
 ERRORS = "app/core/errors.py"
-
-# The learner's app, plus a route that crashes and one that answers: both for this check only.
-CRASHING_APP = textwrap.dedent(
-    """
-    from app.main import create_app
-
-    app = create_app()
-
-
-    @app.get("/__check/crash")
-    async def crash():
-        raise RuntimeError("a crash the check planned")
-
-
-    @app.get("/__check/ok")
-    async def ok():
-        return {"ok": True}
-    """
-)
-
 
 def read_response(connection: socket.socket) -> tuple[int, dict[str, str], bytes] | None:
     """(status, headers, body) of one HTTP/1.1 response, or None when the server closed the connection."""
@@ -66,6 +48,16 @@ def read_response(connection: socket.socket) -> tuple[int, dict[str, str], bytes
     return int(status_line.split()[1]), headers, body
 
 
+def two_requests(port: int) -> tuple:
+    """A keep-alive client's view: the crash's answer, then what the same connection gives
+    the next request (None: nothing) when the crash did not announce the close."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        crashed = get(connection, "/__check/crash")
+        if crashed is None or crashed[1].get("connection", "").lower() == "close":
+            return crashed, None
+        return crashed, get(connection, "/__check/ok")
+
+
 def get(connection: socket.socket, path: str) -> tuple[int, dict[str, str], bytes] | None:
     try:
         connection.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
@@ -74,31 +66,49 @@ def get(connection: socket.socket, path: str) -> tuple[int, dict[str, str], byte
     return read_response(connection)
 
 
-@pytest.mark.timeout(60)
-def test_crash_closes_the_connection_openly(app_env, tmp_path):
-    (tmp_path / "check_crash_app.py").write_text(CRASHING_APP)
-    command = ["uvicorn", "check_crash_app:app", "--app-dir", str(tmp_path), "--host", "127.0.0.1",
-               "--port", "{port}", "--no-access-log"]
-    with services.app_server(command, cwd=workspace(), env={"PYTHONPATH": str(workspace())},
-                             ready_path="/__check/ok") as server:
-        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
-            crashed = get(connection, "/__check/crash")
-            assert crashed is not None, (
-                "A route that raises should answer 500; under uvicorn your app closed the connection "
-                f"without any answer. Look at handle_unexpected_error() in {ERRORS}."
-            )
-            status, headers, body = crashed
-            try:
-                code = json.loads(body)["error"]["code"]
-            except (ValueError, KeyError, TypeError):
-                code = None
-            assert status == 500 and code == "internal_error", (
-                "Under uvicorn, a route that raises should answer 500 with the envelope and the code "
-                f'"internal_error"; it answered {status} with {body[:200]!r}. Look at '
-                f"handle_unexpected_error() in {ERRORS}."
-            )
-            announced = headers.get("connection", "").lower() == "close"
-            following = None if announced else get(connection, "/__check/ok")
+async def test_crash_closes_the_connection_openly(build_app):
+    # the learner's app under a real uvicorn, in this process (a server process of its own
+    # would cost a second of start-up), plus two routes for this check only
+    app = build_app()
+
+    @app.get("/__check/crash")
+    async def crash():
+        raise RuntimeError("a crash the check planned")
+
+    @app.get("/__check/ok")
+    async def ok():
+        return {"ok": True}
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False, log_level="critical"))
+    serving = asyncio.create_task(server.serve())
+    try:
+        with anyio.fail_after(30):
+            while not server.started:
+                if serving.done():
+                    serving.result()  # raises what stopped it
+                    pytest.fail("uvicorn stopped before it served your app: look at create_app() in app/main.py")
+                await asyncio.sleep(0.02)
+        # the client blocks on its socket: it runs in a thread while the server answers here
+        crashed, following = await anyio.to_thread.run_sync(two_requests, port)
+    finally:
+        server.should_exit = True
+        await serving
+    assert crashed is not None, (
+        "A route that raises should answer 500; under uvicorn your app closed the connection "
+        f"without any answer. Look at handle_unexpected_error() in {ERRORS}."
+    )
+    status, headers, body = crashed
+    try:
+        code = json.loads(body)["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        code = None
+    assert status == 500 and code == "internal_error", (
+        "Under uvicorn, a route that raises should answer 500 with the envelope and the code "
+        f'"internal_error"; it answered {status} with {body[:200]!r}. Look at '
+        f"handle_unexpected_error() in {ERRORS}."
+    )
+    announced = headers.get("connection", "").lower() == "close"
     assert announced or following is not None, (
         "After the 500, your app's server closed the keep-alive connection without saying so: the "
         "answer had no `Connection: close` header, and the next request on the same connection got "
