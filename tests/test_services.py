@@ -2,6 +2,7 @@
 
 import os
 import socket
+import sys
 import textwrap
 import time
 
@@ -133,3 +134,14 @@ def test_a_server_that_never_listens_is_reported_as_waiting(monkeypatch):
         assert "The sleeper did not listen" in str(error.value) and "used no CPU" in str(error.value)
     finally:
         lifeline.stop(idle, grace=0)
+
+
+def test_a_server_that_stops_keeps_all_it_printed_for_the_check(tmp_path):
+    # two gunicorn workers each print a traceback: the reason is in the first, far from the end
+    script = tmp_path / "stops.py"
+    script.write_text("print('the reason: TASKS_SECRET_KEY is missing')\nprint('x' * 5000)\nraise SystemExit(3)\n")
+    with pytest.raises(services.AppStopped) as stopped:
+        with services.app_server([sys.executable, str(script)], cwd=tmp_path):
+            pass
+    assert "TASKS_SECRET_KEY is missing" in stopped.value.output
+    assert "stopped before it answered" in str(stopped.value) and len(str(stopped.value)) < 2200

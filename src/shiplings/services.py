@@ -212,6 +212,15 @@ def not_ready_message(command: list[str], url: str, verdict) -> str:
     return f"`{shown}` did not answer on {url} within {verdict.waited:.0f} s."
 
 
+class AppStopped(RuntimeError):
+    """The server command ended before it answered; `output` is everything it printed (the
+    message keeps only its end, where the reason usually is)."""
+
+    def __init__(self, command: list[str], output: str) -> None:
+        super().__init__(f"`{' '.join(command)}` stopped before it answered. What it printed:\n{output[-2000:]}")
+        self.output = output
+
+
 @contextlib.contextmanager
 def app_server(command: list[str], cwd: Path, env: dict[str, str | None] | None = None, port: int | None = None,
                ready_path: str = "/docs", timeout: float = 30.0, grace: float = 10.0,
@@ -243,10 +252,7 @@ def app_server(command: list[str], cwd: Path, env: dict[str, str | None] | None 
         patience = Patience(timeout, pid=process.pid, ceiling=ceiling)
         while True:
             if process.poll() is not None:
-                raise RuntimeError(
-                    f"`{' '.join(command)}` stopped before it answered. What it printed:\n"
-                    + running.output()[-2000:]
-                )
+                raise AppStopped(command, running.output())
             try:
                 httpx.get(running.url + ready_path, timeout=1)
                 break
