@@ -173,9 +173,13 @@ class RestartablePostgres:
     @contextlib.contextmanager
     def frozen(self) -> Iterator[None]:
         """SIGSTOP on the server and its children: it accepts connections and answers nothing."""
+        # The postmaster first, so that it forks no backend after the list is taken;
+        # a backend may still end between the list and its signal (its client left).
+        os.kill(self.process.pid, signal.SIGSTOP)
         pids = [self.process.pid, *children_of(self.process.pid)]
-        for pid in pids:
-            os.kill(pid, signal.SIGSTOP)
+        for pid in pids[1:]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
         try:
             yield
         finally:
