@@ -9,12 +9,14 @@ the engine's fixtures (shiplings.testing) with what this course's app needs:
   sign-in (lesson 07 on), so the checks of earlier lessons keep passing unchanged
 - `anonymous_client`: the same, never signed in
 - `build_app`: build(**settings) -> a new app from create_app(Settings(**settings))
+- `pg_database`: a new, empty database on the session's real PostgreSQL: (name, URL)
 
 Helpers several lessons share are in checks/support/ (`from support.envelope import ...`).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 
 import pytest
@@ -51,3 +53,18 @@ async def anonymous_client(app) -> AsyncIterator:
 def build_app(app_env):
     """build_app(**settings) -> a new app from the workspace's create_app(Settings(**settings))."""
     return app_builder()
+
+
+@pytest.fixture
+async def pg_database(postgres):
+    """A new, empty PostgreSQL database for this check; its name and URL, then dropped."""
+    import asyncpg  # here, not at the top: most checks never reach PostgreSQL, and every check loads this file
+
+    name = "tasks_" + secrets.token_hex(4)
+    admin = await asyncpg.connect(host="127.0.0.1", port=postgres.port, user=postgres.user, database="postgres")
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield name, postgres.url(database=name)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()

@@ -1,11 +1,9 @@
 """Helpers for the lesson 04 checks: build apps on a chosen database, talk to them, look inside."""
 
 import contextlib
-import secrets
 import sqlite3
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -66,19 +64,6 @@ def sqlite_tables(path: Path) -> dict[str, set[str]]:
 @pytest.fixture
 def tables():
     return sqlite_tables
-
-
-@pytest.fixture
-async def pg_database(postgres):
-    """A new, empty PostgreSQL database for this check; its URL, then dropped."""
-    name = "tasks_" + secrets.token_hex(4)
-    admin = await asyncpg.connect(host="127.0.0.1", port=postgres.port, user=postgres.user, database="postgres")
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield name, postgres.url(database=name)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 @pytest.fixture

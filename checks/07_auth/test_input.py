@@ -7,10 +7,8 @@ can hold, must answer a 4xx in the envelope (401 for a token) on PostgreSQL, nev
 
 from __future__ import annotations
 
-import secrets
 import time
 
-import asyncpg
 import jwt
 import pytest
 
@@ -29,18 +27,11 @@ def refused(response) -> bool:
 
 
 @pytest.fixture
-async def pg_url(postgres):
+def pg_url(pg_database):
     """A new, empty, migrated PostgreSQL database for this check: its URL."""
-    name = "auth_" + secrets.token_hex(4)
-    admin = await asyncpg.connect(host="127.0.0.1", port=postgres.port, user=postgres.user, database="postgres")
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = postgres.url(database=name)
-        run_migrations(url)
-        yield url
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    _, url = pg_database
+    run_migrations(url)
+    return url
 
 
 @pytest.mark.timeout(60)
