@@ -66,6 +66,16 @@ def test_invalid_manifests_say_what_is_wrong(data, complaint):
     assert complaint in str(error.value)
 
 
+def test_the_workshop_table_has_defaults_and_validates_its_clock_times():
+    assert Course.model_validate(course(lesson("01_a"))).workshop.days == 2
+    planned = Course.model_validate({**course(lesson("01_a")), "workshop": {"days": 3, "start": "08:30"}}).workshop
+    assert (planned.days, planned.start, planned.end) == (3, "08:30", "17:30")
+    for workshop, complaint in (({"start": "9:00"}, "pattern"), ({"lunch": "18:00"}, "in that order"),
+                                ({"days": 0}, "greater than or equal"), ({"holidays": 2}, "Extra inputs")):
+        with pytest.raises(ValidationError, match=complaint):
+            Course.model_validate({**course(lesson("01_a")), "workshop": workshop})
+
+
 def test_retired_checks_accumulate():
     loaded = Course.model_validate(course(
         lesson("01_a"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import html
 import http.server
+import json
 import os
 import re
 import threading
@@ -29,6 +30,7 @@ from shiplings.site import (
     executed,
     generate,
     guides,
+    instructors,
     markdown,
     mermaid,
     notebooks,
@@ -68,8 +70,9 @@ def test_the_learners_part_is_starter_to_solution_behind_a_spoiler_notice(tiny_c
     what_changed = page.split("{#what-changed}")[1].split("{#solution-files}")[0]
     spoiler = what_changed.index('??? warning "Spoiler: the answer to this lesson')
     assert spoiler < what_changed.index("``` diff"), "no diff before the spoiler notice"
-    assert '??? info "For instructors: everything lesson 01 changes' in what_changed
     assert "data-search-exclude" in what_changed
+    second = pages.lesson_markdown(course, course.lessons[1], tiny_course, has_notebook=True)
+    assert "old.txt" not in second.split("{#what-changed}")[1], "what lesson 02 removes: in the instructor view only"
     # every diff line sits inside a fold (indented), none at the top level of the page
     assert all(line.startswith("    ") for line in what_changed.splitlines() if line.startswith(("``` diff", "+", "-")))
 
@@ -85,9 +88,32 @@ def test_lesson_page_has_objectives_minutes_checks_hints_diff_and_solution(tiny_
     assert '??? tip "Hint 2 of 2"' in page  # the next tier, collapsed again
     assert notebooks.notebook_placeholder(lesson) in page
     assert "``` diff" in page and '??? note "main.py"' in page
-    assert "Say hello first\\." in page  # instructor notes
+    assert "Say hello first" not in page, "instructor notes are on the instructor view, not the learner's page"
+    assert "](../instructors/01_hello.md)" in page
     assert '!!! success "Key points"' in page and page.index("Key points") < page.index("{#checks}")
     assert "](../notebooks/01_hello.ipynb){: download=\"01_hello.ipynb\" }" in page
+
+
+def test_instructor_page_has_timing_catch_up_notes_mistakes_and_the_full_diff(tiny_course):
+    (tiny_course / "checks" / "01_hello" / "mutants.toml").write_text(
+        '[[mutants]]\nname = "hello-says-nothing"\nmistake = "hello() returns an empty dict: `{}`"\n'
+        'edits = [{ file = "main.py", find = "hello\\"}", replace = "\\"}" }]\n'
+        'caught_by = "test_hello"\nsays = "hello"\n')
+    course = load_course(tiny_course)
+    lesson = course.lessons[0]
+    page = instructors.instructor_markdown(course, lesson, tiny_course)
+    assert page.startswith("---\nsearch:\n  exclude: true\n---"), "the instructor view stays out of search"
+    assert "**15 minutes**: 5 teaching, then 10 exercises" in page
+    assert "**day 1, 09:15–09:30**" in page and "teach until 09:20" in page  # after the 15-minute setup
+    assert "- `shiplings start 01`: a late joiner" in page and "- `shiplings solve 01`" in page
+    assert "Say hello first\\." in page
+    mistakes = page.split("{#mistakes}")[1].split("{#checks}")[0]
+    assert "hello\\(\\) returns an empty dict: `{}`" in mistakes and "*Caught by:* GET /hello says hello" in mistakes
+    full = page.split("{#full-diff}")[1]
+    assert "old.txt" in full and "data-search-exclude" in full, "the full step, the handed-over file included"
+    assert all(line.startswith("    ") for line in full.splitlines() if line.startswith(("``` diff", "+", "-")))
+    index = instructors.instructors_index_markdown(course)
+    assert "[01 · Hello](01_hello.md)" in index and "day 1, 09:15" in index
 
 
 def manifest_strings(course: Course) -> list[str]:
@@ -222,28 +248,63 @@ def test_notebook_headings_join_the_page_toc_before_the_checks():
     assert [child["id"] for child in merged[0]["children"]] == ["the-failure", "checks"]
 
 
-def test_schedule_takes_breaks_lunch_and_days():
+def steps_course(minutes: list[int], workshop: dict | None = None) -> Course:
     lessons = [
         {"id": f"{n:02d}_step{n}", "title": f"Step {n}", "part": 1,
-         "minutes": {"teaching": 20, "exercises": 25}, "objectives": ["x"],
+         "minutes": {"teaching": 15, "exercises": length - 15}, "objectives": ["x"],
          "checks": [{"test": "test_x", "name": "x", "hints": ["x"]}]}
-        for n in range(1, 16)
+        for n, length in enumerate(minutes, start=1)
     ]
-    course = Course.model_validate({"title": "t", "parts": [{"number": 1, "title": "p"}], "lessons": lessons})
-    slots = schedule.schedule(course)
-    lesson_slots = [slot for slot in slots if slot.lesson]
-    assert [slot.lesson.id for slot in lesson_slots] == [lesson["id"] for lesson in lessons]
-    assert slots[0].start == schedule.DAY_START and "shiplings doctor" in slots[0].what
-    for day in {slot.day for slot in slots}:
-        today = [slot for slot in slots if slot.day == day]
-        assert [slot.what for slot in today].count("Lunch") <= 1
-        assert today[-1].start + today[-1].minutes <= schedule.DAY_END
+    return Course.model_validate({"title": "t", "parts": [{"number": 1, "title": "p"}], "lessons": lessons,
+                                  **({"workshop": workshop} if workshop else {})})
+
+
+def test_schedule_spreads_the_lessons_evenly_with_breaks_lunch_recap_and_feedback():
+    # the course's shape: a greedy fill once packed day 1 (the 65-minute lesson 07 last, at 17:00)
+    # and ended day 2 early
+    minutes = [35, 50, 40, 65, 50, 60, 65, 35, 55, 70, 50, 65]
+    course = steps_course(minutes)
+    laid_out = schedule.plan(course)
+    workshop = course.workshop
+    assert laid_out.days == workshop.days == 2
+    assert [slot.lesson.id for slot in laid_out.slots if slot.lesson] == [lesson.id for lesson in course.lessons]
+    content = [sum(slot.minutes for slot in laid_out.day(day) if slot.lesson) for day in (1, 2)]
+    assert abs(content[0] - content[1]) <= max(minutes), f"days of {content} minutes are not even"
+    for day in (1, 2):
+        today = laid_out.day(day)
+        assert today[0].start == schedule.clock(workshop.start)
+        assert today[0].what == (schedule.SETUP if day == 1 else schedule.RECAP)
+        assert today[-1].what == schedule.FEEDBACK and today[-1].end <= schedule.clock(workshop.end)
+        assert [slot.what for slot in today].count(schedule.LUNCH) == 1
+        lunch = next(slot for slot in today if slot.what == schedule.LUNCH)
+        boundaries = [slot.end for slot in today if slot.lesson]
+        assert lunch.start == min(boundaries, key=lambda at: abs(at - schedule.clock(workshop.lunch)))
         since_break = 0
         for slot in today:
-            since_break = 0 if not slot.lesson and slot.what in ("Break", "Lunch") else since_break + slot.minutes
-            assert since_break <= schedule.BLOCK_MINUTES + schedule.SETUP_MINUTES
-    assert any(slot.what == "Lunch" for slot in slots) and any(slot.what == "Break" for slot in slots)
-    assert max(slot.day for slot in slots) == 2
+            since_break = 0 if slot.what in (schedule.BREAK, schedule.LUNCH) else since_break + slot.minutes * bool(
+                slot.lesson)
+            assert since_break <= max(workshop.block_minutes, max(minutes))
+        for before, after in zip(today, today[1:], strict=False):
+            assert after.start == before.end, "slots follow each other without gaps"
+
+
+def test_schedule_follows_the_workshop_table_and_adds_a_day_when_needed():
+    course = steps_course([60] * 9, {"days": 3, "start": "08:30", "end": "16:00", "lunch": "12:00",
+                                     "break_minutes": 15, "feedback_minutes": 0})
+    laid_out = schedule.plan(course)
+    assert laid_out.days == 3 and [len([s for s in laid_out.day(d) if s.lesson]) for d in (1, 2, 3)] == [3, 3, 3]
+    assert laid_out.slots[0].start == 8 * 60 + 30
+    assert all(slot.what != schedule.FEEDBACK for slot in laid_out.slots), "no feedback slot when it is 0 minutes"
+    assert {slot.minutes for slot in laid_out.slots if slot.what == schedule.BREAK} <= {15}
+    crowded = steps_course([60] * 9, {"days": 1})
+    assert schedule.plan(crowded).days > 1
+    text = schedule.schedule_markdown(crowded, "guides/instructors.md")
+    assert f"The lessons need {schedule.plan(crowded).days} days" in text and "plans 1 days" in text
+
+
+def test_the_real_workshop_plan_fits_its_days():
+    laid_out = schedule.plan(COURSE)
+    assert laid_out.days == COURSE.workshop.days, "course.toml's lessons no longer fit its [workshop] days"
 
 
 def test_cli_reference_is_generated_from_every_command_and_option():
@@ -697,9 +758,8 @@ def test_lesson_page_shows_its_notebook_checks_and_what_changed(visit, base_url,
 
     page.locator("#what-changed").scroll_into_view_if_needed()
     learner = [change for change in learner_changes(COURSE, lesson, REPO) if change.diff is not None]
-    everything = [change for change in lesson_changes(COURSE, lesson, REPO) if change.diff is not None]
     diffs = page.locator("#what-changed ~ div .language-diff")
-    assert diffs.count() == len(learner) + len(everything)
+    assert diffs.count() == len(learner)
     assert not any(diffs.nth(i).is_visible() for i in range(diffs.count())), "every diff starts folded"
     spoiler = page.locator("#what-changed ~ div > details.warning")
     if learner:
@@ -709,9 +769,7 @@ def test_lesson_page_shows_its_notebook_checks_and_what_changed(visit, base_url,
         first_file.locator("> summary").click()
         assert first_file.locator(".language-diff").is_visible()
         assert first_file.locator(".language-diff .gi, .language-diff .gd").count() > 0, "diffs are highlighted"
-    instructors = page.locator("#what-changed ~ div > details.info")
-    assert "For instructors" in instructors.locator("> summary").inner_text()
-    assert instructors.locator("details.note").count() == len(everything)
+    assert page.locator("#what-changed ~ div > details.info").count() == 0, "the full diff is for instructors"
     solutions = page.locator("#solution-files ~ div details.note")
     assert solutions.count() > 0 and page.locator("#solution-files ~ div details.note[open]").count() == 0
     assert page.locator("button[data-clipboard-target]").count() > 0, "code blocks should have copy buttons"
@@ -725,3 +783,45 @@ def test_lesson_page_shows_its_notebook_checks_and_what_changed(visit, base_url,
         page.screenshot(path=ARTIFACTS / f"lesson-{lesson.id}-what-changed.png")
     assert visit.failed == [], f"requests failed: {visit.failed}"
     assert visit.outside == [], f"the lesson page needs the network: {visit.outside}"
+
+
+def test_instructor_view_has_notes_mistakes_and_the_full_diff_and_stays_out_of_search(visit, base_url, built_site):
+    from shiplings.mutants import load_mutants
+
+    lesson = next(lesson for lesson in COURSE.lessons if load_mutants(REPO, lesson) and lesson.instructor_notes)
+    page = visit.tab
+    page.goto(f"{base_url}lessons/{lesson.id}.html")
+    page.locator(".admonition.abstract").get_by_role("link", name="instructor view").click()
+    page.wait_for_url(f"**/instructors/{lesson.id}.html")
+    assert page.locator("h1").first.inner_text().startswith(f"Teaching lesson {lesson.number}")
+    content = page.locator(".md-content")
+    assert f"shiplings start {lesson.number}" in content.inner_text()
+    assert as_written(lesson.instructor_notes.split(".")[0]).replace(" ", "") in content.inner_text().replace(" ", "")
+    slot = schedule.plan(COURSE).slot_of(lesson)
+    assert f"day {slot.day}, {schedule.clock_text(slot.start)}" in page.locator(".admonition.abstract").inner_text()
+    assert page.locator("#mistakes + p + ul > li").count() == len(load_mutants(REPO, lesson))
+    everything = [change for change in lesson_changes(COURSE, lesson, REPO) if change.diff is not None]
+    files = page.locator("#full-diff ~ div details.note")
+    assert files.count() == len(everything) and page.locator("#full-diff ~ div details[open]").count() == 0
+    files.first.locator("> summary").click()
+    assert files.first.locator(".language-diff").is_visible()
+    index = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert not [entry["location"] for entry in index["docs"] if entry["location"].startswith("instructors/")]
+    assert visit.failed == [] and visit.outside == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_screenshots_of_the_instructor_view_and_a_lesson_page(browser, base_url, width):
+    """For a person to look at (test-artifacts/site/): no page scrolls sideways at either width."""
+    lesson = lessons_with_notebooks()[0]
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for kind in ("instructors", "lessons"):
+            page.goto(f"{base_url}{kind}/{lesson.id}.html")
+            page.screenshot(path=ARTIFACTS / f"{kind}-{lesson.id}-{width}.png", full_page=True)
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, f"{kind}/{lesson.id}.html scrolls sideways by {overflow} px at {width} px"
+    finally:
+        context.close()

@@ -1,7 +1,8 @@
 """MkDocs hook: lay the generated course pages over site/docs/ (see the package shiplings.site).
 
-on_config   generates the lesson pages into site/build/staging/, puts the lessons,
-            part by part in manifest order, into the "Lessons" section of the nav, and
+on_config   generates the lesson and instructor pages into site/build/staging/, puts the
+            lessons, part by part in manifest order, into the "Lessons" section of the nav,
+            one instructor page per lesson into "Instructor view", and
             adds the bundled scripts (mermaid.js, so diagrams render offline).
 on_files    adds the staged pages to the site.
 on_page_markdown  fills `<!-- shiplings:NAME -->` markers in the hand-written guides
@@ -44,12 +45,14 @@ def on_config(config):
     except Exception as error:  # a broken manifest or notebook: say which, stop the build
         raise PluginError(f"shiplings could not generate the lesson pages: {error}") from error
     sources = Sources(generated.course, generated.root, cli=app)
-    for index, entry in enumerate(config.nav or []):
-        if isinstance(entry, dict) and "Lessons" in entry:
-            config.nav[index] = {"Lessons": generated.nav()}
-            break
-    else:
-        raise PluginError('site/mkdocs.yml: the nav needs a "Lessons: lessons/index.md" entry to fill in')
+    for section, pages, index_page in (("Lessons", generated.nav(), "lessons/index.md"),
+                                       ("Instructor view", generated.instructor_nav(), "instructors/index.md")):
+        for index, entry in enumerate(config.nav or []):
+            if isinstance(entry, dict) and section in entry:
+                config.nav[index] = {section: pages}
+                break
+        else:
+            raise PluginError(f'site/mkdocs.yml: the nav needs a "{section}: {index_page}" entry to fill in')
     config.extra_javascript.extend(generated.scripts)
     return config
 

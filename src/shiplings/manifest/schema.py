@@ -54,6 +54,33 @@ class Minutes(Strict):
         return self.teaching + self.exercises
 
 
+CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+class Workshop(Strict):
+    """How a live workshop spreads the lessons over its days: the site's schedule reads it."""
+
+    days: int = Field(default=2, ge=1, description="Days the lessons are spread over, evenly (the schedule adds "
+                      "a day, and says so, when they do not fit).")
+    start: str = Field(default="09:00", pattern=CLOCK, description="When each day starts (HH:MM).")
+    end: str = Field(default="17:30", pattern=CLOCK, description="When each day must be over, feedback included.")
+    lunch: str = Field(default="12:30", pattern=CLOCK,
+                       description="Lunch starts at the lesson boundary nearest this time.")
+    lunch_minutes: int = Field(default=60, ge=0, description="Length of lunch.")
+    break_minutes: int = Field(default=10, ge=0, description="Length of a short break.")
+    block_minutes: int = Field(default=90, ge=15, description="Most minutes of lessons between two breaks.")
+    setup_minutes: int = Field(default=15, ge=0, description="Day 1 opens with everyone running `shiplings doctor`.")
+    recap_minutes: int = Field(default=15, ge=0, description="Every later day opens with a recap of the day before.")
+    feedback_minutes: int = Field(default=10, ge=0, description="Every day closes with a feedback round.")
+
+    @model_validator(mode="after")
+    def _day_in_order(self) -> Workshop:
+        if not self.start < self.lunch < self.end:
+            raise ValueError(f"[workshop]: start ({self.start}), lunch ({self.lunch}) and end ({self.end}) "
+                             "must come in that order")
+        return self
+
+
 class Part(Strict):
     """A part of the course (backend, frontend, delivery)."""
 
@@ -116,6 +143,8 @@ class Course(Strict):
     title: str = Field(description="Course title, for the CLI banner and the site.")
     parts: list[Part] = Field(min_length=1, description="The parts, in order.")
     lessons: list[Lesson] = Field(min_length=1, description="The lessons, in teaching order.")
+    workshop: Workshop = Field(default_factory=Workshop,
+                               description="Days, hours and breaks of a live workshop ([workshop] table).")
 
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 

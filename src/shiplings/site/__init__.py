@@ -14,14 +14,16 @@ One module per part of the build, in the order a build meets them:
                 course.toml, then the notebook, "what changed" and the solution files.
 - notebooks.py  the notebook rendered by mkdocs-jupyter (never executed), cached by
                 content, and laid into its page and table of contents after MkDocs.
-- diffs.py      "what changed" as diffs snapshot(N-1) -> snapshot(N) from the overlays,
-                and the solution files.
+- diffs.py      "what changed" (starter -> solution) for learners, the full diff
+                snapshot(N-1) -> snapshot(N) for instructors, and the solution files.
+- instructors.py  the instructor view: per lesson, timing, catch-up, notes, the mutants
+                as common mistakes and the full diff (out of search).
 - mermaid.py    the pinned mermaid.js, fetched once with npm, so diagrams draw offline.
 - guides.py     fills `<!-- shiplings:NAME -->` markers in the hand-written guides with
                 text from the manifest, the CLI, the tool list and the dev-check invariants,
                 with the help of:
 - reference.py  the command reference, from a Typer app the caller passes in;
-- schedule.py   the workshop schedule, from the lessons' minutes.
+- schedule.py   the workshop schedule, from the lessons' minutes and course.toml's [workshop].
 - markdown.py   the Markdown building blocks they share; paths.py: where things live.
 
 Nothing here imports shiplings.cli or shiplings.commands: the CLI imports build.py, and

@@ -103,32 +103,46 @@ def totals(changes: list[FileChange]) -> str:
 
 
 def what_changed_markdown(course: Course, lesson: Lesson, root: Path) -> str:
-    """The learner's part (starter -> solution) behind a spoiler notice, every file folded;
-    then the whole step (snapshot N-1 -> N) for instructors, folded too."""
+    """The learner's part (starter -> solution) behind a spoiler notice, every file folded.
+
+    The whole step (snapshot N-1 -> N, with the files the lesson hands over) is on the
+    instructor page only (full_diff_markdown), which the lesson page links to.
+    """
     number = lesson.number
-    before = previous(course, lesson)
-    start = f"the end of lesson {before.number}" if before else "an empty folder"
     learner = learner_changes(course, lesson, root)
-    everything = lesson_changes(course, lesson, root)
     out = ["## What changed in this lesson {#what-changed}\n"]
-    if not everything:
-        out.append("No file changes: this lesson is about running and observing the app.\n")
-        return "\n".join(out)
-    out.append(
-        f"Your part of this lesson, as the difference between the files `shiplings start {number}` "
-        f"gives you and the solution ({totals(learner)}). `shiplings diff {number}` compares your own "
-        "workspace with the solution the same way.\n")
-    out.append(SEARCH_EXCLUDED_START)
-    if learner:
+    if not learner:
+        out.append("You change no files in this lesson: it is about running and observing the app.\n")
+    else:
+        out.append(
+            f"Your part of this lesson, as the difference between the files `shiplings start {number}` "
+            f"gives you and the solution ({totals(learner)}). `shiplings diff {number}` compares your own "
+            "workspace with the solution the same way.\n")
+        out.append(SEARCH_EXCLUDED_START)
         out.append(f'??? warning "Spoiler: the answer to this lesson, file by file ({totals(learner)})"\n')
         out.append(indent("Try the exercises first: each file below is the solution. Open one when "
                           f"you are stuck, or after `shiplings check {number}` passes, to compare.\n\n"
                           + folded_diffs(learner)))
-    out.append(f'??? info "For instructors: everything lesson {number} changes ({totals(everything)})"\n')
-    out.append(indent(
-        f"From {start} to the end of lesson {number}: the files the lesson hands over as they are, "
-        "the starter's TODO markers and the solution, computed from the course's own files when this "
-        "site was built.\n\n" + folded_diffs(everything)))
+        out.append(SEARCH_EXCLUDED_END)
+    return "\n".join(out)
+
+
+def full_diff_markdown(course: Course, lesson: Lesson, root: Path) -> str:
+    """Everything the lesson changes (snapshot N-1 -> N), every file folded, out of search."""
+    number = lesson.number
+    before = previous(course, lesson)
+    start = f"the end of lesson {before.number}" if before else "an empty folder"
+    everything = lesson_changes(course, lesson, root)
+    out = ["## Everything this lesson changes {#full-diff}\n"]
+    if not everything:
+        out.append("No file changes: this lesson is about running and observing the app.\n")
+        return "\n".join(out)
+    out.append(
+        f"From {start} to the end of lesson {number} ({totals(everything)}): the files the lesson hands "
+        "over as they are, the starter's TODO markers and the solution, computed from the course's own "
+        "files when this site was built.\n")
+    out.append(SEARCH_EXCLUDED_START)
+    out.append(folded_diffs(everything))
     out.append(SEARCH_EXCLUDED_END)
     return "\n".join(out)
 

@@ -1,5 +1,6 @@
 """The generation step the MkDocs hook runs first: every generated page written into
-site/build/staging/, the notebooks rendered, mermaid.js bundled, and the "Lessons" nav."""
+site/build/staging/ (lesson pages, instructor pages), the notebooks rendered, mermaid.js
+bundled, and the "Lessons" and "Instructor view" navs."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from pathlib import Path
 
 from shiplings.manifest import Course, Lesson, load_course
 from shiplings.site.executed import fresh_executed
+from shiplings.site.instructors import INDEX, instructor_markdown, instructor_uri, instructors_index_markdown
 from shiplings.site.markdown import lesson_label, lesson_uri, part_label
 from shiplings.site.mermaid import vendored_iframe_worker, vendored_mermaid
 from shiplings.site.notebooks import RenderedNotebook, notebook_css, render_notebook, trim_title
 from shiplings.site.pages import lesson_markdown, lessons_index_markdown, notebook_download_uri
 from shiplings.site.paths import SitePaths
+from shiplings.site.schedule import plan
 
 
 @dataclass
@@ -32,6 +35,10 @@ class Generated:
     lessons: list[LessonPage] = field(default_factory=list)
     notebook_css: str | None = None  # docs-relative path of the shared notebook stylesheet
     scripts: list[str] = field(default_factory=list)  # docs-relative scripts every page loads
+
+    def instructor_nav(self) -> list:
+        """The "Instructor view" section: its overview, then one page per lesson."""
+        return [INDEX, *({lesson_label(page.lesson): instructor_uri(page.lesson)} for page in self.lessons)]
 
     def page(self, uri: str) -> LessonPage | None:
         return next((page for page in self.lessons if page.uri == uri), None)
@@ -80,6 +87,10 @@ def generate(root: Path, paths: SitePaths | None = None) -> Generated:
               f"`shiplings dev check {' '.join(without_outputs)}` runs them and keeps their outputs for the site",
               file=sys.stderr)
     write(paths.staging / "lessons" / "index.md", lessons_index_markdown(course))
+    laid_out = plan(course)
+    for lesson in course.lessons:
+        write(paths.staging / instructor_uri(lesson), instructor_markdown(course, lesson, root, laid_out))
+    write(paths.staging / INDEX, instructors_index_markdown(course))
     rendered_notebooks = [page.notebook for page in result.lessons if page.notebook]
     if rendered_notebooks:
         result.notebook_css = "assets/notebook.css"

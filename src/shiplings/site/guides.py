@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shiplings.manifest import Course
+from shiplings.manifest.schema import Workshop
 from shiplings.site.markdown import (
     fence,
     indent,
@@ -128,7 +129,8 @@ def instructor_notes_markdown(course: Course, page: str) -> str:
         out.append(f"### {plain_markdown(lesson_label(lesson))}\n")
         out.append(f"{lesson.minutes.teaching} min teaching, {lesson.minutes.exercises} min exercises. "
                    f"Late joiners: `shiplings start {lesson.number}`. "
-                   f"[Lesson page]({link(lesson_uri(lesson), page)}).\n")
+                   f"[Lesson page]({link(lesson_uri(lesson), page)}) · "
+                   f"[instructor view]({link(f'instructors/{lesson.id}.md', page)}).\n")
         out.append(plain_markdown(lesson.instructor_notes.strip()) or "*No notes for this lesson yet.*")
         out.append("")
         out.append(f"Its checks, in the order `shiplings check {lesson.number}` lists them:\n")
@@ -163,7 +165,8 @@ def manifest_schema_markdown() -> str:
 
     out = []
     for title, model in (("`[[lessons]]`", manifest.Lesson), ("`[[lessons.checks]]`", manifest.Check),
-                         ("`[[lessons.retires]]`", manifest.Retired), ("`[[parts]]`", manifest.Part)):
+                         ("`[[lessons.retires]]`", manifest.Retired), ("`[[parts]]`", manifest.Part),
+                         ("`[workshop]`", Workshop)):
         out.append(f"**{title}**\n\n| Field | Required | Meaning |\n|---|---|---|")
         for name, info in model.model_fields.items():
             required = "yes" if info.is_required() else "no"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from shiplings.manifest import Course, Lesson
 from shiplings.site.diffs import solution_files_markdown, what_changed_markdown
+from shiplings.site.instructors import instructor_uri
 from shiplings.site.markdown import indent, lesson_label, lesson_uri, link, minutes_text, part_label, plain_markdown
 from shiplings.site.notebooks import notebook_placeholder
 
@@ -54,7 +55,9 @@ def lesson_markdown(course: Course, lesson: Lesson, root: Path, has_notebook: bo
         f"**{len(lesson.checks)} checks**\n\n"
         f"After this lesson you can:\n\n{objectives}\n\n"
         f"Catch up to this lesson's starting point with `shiplings start {lesson.number}`, "
-        f"then check your work with `shiplings check {lesson.number}`.{services}"
+        f"then check your work with `shiplings check {lesson.number}`.{services}\n\n"
+        f"Teaching this lesson? The [instructor view]({link(instructor_uri(lesson), page)}) has its timing, "
+        "notes, common mistakes and full diff."
     )
     out = [
         f"# Lesson {lesson.number}: {plain_markdown(lesson.title)}\n",
@@ -81,9 +84,6 @@ def lesson_markdown(course: Course, lesson: Lesson, root: Path, has_notebook: bo
     out.append('!!! success "Key points"\n')
     out.append(indent("After this lesson you can:\n\n" + objectives))
     out.append(checks_markdown(course, lesson))
-    if lesson.instructor_notes.strip():
-        out.append('??? info "Instructor notes"\n')
-        out.append(indent(plain_markdown(lesson.instructor_notes.strip())))
     out.append(what_changed_markdown(course, lesson, root))
     out.append(solution_files_markdown(lesson, root))
     return "\n".join(out)
