@@ -825,3 +825,69 @@ def test_screenshots_of_the_instructor_view_and_a_lesson_page(browser, base_url,
             assert overflow <= 0, f"{kind}/{lesson.id}.html scrolls sideways by {overflow} px at {width} px"
     finally:
         context.close()
+
+
+def phone(browser):
+    """A 390 px wide tab, as an iPhone 12 to 15 lays pages out."""
+    return browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+
+
+def test_diagrams_are_readable_on_a_phone(browser, base_url, built_site):
+    """At 390 px no diagram widens the page or shrinks below 80 % of its natural size: it scrolls inside its box."""
+    context = phone(browser)
+    page = context.new_page()
+    try:
+        page.goto(f"{base_url}architecture.html")
+        page.wait_for_function("document.querySelectorAll('pre.mermaid').length === 0", timeout=15_000)
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        sources = [html.unescape(source) for source in re.findall(
+            r'<pre class="mermaid"><code>(.*?)</code></pre>', (built_site / "architecture.html").read_text(), re.S)]
+        # each diagram's natural width, as mermaid draws it before any scaling
+        natural = page.evaluate("""async sources => {
+          const widths = [];
+          for (const [index, source] of sources.entries()) {
+            const { svg } = await mermaid.render(`probe_${index}`, source);
+            widths.push(parseFloat(svg.match(/max-width:\\s*([\\d.]+)px/)[1]));
+          }
+          return widths;
+        }""", sources)
+        drawn = page.locator("div.mermaid")
+        assert drawn.count() == len(sources) == len(natural)
+        for index, width in enumerate(natural):
+            box = drawn.nth(index)
+            shown_width = box.evaluate("element => element.scrollWidth")
+            assert shown_width >= min(width * 0.8, 358) - 1, (
+                f"diagram {index + 1} is drawn {shown_width} px wide at 390 px, {shown_width / width:.0%} of its size")
+            if box.evaluate("element => element.scrollWidth > element.clientWidth"):
+                assert box.get_attribute("tabindex") == "0" and "Diagram" in box.get_attribute("aria-label")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=ARTIFACTS / "architecture-390.png", full_page=True)
+    finally:
+        context.close()
+
+
+def test_code_that_scrolls_sideways_can_be_scrolled_by_keyboard(browser, base_url):
+    """WCAG 2.1.1: every block that scrolls sideways takes the focus, has a name, and moves with the arrow keys."""
+    lesson = lessons_with_notebooks()[0]
+    context = phone(browser)
+    page = context.new_page()
+    try:
+        page.goto(f"{base_url}lessons/{lesson.id}.html")
+        page.locator("#solution-files ~ div details.note > summary").first.click()  # a fold opened later counts too
+        page.wait_for_timeout(300)
+        blocks = page.evaluate("""() => [...document.querySelectorAll('.md-typeset *')].filter(element => {
+            const overflow = getComputedStyle(element).overflowX;
+            return (overflow === 'auto' || overflow === 'scroll') && element.scrollWidth > element.clientWidth + 1
+              && element.getClientRects().length > 0 && !element.closest('.md-sidebar, .tabbed-labels');
+          }).map(element => ({tag: element.tagName, tabindex: element.getAttribute('tabindex'),
+                               name: element.getAttribute('aria-label'), text: element.textContent.slice(0, 40)}))""")
+        assert blocks, "at 390 px some code on a lesson page should be wider than the screen"
+        unreachable = [block for block in blocks if block["tabindex"] != "0" or not block["name"]]
+        assert not unreachable, f"{len(unreachable)} of {len(blocks)} scrolling blocks: no focus: {unreachable[:3]}"
+        scroller = page.locator("[data-shiplings-scrollable]").first
+        scroller.focus()
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("document.activeElement.scrollLeft > 0", timeout=5_000)
+    finally:
+        context.close()

@@ -53,7 +53,8 @@ def on_config(config):
                 break
         else:
             raise PluginError(f'site/mkdocs.yml: the nav needs a "{section}: {index_page}" entry to fill in')
-    config.extra_javascript.extend(generated.scripts)
+    # first: site/mkdocs.yml's own scripts (javascripts/readable.js) use the bundled mermaid
+    config.extra_javascript[:0] = generated.scripts
     return config
 
 
