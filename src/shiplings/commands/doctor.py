@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from shiplings import npm, tools
+from shiplings import containers, npm, tools
 from shiplings.commands import common
 
 MIN_FREE_DISK_GB = 2.0
@@ -61,6 +61,8 @@ def examine() -> list[Finding]:
         if name == "node" and path and not npm.new_enough(npm.node_version(path)):
             ok = False  # Debian 12's and Ubuntu 24.04's own Node (18) is too old for Vite
             detail += f" (Vite needs {'.'.join(map(str, npm.MINIMUM_NODE))} or newer)"
+        if name == "docker":  # an engine that answers counts, wherever it runs (Docker Desktop, colima)
+            ok, detail = containers.status()
         findings.append(Finding(
             name, ok, detail or "not found",
             "" if ok else tools.fix_for(name),
@@ -96,7 +98,8 @@ def install_missing(names: set[str]) -> list[str]:
 
     Returns what it installed; an empty list when nothing was missing or it cannot install.
     """
-    missing = sorted(name for name in names if name in tools.TOOLS and tools.find(name) is None)
+    missing = sorted(name for name in names if name in tools.TOOLS and tools.find(name) is None
+                     and not (name == "docker" and containers.status()[0]))
     packages = sorted({pkg for name in missing for pkg in tools.TOOLS[name].debian.split()})
     if not packages or tools.platform_name() not in ("debian", "wsl") or not tools.is_root():
         return []
@@ -113,7 +116,7 @@ def doctor(
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable report.")] = False,
     install: Annotated[bool, typer.Option("--install", help="apt-get what is missing (Debian, root).")] = False,
 ) -> None:
-    """Check Python, Node, Chromium, PostgreSQL, Redis, nginx, ports and disk; say how to fix each."""
+    """Check Python, Node, Chromium, PostgreSQL, Redis, nginx, Docker, ports and disk; say how to fix each."""
     findings = examine()
     missing = {f.what for f in findings if not f.ok and f.what in tools.TOOLS and required(f)}
     if install and missing:

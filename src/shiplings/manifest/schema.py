@@ -18,7 +18,7 @@ from shiplings.paths import course_root
 
 LESSON_ID = re.compile(r"^\d{2}_[a-z0-9_]+$")
 
-Service = Literal["node", "chromium", "postgresql", "redis", "nginx", "wrk", "compose", "hadolint"]
+Service = Literal["node", "chromium", "postgresql", "redis", "nginx", "wrk", "docker", "compose", "hadolint"]
 
 
 class Strict(BaseModel):

@@ -1,0 +1,247 @@
+"""shiplings.containers and shiplings.standins: a real Docker Engine, Compose v2, hadolint, stand-ins.
+
+On Debian as root (CI) the engine tests install docker.io when no engine answers, as
+`shiplings dev test` does for the servers lessons declare, and must pass; elsewhere
+without an engine they are skipped (the "cannot run" test still runs everywhere).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from shiplings import containers, standins, tools
+from shiplings.net import free_port
+from shiplings.pytest_plugin import missing_tool
+
+# building a stand-in from scratch runs debootstrap: a minute on a quiet machine, minutes under load
+BUILD_TIMEOUT = 1800
+
+VALID_COMPOSE = """\
+services:
+  web:
+    image: python:3.11-slim
+    ports: ["127.0.0.1:8000:8000"]
+"""
+# `depends_on` names a service that does not exist: Compose v2 refuses the file
+BROKEN_COMPOSE = VALID_COMPOSE + """\
+    depends_on:
+      db:
+        condition: service_healthy
+"""
+
+
+def engine_or_skip() -> None:
+    """Where CI runs (Debian, root), get an engine installed; elsewhere, skip without one."""
+    if containers.status()[0]:
+        return
+    if tools.platform_name() == "debian" and tools.is_root():
+        from shiplings.commands.doctor import install_missing
+
+        install_missing({"docker"})
+        assert containers.status()[0], "docker.io was installed, yet no engine can be had"
+        return
+    pytest.skip("no Docker Engine here, and none can be started")
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def gone_within(pids: list[int], seconds: float) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(alive(pid) for pid in pids):
+        time.sleep(0.1)
+    return [pid for pid in pids if alive(pid)]
+
+
+# --- no engine needed --------------------------------------------------------------------
+
+def test_compose_config_rejects_a_broken_file_with_a_real_exit_code(tmp_path):
+    good, broken = tmp_path / "good.yml", tmp_path / "broken.yml"
+    good.write_text(VALID_COMPOSE)
+    broken.write_text(BROKEN_COMPOSE)
+    assert containers.compose_config_check(good).returncode == 0
+    refused = containers.compose_config_check(broken)
+    assert refused.returncode != 0 and "db" in refused.stderr, refused
+    # the same through `docker compose`, the CLI plugin linked in the private DOCKER_CONFIG
+    through_docker = subprocess.run(["docker", "compose", "-f", str(broken), "config", "-q"],
+                                    env=containers.client_env(), capture_output=True, text=True, timeout=60)
+    assert through_docker.returncode != 0 and "db" in through_docker.stderr, through_docker
+
+
+def test_hadolint_flags_a_bad_dockerfile_and_passes_a_good_one(tmp_path):
+    bad, good = tmp_path / "bad.Dockerfile", tmp_path / "good.Dockerfile"
+    bad.write_text("FROM python:latest\nRUN apt-get update && apt-get install -y curl\nCMD python app.py\n")
+    good.write_text('FROM python:3.11-slim\nCOPY app.py /app/\nUSER 1000\nCMD ["python", "/app/app.py"]\n')
+    flagged = containers.hadolint(bad)
+    assert flagged.returncode == 1 and "DL3007" in flagged.stdout, flagged  # the `latest` tag
+    assert containers.hadolint(good).returncode == 0
+
+
+def test_without_an_engine_a_check_cannot_run_and_is_told_the_fix(tmp_path, monkeypatch):
+    client_only = tmp_path / "bin"
+    client_only.mkdir()
+    client = subprocess.run(["sh", "-c", "command -v docker"], capture_output=True, text=True).stdout.strip()
+    if client:
+        (client_only / "docker").symlink_to(client)  # the client, but no dockerd and no engine
+    monkeypatch.setenv("PATH", str(client_only))
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/nothing-listens-here.sock")
+    with pytest.raises(containers.EngineUnavailable) as raised, containers.engine():
+        pass
+    message = str(raised.value)
+    assert message.startswith("cannot run:") and "says nothing about your code" in message
+    assert tools.fix_for("docker") in message
+    assert missing_tool(raised.value) is raised.value  # reported as "cannot run", never as a failure
+
+
+def test_doctor_names_the_engine_fix_for_each_platform(tiny_course, tmp_path, monkeypatch):
+    monkeypatch.setattr(tools, "is_root", lambda: False)
+    assert "docker group" in tools.fix_for("docker", "debian") and "rootless" in tools.fix_for("docker", "debian")
+    assert "Docker Desktop" in tools.fix_for("docker", "macos") and "colima" in tools.fix_for("docker", "macos")
+    assert "WSL integration" in tools.fix_for("docker", "wsl")
+    assert "WSL" in tools.fix_for("docker", "windows")
+    assert tools.fix_for("docker", "debian", sudo=False).startswith("apt-get install -y docker.io")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no docker, no dockerd
+    from shiplings.cli import app
+
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+    docker = {f["what"]: f for f in json.loads(result.output)}["docker"]
+    assert not docker["ok"] and docker["fix"] == tools.fix_for("docker"), docker
+
+
+def test_a_recipe_change_rebuilds_that_stand_in_and_what_derives_from_it(monkeypatch):
+    before = {name: standins.recipe_hash(name) for name in standins.RECIPES}
+    python = standins.RECIPES["python"]
+    changed = standins.Recipe(python.name, python.tags, python.parent, python.dockerfile + "ENV CHANGED=1\n")
+    monkeypatch.setitem(standins.RECIPES, "python", changed)
+    after = {name: standins.recipe_hash(name) for name in standins.RECIPES}
+    assert {name for name in before if before[name] != after[name]} == {"python", "node"}
+
+
+def test_the_debian_mirror_is_the_one_apt_uses(tmp_path):
+    (tmp_path / "sources.list.d").mkdir()
+    (tmp_path / "sources.list.d" / "debian.sources").write_text(
+        "Types: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\n\n"
+        "Types: deb\nURIs: http://mirror.example/debian/\nSuites: bookworm\n")
+    assert standins.debian_mirror((tmp_path / "sources.list.d",)) == "http://mirror.example/debian"
+    (tmp_path / "sources.list").write_text("deb [arch=amd64] http://old.example/debian bookworm main\n")
+    assert standins.debian_mirror((tmp_path / "sources.list",)) == "http://old.example/debian"
+    assert standins.debian_mirror((tmp_path / "missing",)) == standins.DEFAULT_MIRROR
+
+
+# --- a real engine -------------------------------------------------------------------------
+
+@pytest.mark.timeout(BUILD_TIMEOUT)
+def test_a_private_engine_and_its_containers_die_with_an_owner_killed_outright(tmp_path):
+    """Runs before the module's engine: a private engine is one per image store."""
+    engine_or_skip()
+    if containers.ask_version(containers.learner_host())[0]:
+        pytest.skip("the learner's own engine answers: shiplings starts none")
+    record = tmp_path / "pids.json"
+    owner = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import json, pathlib, time
+        from shiplings import containers, standins
+        with containers.engine() as engine:
+            standins.ensure(engine, "debian:bookworm-slim")
+            container = engine.docker("run", "-d", "debian:bookworm-slim", "sleep", "300").stdout.strip()
+            inside = int(engine.docker("inspect", "--format", "{{{{.State.Pid}}}}", container).stdout)
+            pathlib.Path("{record}").write_text(json.dumps([engine.pid, inside]))
+            time.sleep(600)
+    """)], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + BUILD_TIMEOUT - 60
+        while not record.exists() and owner.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert record.exists(), f"the engine did not start:\n{owner.stderr.read() if owner.poll() else ''}"
+        dockerd, container = json.loads(record.read_text())
+        assert alive(dockerd) and alive(container)
+        owner.kill()
+        survivors = gone_within([dockerd, container], 15)
+        assert not survivors, f"still running after the owner was killed: {survivors}"
+    finally:
+        owner.kill()
+        owner.wait()
+
+
+@pytest.fixture(scope="module")
+def engine():
+    engine_or_skip()
+    started = time.monotonic()
+    with containers.engine() as found:
+        print(f"engine {found.version} at {found.host} ready in {time.monotonic() - started:.1f} s")
+        yield found
+    if found.pid is not None:
+        assert not gone_within([found.pid], 5), "the private dockerd outlived its block"
+
+
+@pytest.mark.timeout(BUILD_TIMEOUT)
+def test_an_image_built_from_the_python_stand_in_answers_on_a_published_port(engine, tmp_path):
+    standins.ensure(engine, "python:3.11-slim")
+    (tmp_path / "health").write_text("ok\n")
+    (tmp_path / "Dockerfile").write_text(textwrap.dedent("""\
+        FROM python:3.11-slim
+        WORKDIR /srv
+        COPY health .
+        USER 1000
+        CMD ["python", "-m", "http.server", "8000"]
+    """))
+    image = f"shiplings-test-http:{os.getpid()}"
+    engine.docker("build", "--quiet", "--tag", image, str(tmp_path))
+    port = free_port()
+    container = engine.docker("run", "-d", "--rm", "-p", f"127.0.0.1:{port}:8000", image).stdout.strip()
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        assert response.status_code == 200 and response.text == "ok\n"
+        stopped = time.monotonic()
+        engine.docker("stop", "--time", "5", container)
+        assert time.monotonic() - stopped < 10
+    finally:
+        engine.docker("rm", "-f", container, check=False)
+        engine.docker("rmi", "-f", image, check=False)
+
+
+@pytest.mark.timeout(BUILD_TIMEOUT)
+def test_a_stand_in_is_built_once_then_found_by_its_recipe_hash(engine):
+    standins.ensure(engine, "python:3.11-slim")  # built by now, or built here
+    image_id = engine.docker("image", "inspect", "--format", "{{.Id}}", "python:3.11-slim").stdout
+    started = time.monotonic()
+    assert standins.ensure(engine, "python:3.11-slim") == "present"
+    assert time.monotonic() - started < 5
+    assert engine.docker("image", "inspect", "--format", "{{.Id}}", "python:3.11-slim").stdout == image_id
+    labels = json.loads(engine.docker("image", "inspect", "--format", "{{json .Config.Labels}}",
+                                      "python:3.11-slim").stdout)
+    if labels and standins.RECIPE_LABEL in labels:  # a stand-in (an official image carries no such label)
+        assert labels[standins.RECIPE_LABEL] == standins.recipe_hash("python")
+        ca = engine.docker("run", "--rm", "python:3.11-slim", "sh", "-c",
+                           'test -s "$PIP_CERT" && test "$PIP_CERT" = "$REQUESTS_CA_BUNDLE" && echo ok')
+        assert ca.stdout.strip() == "ok"
+
+
+def test_docker_compose_runs_as_a_plugin_with_real_exit_codes(engine, tmp_path):
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text(BROKEN_COMPOSE)
+    refused = engine.compose("-f", str(broken), "config", "-q", check=False)
+    assert refused.returncode != 0, refused
+    assert "v2." in engine.compose("version").stdout
+
