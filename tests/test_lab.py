@@ -14,6 +14,7 @@ import time
 import httpx
 import pytest
 
+from shiplings import backups
 from shiplings.net import free_port
 
 
@@ -142,6 +143,8 @@ def test_a_broken_notebook_copy_is_kept_and_replaced(tiny_course):
     [kept] = copy_notebooks(tiny_course, workspace, ["01_hello"])
     assert kept.read_text() == '{"cells": [ half a notebook'
     assert "hello from lesson 1" in mine.read_text()
+    # kept apart from the app's backups: not among the 20 kept, not something restore lays down
+    assert backups.listing() == []
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh"])

@@ -31,11 +31,16 @@ def readable(notebook: Path) -> bool:
         return False
 
 
+def rescued_notebooks_dir() -> Path:
+    return backups.backups_dir().parent / "rescued-notebooks"
+
+
 def copy_notebooks(root: Path, workspace: Path, lesson_ids: list[str]) -> list[Path]:
     """Give the learner their own copy of each lesson notebook; never overwrite a good one.
 
-    A copy that is no longer valid JSON (a crash while saving, a bad merge) is moved to
-    the backups and replaced by a fresh copy; the moved files are returned.
+    A copy that is no longer valid JSON (a crash while saving, a bad merge) is moved aside
+    (rescued_notebooks_dir(), never pruned, and not a backup of the app that `restore` could
+    lay over the workspace) and replaced by a fresh copy; the moved files are returned.
     """
     folder = workspace / "notebooks"
     folder.mkdir(parents=True, exist_ok=True)
@@ -44,7 +49,7 @@ def copy_notebooks(root: Path, workspace: Path, lesson_ids: list[str]) -> list[P
         source = root / "lessons" / lesson_id / "lesson.ipynb"
         target = folder / f"{lesson_id}.ipynb"
         if target.exists() and not readable(target):
-            keep = backups.backups_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-broken-notebook" / target.name
+            keep = rescued_notebooks_dir() / time.strftime("%Y%m%d-%H%M%S") / target.name
             keep.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(target, keep)
             rescued.append(keep)
