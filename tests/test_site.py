@@ -891,3 +891,70 @@ def test_code_that_scrolls_sideways_can_be_scrolled_by_keyboard(browser, base_ur
         page.wait_for_function("document.activeElement.scrollLeft > 0", timeout=5_000)
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def site_with_404(built_site: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The built site at /shiplings/ on a server that answers a missing address with 404.html, as
+    nginx's error_page and GitHub Pages do (http.server would answer with its own page)."""
+    top = tmp_path_factory.mktemp("web404")
+    (top / "shiplings").symlink_to(built_site, target_is_directory=True)
+
+    class NotFoundPage(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def send_error(self, code, message=None, explain=None):
+            if code != 404:
+                return super().send_error(code, message, explain)
+            body = (built_site / "404.html").read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()),
+                                             functools.partial(NotFoundPage, directory=str(top)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/shiplings/"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.mark.parametrize("missing", ["lessons/99_no_such_lesson.html", "no-such-page.html"])
+def test_the_404_page_works_at_any_address_under_a_sub_path(visit, site_with_404, missing):
+    page = visit.tab
+    loaded: list[str] = []
+    page.on("response", lambda response: loaded.append(response.url) if response.status < 400 else None)
+    response = page.goto(f"{site_with_404}{missing}")
+    assert response.status == 404 and page.locator("h1").first.inner_text() == "Page not found"
+    styled = page.evaluate("getComputedStyle(document.querySelector('.md-header')).backgroundColor")
+    assert styled == "rgb(0, 105, 92)", f"the 404 page lost its stylesheets (header {styled})"
+    # Chromium's preload scanner may fetch a file before the page's first script has set <base>;
+    # the page itself must then load each file from the site's root
+    page.wait_for_load_state("networkidle")
+    for entry in visit.failed:
+        url = entry.split(" ", 1)[1]
+        if missing not in url:
+            assert f"{site_with_404}{url.split('/shiplings/lessons/', 1)[-1]}" in loaded, f"{url} never loaded"
+    assert visit.outside == [], f"the 404 page asked the network for {visit.outside}"
+    page.locator(".md-content").get_by_role("link", name="the lessons").click()
+    page.wait_for_url(f"{site_with_404}lessons/index.html")
+    assert page.locator("h1").first.inner_text().startswith("Lessons")
+    page.go_back()
+    hrefs = search_for(page, "prototype")
+    assert hrefs and all(href.startswith(site_with_404) for href in hrefs), f"search from a 404 found {hrefs[:3]}"
+
+
+def test_the_404_page_works_opened_from_disk(browser, built_site):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto((built_site / "404.html").as_uri())
+        page.locator(".md-content").get_by_role("link", name="the home page").click()
+        page.wait_for_url((built_site / "index.html").as_uri())
+    finally:
+        context.close()

@@ -10,7 +10,8 @@ on_page_markdown  fills `<!-- shiplings:NAME -->` markers in the hand-written gu
 on_page_content   puts each rendered notebook into its lesson page and its headings
                   into the page's table of contents.
 on_post_build     indexes the lesson pages again, every section in full and without the
-                  diffs and solution files (shiplings.site.search says why).
+                  diffs and solution files (shiplings.site.search says why), and makes
+                  the 404 page work from any address (shiplings.site.notfound).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from shiplings.cli import app
 from shiplings.site.generate import Generated, generate
 from shiplings.site.guides import Sources, fill_markers
 from shiplings.site.notebooks import broken_references, page_with_notebook, toc_with_notebook
+from shiplings.site.notfound import relative_404
 from shiplings.site.search import IndexedPage, reindex
 
 log = logging.getLogger("mkdocs.plugins.shiplings")
@@ -107,6 +109,7 @@ def on_post_build(config):
         raise PluginError("site/mkdocs.yml: the lesson pages need Material's search plugin (plugins: - search)")
     reindex(index_file, lesson_pages, dict(search.config))
     lesson_pages.clear()
+    relative_404(Path(config.site_dir))
 
 
 def tokens(toc) -> list[dict]:
