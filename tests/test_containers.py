@@ -19,7 +19,6 @@ import pytest
 from typer.testing import CliRunner
 
 from shiplings import containers, standins, tools
-from shiplings.net import free_port
 from shiplings.pytest_plugin import missing_tool
 
 # building a stand-in from scratch runs debootstrap: a minute on a quiet machine, minutes under load
@@ -131,6 +130,19 @@ def test_a_recipe_change_rebuilds_that_stand_in_and_what_derives_from_it(monkeyp
     assert {name for name in before if before[name] != after[name]} == {"python", "node"}
 
 
+def test_the_base_images_of_a_dockerfile_are_its_from_lines_but_its_own_stages(tmp_path):
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(textwrap.dedent("""\
+        FROM --platform=linux/amd64 node:22-slim AS build
+        RUN npm ci
+        from python:3.11-slim as backend
+        FROM build AS again
+        FROM scratch
+        FROM nginx:1.27
+    """))
+    assert standins.base_images(dockerfile) == ["node:22-slim", "python:3.11-slim", "nginx:1.27"]
+
+
 def test_the_debian_mirror_is_the_one_apt_uses(tmp_path):
     (tmp_path / "sources.list.d").mkdir()
     (tmp_path / "sources.list.d" / "debian.sources").write_text(
@@ -189,7 +201,6 @@ def engine():
 
 @pytest.mark.timeout(BUILD_TIMEOUT)
 def test_an_image_built_from_the_python_stand_in_answers_on_a_published_port(engine, tmp_path):
-    standins.ensure(engine, "python:3.11-slim")
     (tmp_path / "health").write_text("ok\n")
     (tmp_path / "Dockerfile").write_text(textwrap.dedent("""\
         FROM python:3.11-slim
@@ -199,26 +210,26 @@ def test_an_image_built_from_the_python_stand_in_answers_on_a_published_port(eng
         CMD ["python", "-m", "http.server", "8000"]
     """))
     image = f"shiplings-test-http:{os.getpid()}"
-    engine.docker("build", "--quiet", "--tag", image, str(tmp_path))
-    port = free_port()
-    container = engine.docker("run", "-d", "--rm", "-p", f"127.0.0.1:{port}:8000", image).stdout.strip()
+    built = engine.build(tmp_path, image, "--quiet")  # makes python:3.11-slim available first
+    assert built.returncode == 0, built.stderr
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        assert response.status_code == 200 and response.text == "ok\n"
-        stopped = time.monotonic()
-        engine.docker("stop", "--time", "5", container)
-        assert time.monotonic() - stopped < 10
+        with engine.published(image, 8000) as (container, url):
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    response = httpx.get(f"{url}/health", timeout=2)
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+            assert response.status_code == 200 and response.text == "ok\n"
+            stopped = time.monotonic()
+            engine.docker("stop", "--time", "5", container)
+            assert time.monotonic() - stopped < 10
+        assert container not in engine.docker("ps", "--all", "--quiet", "--no-trunc").stdout
     finally:
-        engine.docker("rm", "-f", container, check=False)
-        engine.docker("rmi", "-f", image, check=False)
+        engine.docker("rmi", "--force", image, check=False)
 
 
 @pytest.mark.timeout(BUILD_TIMEOUT)

@@ -18,7 +18,6 @@ a private DOCKER_CONFIG, and `docker compose ...` then answers with real exit co
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import importlib.util
 import json
 import os
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shiplings import lifeline, paths, tools
+from shiplings.net import free_port
 from shiplings.patience import Patience
 from shiplings.scratch import prefix as scratch_prefix
 from shiplings.services import ServiceUnavailable
@@ -72,6 +72,34 @@ class Engine:
     def compose(self, *args: str, **options) -> subprocess.CompletedProcess:
         """Run `docker compose ARGS` (Compose v2) against this engine."""
         return self.docker("compose", *args, **options)
+
+    def build(self, context: Path, tag: str, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
+        """`docker build --tag TAG ARGS CONTEXT`, not raising: a failed build is the learner's to read.
+
+        The base images the Dockerfile starts FROM are made available first (pulled, or
+        stand-ins where no registry answers: see shiplings.standins).
+        """
+        from shiplings import standins
+
+        dockerfile = Path(args[args.index("--file") + 1]) if "--file" in args else Path(context) / "Dockerfile"
+        for image in standins.base_images(dockerfile):
+            standins.ensure(self, image)
+        return self.docker("build", "--tag", tag, *args, str(context), check=False, timeout=timeout)
+
+    @contextlib.contextmanager
+    def published(self, image: str, port: int, *args: str) -> Iterator[tuple[str, str]]:
+        """Run an image for the block with its `port` published on a free 127.0.0.1 port.
+
+        Yields (container id, base URL such as http://127.0.0.1:49153); the container is
+        removed at the end, whatever happened.
+        """
+        host_port = free_port()
+        container = self.docker("run", "--detach", "--publish", f"127.0.0.1:{host_port}:{port}", *args,
+                                image).stdout.strip()
+        try:
+            yield container, f"http://127.0.0.1:{host_port}"
+        finally:
+            self.docker("rm", "--force", container, check=False, timeout=60)
 
 
 # --- Compose and hadolint, which need no engine -------------------------------------------
@@ -211,6 +239,8 @@ def engine() -> Iterator[Engine]:
 @contextlib.contextmanager
 def _exclusive(lock_file: Path) -> Iterator[None]:
     """Hold a lock on the private engine's image store (one dockerd per data root)."""
+    import fcntl  # here: a private engine is Linux only, and doctor imports this module everywhere
+
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_file, "a") as handle:
         deadline = time.monotonic() + LOCK_WAIT_SECONDS

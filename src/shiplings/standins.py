@@ -127,10 +127,11 @@ CMD ["postgres"]
 """, files={"docker-entrypoint.sh": """\
 #!/bin/sh
 # The official postgres image's contract, in short: a first start creates the cluster.
+# setpriv, not runuser or su: it execs, so the server is PID 1 and gets `docker stop`'s signal.
 set -e
 if [ "$1" = postgres ] && [ "$(id -u)" = 0 ]; then
     mkdir -p "$PGDATA" && chown -R postgres:postgres "$PGDATA" && chmod 700 "$PGDATA"
-    exec runuser -u postgres -- "$0" "$@"
+    exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
 fi
 if [ "$1" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
     if [ -z "$POSTGRES_PASSWORD" ] && [ "$POSTGRES_HOST_AUTH_METHOD" != trust ]; then
@@ -174,11 +175,26 @@ case "$1" in -*) set -- redis-server "$@" ;; esac
 if [ "$1" = redis-server ]; then
     shift
     set -- redis-server --protected-mode no --bind 0.0.0.0 "$@"
-    if [ "$(id -u)" = 0 ]; then exec runuser -u redis -- "$@"; fi
+    if [ "$(id -u)" = 0 ]; then exec setpriv --reuid=redis --regid=redis --init-groups "$@"; fi
 fi
 exec "$@"
 """}),
 )}
+
+
+def base_images(dockerfile: Path) -> list[str]:
+    """The images a Dockerfile starts FROM, in order (not its own earlier stages, not `scratch`)."""
+    images, stages = [], {"scratch"}
+    for line in Path(dockerfile).read_text().splitlines():
+        words = line.split()
+        if len(words) < 2 or words[0].upper() != "FROM":
+            continue
+        words = [word for word in words[1:] if not word.startswith("--")]  # --platform=...
+        if words and words[0].lower() not in stages and words[0] not in images:
+            images.append(words[0])
+        if len(words) >= 3 and words[1].upper() == "AS":
+            stages.add(words[2].lower())
+    return images
 
 
 def recipe_for(image: str) -> Recipe | None:
