@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -162,7 +163,7 @@ def test_a_private_engine_and_its_containers_die_with_an_owner_killed_outright(t
     engine_or_skip()
     if containers.ask_version(containers.learner_host())[0]:
         pytest.skip("the learner's own engine answers: shiplings starts none")
-    record = tmp_path / "pids.json"
+    record, log = tmp_path / "pids.json", tmp_path / "owner.log"
     owner = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import json, pathlib, time
         from shiplings import containers, standins
@@ -170,19 +171,24 @@ def test_a_private_engine_and_its_containers_die_with_an_owner_killed_outright(t
             standins.ensure(engine, "debian:bookworm-slim")
             container = engine.docker("run", "-d", "debian:bookworm-slim", "sleep", "300").stdout.strip()
             inside = int(engine.docker("inspect", "--format", "{{{{.State.Pid}}}}", container).stdout)
-            pathlib.Path("{record}").write_text(json.dumps([engine.pid, inside]))
+            pathlib.Path("{record}").write_text(json.dumps([engine.pid, inside, engine.host]))
             time.sleep(600)
-    """)], stderr=subprocess.PIPE, text=True)
+    """)], stderr=log.open("w"))
     try:
         deadline = time.monotonic() + BUILD_TIMEOUT - 60
         while not record.exists() and owner.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert record.exists(), f"the engine did not start:\n{owner.stderr.read() if owner.poll() else ''}"
-        dockerd, container = json.loads(record.read_text())
+        assert record.exists(), f"the engine did not start:\n{log.read_text()[-3000:]}"
+        dockerd, container, host = json.loads(record.read_text())
         assert alive(dockerd) and alive(container)
         owner.kill()
         survivors = gone_within([dockerd, container], 15)
         assert not survivors, f"still running after the owner was killed: {survivors}"
+        scratch = os.path.dirname(host.removeprefix("unix://"))
+        deadline = time.monotonic() + 10
+        while scratch in Path("/proc/mounts").read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert scratch not in Path("/proc/mounts").read_text(), "the killed engine left mounts behind"
     finally:
         owner.kill()
         owner.wait()

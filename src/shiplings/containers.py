@@ -129,7 +129,9 @@ def client_config() -> Path:
             settings = json.loads(theirs.read_text())
             settings.pop("currentContext", None)
             settings.pop("cliPluginsExtraDirs", None)
-    (folder / "config.json").write_text(json.dumps(settings, indent=1))
+    staged = folder / f".config-{os.getpid()}.json"
+    staged.write_text(json.dumps(settings, indent=1))
+    staged.replace(folder / "config.json")  # atomic: a client reading it meanwhile never sees half a file
     binary = compose_binary()
     link = plugins / "docker-compose"
     if binary is not None and (not link.is_symlink() or os.readlink(link) != str(binary)):
@@ -280,7 +282,7 @@ def private_engine(data_root: Path | None = None) -> Iterator[Engine]:
         host = f"unix://{scratch}/docker.sock"
         log = scratch / "dockerd.log"
         cgroup = f"/{scratch.name}"  # every container of this engine, to find them when we are gone
-        reaper = _container_reaper(cgroup)
+        reaper = _container_reaper(cgroup, scratch)
         try:
             with open(log, "w") as log_file:
                 process = lifeline.spawn(
@@ -306,9 +308,10 @@ def private_engine(data_root: Path | None = None) -> Iterator[Engine]:
 # A container's processes belong to no process tree of ours (runc starts them in a session of
 # their own, with the image's environment), so shiplings.lifeline cannot find them when the
 # process that started the engine is killed outright. This watchdog can: it waits for its
-# stdin (a pipe from that process) to close, then kills every process in the engine's cgroup.
+# stdin (a pipe from that process) to close, then kills every process in the engine's cgroup
+# and detaches what a killed dockerd left mounted in its scratch folder (network namespaces).
 _REAPER = """
-import os, signal, sys, time
+import os, signal, subprocess, sys, time
 sys.stdin.buffer.read()
 folders = [os.path.join(root, sys.argv[1].lstrip("/")) for root in
            ["/sys/fs/cgroup"] + [os.path.join("/sys/fs/cgroup", c) for c in os.listdir("/sys/fs/cgroup")]]
@@ -335,13 +338,17 @@ for folder in folders:
             os.rmdir(where)
         except OSError:
             pass
+with open("/proc/self/mountinfo") as mounts:
+    points = [line.split()[4] for line in mounts if line.split()[4].startswith(sys.argv[2] + "/")]
+for point in sorted(points, key=len, reverse=True):
+    subprocess.run(["umount", "--lazy", point], stderr=subprocess.DEVNULL)
 """
 
 
-def _container_reaper(cgroup: str) -> subprocess.Popen:
+def _container_reaper(cgroup: str, scratch: Path) -> subprocess.Popen:
     # its own session and no lifeline marker: nothing that stops our trees may stop it first
     env = {key: value for key, value in os.environ.items() if key != lifeline.MARKER}
-    return subprocess.Popen([sys.executable, "-I", "-S", "-c", _REAPER, cgroup], stdin=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-I", "-S", "-c", _REAPER, cgroup, str(scratch)], stdin=subprocess.PIPE,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env)
 
 
