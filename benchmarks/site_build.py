@@ -3,10 +3,12 @@
     .venv/bin/python benchmarks/site_build.py [--runs 3]
 
 Measures `shiplings site build` (mkdocs build --strict, in a subprocess) on this checkout:
-- clean: site/build/ without the rendered-notebook cache and the staged pages (the pinned
+- clean: site/build/ without its caches (rendered notebooks, diffs, highlighted code, search
+  entries, compiled templates, the command reference) and the staged pages (the pinned
   mermaid.js and iframe-worker in site/build/vendor/ and the executed notebooks in
   site/build/executed/ are kept: they are downloads and dev-check runs, not build work);
-- warm: a rebuild with nothing changed (the notebooks come from the cache).
+- warm: a rebuild with nothing changed (what did not change comes from the caches, by content
+  hash: see src/shiplings/site/cache.py).
 
 The targets are a warm rebuild under 5 s and a clean build under 20 s on 2 cores. CPU time
 (user + system of the build and its children) is printed beside wall time: on a machine
@@ -51,7 +53,7 @@ def main() -> None:
     paths = SitePaths(REPO)
     results: dict[str, list[tuple[float, float]]] = {"clean": [], "warm": []}
     for _ in range(runs):
-        for folder in (paths.cache, paths.build / "staging", paths.html):
+        for folder in (paths.content_caches, paths.build / "staging", paths.html):
             shutil.rmtree(folder, ignore_errors=True)
         results["clean"].append(one_build())
         results["warm"].append(one_build())

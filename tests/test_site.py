@@ -958,3 +958,73 @@ def test_the_404_page_works_opened_from_disk(browser, built_site):
         page.wait_for_url((built_site / "index.html").as_uri())
     finally:
         context.close()
+
+
+def test_highlighted_code_is_reused_by_content(tmp_path):
+    from pymdownx.highlight import Highlight
+
+    from shiplings.site.cache import ContentCache, cache_highlighting
+
+    page = '``` python title="main.py"\nprint("hello")\n```\n\n``` diff\n-old\n+new\n```\n'
+    cache = ContentCache(tmp_path / "highlight.json")
+    try:
+        cache_highlighting(cache)
+        first = site_markdown().reset().convert(page)
+        cache.save()
+        assert cache.hits == 0 and cache.misses == 2
+        again = ContentCache(tmp_path / "highlight.json")
+        cache_highlighting(again)
+        assert site_markdown().reset().convert(page) == first and (again.hits, again.misses) == (2, 0)
+        changed = site_markdown().reset().convert(page.replace("hello", "bye"))
+        assert "bye" in changed and again.misses == 1, "changed code is highlighted again, never taken from the cache"
+    finally:
+        cache_highlighting(None)
+    assert site_markdown().reset().convert(page) == first
+    assert Highlight.highlight.shiplings_cached
+
+
+def test_search_entries_and_diffs_are_reused_by_content(tiny_course):
+    from shiplings.site.cache import ContentCache
+
+    cache = ContentCache(tiny_course / "search.json")
+    indexed = search.IndexedPage('<h1 id="a">A</h1><p>Alpha.</p><h2 id="b">B</h2><p>Beta.</p>', [], "x.html", "A", {})
+    entries = search.index_entries(indexed, {}, cache)
+    assert search.index_entries(indexed, {}, cache) == entries and cache.hits == 1
+    indexed.content = indexed.content.replace("Beta", "Gamma")
+    assert any("Gamma" in entry["text"] for entry in search.index_entries(indexed, {}, cache))
+
+    course = load_course(tiny_course)
+    lesson = course.lessons[1]
+    diffs_folder = SitePaths(tiny_course).diffs
+    first = lesson_changes(course, lesson, tiny_course)
+    assert len(list(diffs_folder.glob("*.json"))) == 1
+    assert lesson_changes(course, lesson, tiny_course) == first
+    solution = tiny_course / "solutions" / lesson.id / "main.py"
+    solution.write_text(solution.read_text() + "\n# changed\n")
+    assert "+# changed" in next(change.diff for change in lesson_changes(course, lesson, tiny_course)
+                                if change.path == "main.py"), "a changed file is never answered from the cache"
+
+
+def test_a_warm_rebuild_makes_nothing_again(built_site, tmp_path):
+    """What makes a warm rebuild fast: with nothing changed, every highlighted code block and
+    every lesson page's search entries come from the caches, and the CLI is not imported."""
+    import subprocess
+    import sys
+
+    # twice: in a checkout being edited, the package's code may have changed since built_site's
+    # build, and the command reference is rightly made again once
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "mkdocs", "build", "--strict", "-f",
+             str(SitePaths(REPO).config), "-d", str(tmp_path / "html")],
+            cwd=REPO, env=build.mkdocs_env(), capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+    reused = re.search(r"reused by content hash: (\d+) of (\d+) highlighted code blocks, "
+                       r"the search entries of (\d+) of (\d+) lesson pages", done.stderr)
+    assert reused, done.stderr[-2000:]
+    code_hits, code_blocks, page_hits, lesson_pages = map(int, reused.groups())
+    assert code_blocks > 0 and code_hits == code_blocks and page_hits == lesson_pages == len(COURSE.lessons)
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert not imported & {"shiplings.cli", "shiplings.devcheck", "nbformat", "nbconvert"}, (
+        f"{imported & {'shiplings.cli', 'shiplings.devcheck', 'nbformat', 'nbconvert'}}: "
+        "a warm rebuild should not load the CLI, the notebook runner or the notebook converter")

@@ -1,12 +1,15 @@
 """MkDocs hook: lay the generated course pages over site/docs/ (see the package shiplings.site).
 
-on_config   generates the lesson and instructor pages into site/build/staging/, puts the
+on_config   loads the caches of highlighted code and search entries (shiplings.site.cache),
+            generates the lesson and instructor pages into site/build/staging/, puts the
             lessons, part by part in manifest order, into the "Lessons" section of the nav,
             one instructor page per lesson into "Instructor view", and
             adds the bundled scripts (mermaid.js, so diagrams render offline).
+on_env      keeps the compiled page templates between builds.
 on_files    adds the staged pages to the site.
 on_page_markdown  fills `<!-- shiplings:NAME -->` markers in the hand-written guides
-                  (the command reference from the Typer app, which this hook hands in).
+                  (the command reference from the Typer app, which this hook hands in
+                  as a loader: it is imported only when the cached reference is stale).
 on_page_content   puts each rendered notebook into its lesson page and its headings
                   into the page's table of contents.
 on_post_build     indexes the lesson pages again, every section in full and without the
@@ -19,34 +22,40 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from jinja2 import FileSystemBytecodeCache
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
-from shiplings.cli import app
+from shiplings.site.cache import ContentCache, cache_highlighting
 from shiplings.site.generate import Generated, generate
 from shiplings.site.guides import Sources, fill_markers
 from shiplings.site.notebooks import broken_references, page_with_notebook, toc_with_notebook
 from shiplings.site.notfound import relative_404
+from shiplings.site.paths import SitePaths
 from shiplings.site.search import IndexedPage, reindex
 
 log = logging.getLogger("mkdocs.plugins.shiplings")
 generated: Generated | None = None
+caches: dict[str, ContentCache] = {}  # by content hash, kept between builds (shiplings.site.cache)
 sources: Sources | None = None
 lesson_pages: list[IndexedPage] = []
 
 
 def on_config(config):
-    global generated, sources
+    global generated, sources, caches
     lesson_pages.clear()
     root = Path(config.config_file_path).resolve().parent.parent
+    folder = SitePaths(root).content_caches
+    caches = {"search": ContentCache(folder / "search.json"), "highlight": ContentCache(folder / "highlight.json")}
+    cache_highlighting(caches["highlight"])
     try:
         generated = generate(root)
     except Exception as error:  # a broken manifest or notebook: say which, stop the build
         raise PluginError(f"shiplings could not generate the lesson pages: {error}") from error
-    sources = Sources(generated.course, generated.root, cli=app)
+    sources = Sources(generated.course, generated.root, cli_loader=typer_app)
     for section, pages, index_page in (("Lessons", generated.nav(), "lessons/index.md"),
                                        ("Instructor view", generated.instructor_nav(), "instructors/index.md")):
         for index, entry in enumerate(config.nav or []):
@@ -58,6 +67,20 @@ def on_config(config):
     # first: site/mkdocs.yml's own scripts (javascripts/readable.js) use the bundled mermaid
     config.extra_javascript[:0] = generated.scripts
     return config
+
+
+def typer_app():
+    from shiplings.cli import app  # only when the cached command reference is out of date
+
+    return app
+
+
+def on_env(env, config, files):
+    # Material's templates compiled once, not on every build (Jinja checks each template's source)
+    folder = SitePaths(generated.root).content_caches / "templates"
+    folder.mkdir(parents=True, exist_ok=True)
+    env.bytecode_cache = FileSystemBytecodeCache(str(folder))
+    return env
 
 
 def on_files(files, config):
@@ -107,9 +130,14 @@ def on_post_build(config):
     index_file = Path(config.site_dir) / "search" / "search_index.json"
     if search is None or not index_file.is_file():
         raise PluginError("site/mkdocs.yml: the lesson pages need Material's search plugin (plugins: - search)")
-    reindex(index_file, lesson_pages, dict(search.config))
+    reindex(index_file, lesson_pages, dict(search.config), caches["search"])
     lesson_pages.clear()
     relative_404(Path(config.site_dir))
+    for cache in caches.values():
+        cache.save()
+    cache_highlighting(None)
+    log.info(f"shiplings: reused by content hash: {caches['highlight'].summary()} highlighted code blocks, "
+             f"the search entries of {caches['search'].summary()} lesson pages")
 
 
 def tokens(toc) -> list[dict]:

@@ -24,6 +24,9 @@ One module per part of the build, in the order a build meets them:
                 with the help of:
 - reference.py  the command reference, from a Typer app the caller passes in;
 - schedule.py   the workshop schedule, from the lessons' minutes and course.toml's [workshop].
+- notfound.py   the 404 page made to work from any address (relative links, <base>).
+- cache.py      what a rebuild reuses by content hash: highlighted code, search entries,
+                diffs, the command reference (notebooks.py caches rendered notebooks).
 - markdown.py   the Markdown building blocks they share; paths.py: where things live.
 
 Nothing here imports shiplings.cli or shiplings.commands: the CLI imports build.py, and

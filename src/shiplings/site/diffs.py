@@ -5,13 +5,16 @@ snapshot(N)) for instructors, and the solution files in full; every file folded.
 from __future__ import annotations
 
 import difflib
+import json
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
 from shiplings.manifest import Course, Lesson
 from shiplings.overlays import overlay_files, previous, read_text, snapshot_tree, starter_tree
+from shiplings.site.cache import content_key
 from shiplings.site.markdown import fence, indent
+from shiplings.site.paths import SitePaths
 
 LANGUAGES = {
     ".py": "python", ".pyi": "python", ".toml": "toml", ".ini": "ini", ".cfg": "ini",
@@ -47,17 +50,34 @@ class FileChange:
 
 def lesson_changes(course: Course, lesson: Lesson, root: Path) -> list[FileChange]:
     """snapshot(N-1) -> snapshot(N), file by file, as unified diffs: the whole step."""
-    return tree_changes(snapshot_tree(course, previous(course, lesson), root), snapshot_tree(course, lesson, root))
+    return tree_changes(snapshot_tree(course, previous(course, lesson), root), snapshot_tree(course, lesson, root),
+                        SitePaths(root).diffs)
 
 
 def learner_changes(course: Course, lesson: Lesson, root: Path) -> list[FileChange]:
     """starter(N) -> snapshot(N) for the files of solutions/N: what the learner writes."""
     starter = starter_tree(course, lesson, root)
     solution = overlay_files(root / "solutions" / lesson.id)
-    return tree_changes({path: starter[path] for path in solution if path in starter}, solution)
+    return tree_changes({path: starter[path] for path in solution if path in starter}, solution,
+                        SitePaths(root).diffs)
 
 
-def tree_changes(before: dict[str, Path], after: dict[str, Path]) -> list[FileChange]:
+def tree_changes(before: dict[str, Path], after: dict[str, Path], cache_dir: Path | None = None) -> list[FileChange]:
+    """The diffs, file by file; with cache_dir, computed once per content of the two trees."""
+    if cache_dir is None:
+        return compute_changes(before, after)
+    key = content_key("diffs", *(part for side, tree in (("a", before), ("b", after)) for path in sorted(tree)
+                                 for part in (f"{side}/{path}", tree[path].read_bytes())))
+    cached = cache_dir / f"{key}.json"
+    if cached.is_file():
+        return [FileChange(**change) for change in json.loads(cached.read_text(encoding="utf-8"))]
+    changes = compute_changes(before, after)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    cached.write_text(json.dumps([vars(change) for change in changes]), encoding="utf-8")
+    return changes
+
+
+def compute_changes(before: dict[str, Path], after: dict[str, Path]) -> list[FileChange]:
     changes = []
     for path in sorted(set(before) | set(after)):
         old_file, new_file = before.get(path), after.get(path)

@@ -14,7 +14,7 @@ from shiplings.site.executed import fresh_executed
 from shiplings.site.instructors import INDEX, instructor_markdown, instructor_uri, instructors_index_markdown
 from shiplings.site.markdown import lesson_label, lesson_uri, part_label
 from shiplings.site.mermaid import vendored_iframe_worker, vendored_mermaid
-from shiplings.site.notebooks import RenderedNotebook, notebook_css, render_notebook, trim_title
+from shiplings.site.notebooks import RenderedNotebook, notebook_css, render_lesson_notebook
 from shiplings.site.pages import lesson_markdown, lessons_index_markdown, notebook_download_uri
 from shiplings.site.paths import SitePaths
 from shiplings.site.schedule import plan
@@ -71,8 +71,8 @@ def generate(root: Path, paths: SitePaths | None = None) -> Generated:
             if executed is None:
                 without_outputs.append(lesson.number)
             try:
-                trimmed = trim_title(executed or source, paths.notebooks / f"{lesson.id}.ipynb")
-                rendered = render_notebook(trimmed, paths.cache)
+                rendered = render_lesson_notebook(executed or source, paths.notebooks / f"{lesson.id}.ipynb",
+                                                  paths.cache)
             except Exception as error:  # say which notebook: the error alone rarely does
                 raise ValueError(f"lessons/{lesson.id}/lesson.ipynb: {error}") from error
         if source.is_file():

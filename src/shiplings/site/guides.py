@@ -8,11 +8,13 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shiplings.manifest import Course
 from shiplings.manifest.schema import Workshop
+from shiplings.site.cache import ContentCache, content_key
 from shiplings.site.markdown import (
     fence,
     indent,
@@ -24,11 +26,14 @@ from shiplings.site.markdown import (
     plain_markdown,
     table_cell,
 )
+from shiplings.site.paths import SitePaths
 from shiplings.site.reference import cli_reference_markdown
 from shiplings.site.schedule import schedule_markdown
 
 if TYPE_CHECKING:
     import typer
+
+PACKAGE = Path(__file__).resolve().parents[1]  # src/shiplings: found, not imported (its __init__ loads the CLI)
 
 
 def lesson_path_markdown(course: Course, page: str) -> str:
@@ -140,11 +145,13 @@ def instructor_notes_markdown(course: Course, page: str) -> str:
 
 
 def invariants_markdown() -> str:
-    """The numbered invariants, read from the docstring of the module that proves them."""
-    from shiplings import devcheck
+    """The numbered invariants, read from the docstring of the module that proves them
+    (parsed, not imported: importing devcheck loads the test runner and nbformat)."""
+    import ast
 
+    source = (PACKAGE / "devcheck.py").read_text(encoding="utf-8")
     items: list[str] = []
-    for line in (devcheck.__doc__ or "").splitlines():
+    for line in (ast.get_docstring(ast.parse(source)) or "").splitlines():
         start = re.match(r"^(\d+)\.\s+(.*)", line.strip())
         if start:
             items.append(start.group(2))
@@ -186,12 +193,26 @@ class Sources:
     course: Course
     root: Path
     cli: typer.Typer | None = None
+    # or a function that imports it, called only when the cached reference is out of date
+    cli_loader: Callable[[], typer.Typer] | None = None
 
 
 def cli_reference(sources: Sources) -> str:
-    if sources.cli is None:
-        raise ValueError("the command reference needs the Typer app: Sources(..., cli=shiplings.cli.app)")
-    return cli_reference_markdown(sources.cli)
+    """The command reference, made again only when the package's code or Typer/Click changed:
+    importing every command module for it was a second of each build."""
+    package = PACKAGE
+    code = [part for path in sorted(package.rglob("*.py")) for part in (path.relative_to(package).as_posix(),
+                                                                         path.read_bytes())]
+    key = content_key("cli-reference", version("typer"), version("click"), *code)
+    cache = ContentCache(SitePaths(sources.root).content_caches / "reference.json")
+    found = cache.get(key)
+    if found is None:
+        app = sources.cli or (sources.cli_loader() if sources.cli_loader else None)
+        if app is None:
+            raise ValueError("the command reference needs the Typer app: Sources(..., cli=shiplings.cli.app)")
+        found = cache.put(key, cli_reference_markdown(app))
+        cache.save()
+    return found
 
 
 # each marker, and what its text is drawn from (page: the guide's docs path, for relative links)

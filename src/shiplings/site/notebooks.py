@@ -157,6 +157,23 @@ def render_notebook(notebook: Path, cache_dir: Path) -> RenderedNotebook:
     return rendered
 
 
+def render_lesson_notebook(source: Path, work_copy: Path, cache_dir: Path) -> RenderedNotebook:
+    """A lesson's notebook as its page shows it (title trimmed, bare URLs bracketed), rendered
+    once per content: a warm build reads it back without loading nbformat at all."""
+    import mkdocs_jupyter
+
+    key = hashlib.sha256(
+        source.read_bytes() + f"{mkdocs_jupyter.__version__}/{NOTEBOOK_RENDER_VERSION}/as-shown".encode()
+    ).hexdigest()
+    cached = cache_dir / f"{key}.json"
+    if cached.is_file():
+        data = json.loads(cached.read_text(encoding="utf-8"))
+        return RenderedNotebook(data["html"], data["toc"], data["styles"])
+    rendered = render_notebook(trim_title(source, work_copy), cache_dir)
+    cached.write_text(json.dumps(vars(rendered)), encoding="utf-8")
+    return rendered
+
+
 def notebook_css(rendered: list[RenderedNotebook]) -> str:
     """One stylesheet for every notebook, instead of ~600 kB of CSS inlined on each page.
 

@@ -46,3 +46,13 @@ class SitePaths:
     def cache(self) -> Path:
         """Rendered notebook HTML, keyed by content: unchanged notebooks are not re-rendered."""
         return self.build / "cache" / "notebooks"
+
+    @property
+    def diffs(self) -> Path:
+        """The diffs between two overlay trees, keyed by the trees' content."""
+        return self.build / "cache" / "diffs"
+
+    @property
+    def content_caches(self) -> Path:
+        """Highlighted code and search entries, keyed by content (see cache.py)."""
+        return self.build / "cache"

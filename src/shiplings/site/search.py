@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
+from shiplings.site.cache import ContentCache, content_key
+
 EXCLUDE = "data-search-exclude"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -89,21 +91,37 @@ class IndexedPage:
     meta: dict
 
 
-def index_entries(page: IndexedPage, search_config: dict) -> list[dict]:
-    """Material's own index entries for a page, from its searchable HTML."""
+def index_entries(page: IndexedPage, search_config: dict, cache: ContentCache | None = None) -> list[dict]:
+    """Material's own index entries for a page, from its searchable HTML (cached by all it reads)."""
+    from importlib.metadata import version
+
+    key = content_key("search", version("mkdocs-material"), page.content, toc_outline(page.toc), page.url,
+                      page.title, page.meta, search_config)
+    found = cache.get(key) if cache else None
+    if found is not None:
+        return found
+
     from material.plugins.search.plugin import SearchIndex
 
     index = SearchIndex(**search_config)
     index.add_entry_from_context(IndexedPage(searchable_html(page.content), page.toc, page.url, page.title, page.meta))
-    return index.entries
+    return cache.put(key, index.entries) if cache else index.entries
 
 
-def reindex(index_file: Path, pages: list[IndexedPage], search_config: dict) -> None:
+def toc_outline(toc) -> list:
+    """What the indexer reads of a table of contents (MkDocs' objects, or token dicts in tests)."""
+    if not toc:
+        return []
+    return [[getattr(item, "id", None), getattr(item, "title", None), toc_outline(getattr(item, "children", []))]
+            if not isinstance(item, dict) else item for item in toc]
+
+
+def reindex(index_file: Path, pages: list[IndexedPage], search_config: dict, cache: ContentCache | None = None) -> None:
     """Replace the entries of these pages in a built search_index.json with full-text ones."""
     data = json.loads(index_file.read_text(encoding="utf-8"))
     urls = {page.url for page in pages}
     kept = [entry for entry in data["docs"] if entry["location"].split("#")[0] not in urls]
     for page in pages:
-        kept += index_entries(page, search_config)
+        kept += index_entries(page, search_config, cache)
     data["docs"] = kept
     index_file.write_text(json.dumps(data, separators=(",", ":"), default=str), encoding="utf-8")
