@@ -36,8 +36,9 @@ COMMANDS = {
     "diff": ("diff", "diff"),
     "restore": ("restore", "restore"),
     "doctor": ("doctor", "doctor"),
+    "join": ("join", "join"),
 }
-GROUPS = {"dev": ("dev", "dev_app"), "site": ("site", "site_app")}
+GROUPS = {"dev": ("dev", "dev_app"), "site": ("site", "site_app"), "board": ("board", "board_app")}
 
 
 def _load(module: str, name: str):

@@ -28,6 +28,8 @@ def run_and_record(target: common.Target, warm=None, head_start: Launch | None =
     if (not result.problem or result.checks) and not only_blocked(result):
         with state.update() as progress:
             progress.record(target.lesson.id, "passed" if result.passed else "failed")
+    from shiplings.board.outbox import report_run  # stdlib only; returns at once unless you joined a board
+    report_run("check", result)
     return result
 
 

@@ -134,6 +134,8 @@ def doctor(
         common.console.print(table)
         common.console.print(f"Platform: {tools.platform_name()}")
     problems = [f for f in findings if not f.ok and required(f)]
+    from shiplings.board.outbox import report_doctor  # stdlib only; returns at once unless you joined a board
+    report_doctor(findings, passed=not problems)
     if problems and not as_json:
         common.console.print(f"[bold red]{len(problems)} thing(s) to fix[/] before the lessons that need them.")
     elif not as_json:

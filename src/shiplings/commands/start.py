@@ -182,6 +182,8 @@ def next_lesson() -> None:
     broken = [lesson for lesson, each in zip(earlier, earlier_results, strict=True) if not each.passed]
     index = the_course.index(current)
     upcoming = the_course.lessons[index + 1] if index + 1 < len(the_course.lessons) else None
+    from shiplings.board.outbox import report_run  # stdlib only; returns at once unless you joined a board
+    report_run("next", result, now_on=upcoming.id if result.passed and upcoming else None)
     if not result.passed:
         print_result(result, current.number, common.console)
         skip = (f" (or `shiplings start {upcoming.number}` skips ahead with the reference solution)"

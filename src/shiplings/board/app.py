@@ -1,0 +1,370 @@
+"""The board's server: a small FastAPI app built the way the course teaches.
+
+Settings from the environment (settings.py), the error envelope (errors.py), JSON logs
+with one access line per request (logs.py), /health and /ready, rate limits
+(ratelimit.py), SQLAlchemy 2 async (db.py). Learners join with a code and report with
+their token; the instructor signs in with the board's secret and reads everything,
+live through server-sent events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Depends, FastAPI, Request, Response, status
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shiplings.board import security, summary
+from shiplings.board.db import JoinCode, Learner, create_tables, make_engine, make_sessionmaker
+from shiplings.board.errors import BoardError, error_response, register_error_handlers
+from shiplings.board.logs import AccessLog
+from shiplings.board.ratelimit import Limiter
+from shiplings.board.schemas import CodeIn, JoinIn, ReportsIn, SessionIn
+from shiplings.board.settings import BoardSettings
+
+PAGE = Path(__file__).parent / "ui"
+SESSION_COOKIE = "board_session"
+MAX_BODY_BYTES = 64 * 1024  # a batch of 50 full reports is about 40 KB
+READY_TIMEOUT_SECONDS = 2.0
+KEEP_ALIVE_SECONDS = 15.0
+
+log = structlog.get_logger("shiplings.board")
+
+
+class Changes:
+    """Tells the live pages that a report arrived (one process: an asyncio.Event is enough)."""
+
+    def __init__(self) -> None:
+        self.version = 0
+        self.event = asyncio.Event()
+
+    def notify(self) -> None:
+        self.version += 1
+        self.event.set()
+        self.event = asyncio.Event()
+
+    async def wait(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self.event.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: BoardSettings = app.state.settings
+    settings.folder.mkdir(parents=True, exist_ok=True)
+    keys = security.InstructorKeys(settings.folder).load()
+    if keys is None:
+        raise RuntimeError("The board has no instructor secret yet: start it with `shiplings board serve`.")
+    app.state.keys = keys
+    engine = make_engine(settings.database)
+    await create_tables(engine)
+    app.state.engine = engine
+    app.state.sessions = make_sessionmaker(engine)
+    app.state.changes = Changes()
+    try:
+        yield
+    finally:
+        await engine.dispose()
+
+
+def create_app(settings: BoardSettings | None = None, lessons: list[summary.LessonInfo] | None = None) -> FastAPI:
+    settings = settings or BoardSettings()
+    app = FastAPI(title="shiplings class board", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.lessons = lessons if lessons is not None else summary.course_lessons()
+    app.state.limiter = Limiter()
+    app.include_router(router)
+    register_error_handlers(app)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(AccessLog)
+    return app
+
+
+class BodyLimit:
+    """Refuse a body over MAX_BODY_BYTES before reading it, in the envelope (pure ASGI).
+
+    A declared Content-Length over the limit is answered at once; a body sent without one
+    is counted as it arrives, and refused when it passes the limit.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+            await too_large()(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:
+                raise BoardError(status.HTTP_413_CONTENT_TOO_LARGE, TOO_LARGE)
+            return message
+
+        await self.app(scope, counted, send)
+
+
+TOO_LARGE = "The request is larger than the board accepts (64 KB): send fewer reports at once."
+
+
+def too_large() -> JSONResponse:
+    return error_response(status.HTTP_413_CONTENT_TOO_LARGE, TOO_LARGE)
+
+
+router = APIRouter()
+
+
+# --- who is asking ----------------------------------------------------------------------
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessions() as session:
+        yield session
+
+
+Session = Annotated[AsyncSession, Depends(get_session)]
+
+
+def bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def unauthorized(message: str) -> BoardError:
+    return BoardError(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def find_learner(session: AsyncSession, token: str | None) -> Learner | None:
+    if not token:
+        return None
+    return await session.scalar(select(Learner).where(Learner.token_hash == security.token_digest(token)))
+
+
+async def current_learner(request: Request, session: Session) -> Learner:
+    learner = await find_learner(session, bearer(request))
+    if learner is None:
+        raise unauthorized("This needs a learner's token: run `shiplings join URL CODE --name NAME` first.")
+    return learner
+
+
+async def is_instructor(request: Request) -> bool:
+    token = bearer(request) or request.cookies.get(SESSION_COOKIE)
+    return bool(token) and security.is_instructor_token(request.app.state.keys, token)
+
+
+async def instructor(request: Request, session: Session) -> None:
+    if await is_instructor(request):
+        return
+    if await find_learner(session, bearer(request)) is not None:
+        raise BoardError(status.HTTP_403_FORBIDDEN, "A learner's token cannot read the board: it shows one row only.")
+    raise unauthorized("Sign in as the instructor with the board's secret (printed when the board first started).")
+
+
+CurrentLearner = Annotated[Learner, Depends(current_learner)]
+Instructor = Depends(instructor)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# --- health -----------------------------------------------------------------------------
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/ready")
+async def ready(request: Request) -> dict[str, str]:
+    """Readiness: the database answers within READY_TIMEOUT_SECONDS."""
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            async with request.app.state.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+    except Exception as error:
+        log.warning("database not ready", error=type(error).__name__)
+        raise BoardError(status.HTTP_503_SERVICE_UNAVAILABLE, "Not ready: the database does not answer.") from None
+    return {"status": "ready"}
+
+
+# --- learners ---------------------------------------------------------------------------
+
+@router.post("/api/join", status_code=status.HTTP_201_CREATED)
+async def join(body: JoinIn, request: Request, session: Session) -> dict:
+    """Exchange a join code (and a display name) for a learner token."""
+    settings: BoardSettings = request.app.state.settings
+    request.app.state.limiter.spend(settings.join_rate_limit, "join", client_address(request))
+    now = time.time()
+    code = await session.get(JoinCode, security.normal_code(body.code))
+    if code is None:
+        raise BoardError(status.HTTP_404_NOT_FOUND, "This join code is not known: check it with your instructor.")
+    if code.expires_at <= now:
+        raise BoardError(status.HTTP_410_GONE, "This join code has expired: ask your instructor for a new one.")
+    token = security.new_learner_token()
+    learner = Learner(name=body.name.strip(), token_hash=security.token_digest(token), joined_at=now,
+                      doctor_failing=[], reports=0)
+    session.add(learner)
+    await session.commit()
+    log.info("learner joined", learner_id=learner.id)
+    request.app.state.changes.notify()
+    return {"token": token, "learner_id": learner.id, "name": learner.name}
+
+
+@router.post("/api/reports")
+async def reports(body: ReportsIn, request: Request, learner: CurrentLearner, session: Session) -> dict:
+    """Store a batch of reports; a key the board has seen already is acknowledged, not counted again."""
+    settings: BoardSettings = request.app.state.settings
+    request.app.state.limiter.spend(settings.report_rate_limit, "reports", str(learner.id))
+    received_at = time.time()
+    stored = 0
+    for report in sorted(body.reports, key=lambda each: each.at):
+        stored += await summary.apply_report(session, learner, report, received_at)
+    await session.commit()
+    if stored:
+        request.app.state.changes.notify()
+    return {"stored": stored, "duplicates": len(body.reports) - stored,
+            "keys": [report.key for report in body.reports]}
+
+
+async def row_of(request: Request, session: AsyncSession, learner: Learner) -> dict:
+    states = (await session.scalars(select(summary.LessonState).where(
+        summary.LessonState.learner_id == learner.id))).all()
+    lessons = {each.id: each for each in request.app.state.lessons}
+    return summary.learner_row(learner, list(states), lessons, request.app.state.settings.stuck_failures, time.time())
+
+
+@router.get("/api/me")
+async def me(request: Request, learner: CurrentLearner, session: Session) -> dict:
+    """A learner's own row: what the board shows about them, and nothing about anybody else."""
+    return await row_of(request, session, learner)
+
+
+@router.get("/api/learners/{learner_id}")
+async def learner_by_id(learner_id: int, request: Request, session: Session) -> dict:
+    """One row: for the instructor, or for the learner it belongs to."""
+    if not await is_instructor(request):
+        asking = await find_learner(session, bearer(request))
+        if asking is None:
+            raise unauthorized("Sign in as the instructor, or send your own learner token.")
+        if asking.id != learner_id:
+            raise BoardError(status.HTTP_403_FORBIDDEN, "A learner can read their own row only.")
+    learner = await session.get(Learner, learner_id)
+    if learner is None:
+        raise BoardError(status.HTTP_404_NOT_FOUND, f"No learner {learner_id} on this board.")
+    return await row_of(request, session, learner)
+
+
+# --- the instructor ---------------------------------------------------------------------
+
+@router.post("/api/instructor/session")
+async def sign_in(body: SessionIn, request: Request, response: Response) -> dict:
+    """The board's secret for an instructor token (also set as an HttpOnly cookie for the page)."""
+    settings: BoardSettings = request.app.state.settings
+    request.app.state.limiter.spend(settings.signin_rate_limit, "sign-in", client_address(request))
+    keys = request.app.state.keys
+    # argon2 takes tens of milliseconds: off the event loop, so reports keep flowing meanwhile
+    if not await asyncio.to_thread(security.secret_matches, keys, body.secret):
+        log.warning("instructor sign-in refused")
+        raise unauthorized("That is not the board's instructor secret.")
+    token = security.instructor_token(keys, settings.session_hours)
+    response.set_cookie(SESSION_COOKIE, token, max_age=int(settings.session_hours * 3600), httponly=True,
+                        samesite="strict", path="/api")
+    return {"token": token, "expires_in": int(settings.session_hours * 3600)}
+
+
+@router.post("/api/codes", dependencies=[Instructor], status_code=status.HTTP_201_CREATED)
+async def new_code(body: CodeIn, session: Session) -> dict:
+    return await create_code(session, body.hours)
+
+
+async def create_code(session: AsyncSession, hours: float) -> dict:
+    now = time.time()
+    code = JoinCode(code=security.new_join_code(), created_at=now, expires_at=now + hours * 3600)
+    session.add(code)
+    await session.commit()
+    return {"code": code.code, "expires_at": code.expires_at}
+
+
+@router.get("/api/board", dependencies=[Instructor])
+async def whole_board(request: Request, session: Session) -> dict:
+    return await summary.board(session, request.app.state.lessons, request.app.state.settings.stuck_failures)
+
+
+@router.get("/api/events", dependencies=[Instructor], response_class=EventSourceResponse)
+async def events(request: Request) -> AsyncIterator[ServerSentEvent]:
+    """The whole board now, then again after reports arrive (at most once per update_seconds)."""
+    state = request.app.state
+    seen = -1
+    while True:
+        if state.changes.version != seen:
+            seen = state.changes.version
+            async with state.sessions() as session:
+                drawn = await summary.board(session, state.lessons, state.settings.stuck_failures)
+            yield ServerSentEvent(data=drawn, event="board", id=str(seen))
+            await asyncio.sleep(state.settings.update_seconds)
+        elif not await state.changes.wait(KEEP_ALIVE_SECONDS):
+            yield ServerSentEvent(comment="still here")
+
+
+@router.get("/api/export.json", dependencies=[Instructor])
+async def export_json(request: Request, session: Session) -> JSONResponse:
+    """After the workshop: planned vs actual minutes per lesson, and each learner's lessons."""
+    drawn = await summary.board(session, request.app.state.lessons, request.app.state.settings.stuck_failures)
+    body = {"exported_at": drawn["now"], "timing": drawn["timing"],
+            "learners": [{"name": row["name"], "lessons": row["lessons"]} for row in drawn["learners"]]}
+    return JSONResponse(body, headers={"Content-Disposition": 'attachment; filename="board-timing.json"'})
+
+
+@router.get("/api/export.csv", dependencies=[Instructor])
+async def export_csv(request: Request, session: Session) -> PlainTextResponse:
+    drawn = await summary.board(session, request.app.state.lessons, request.app.state.settings.stuck_failures)
+    return PlainTextResponse(summary.timing_csv(drawn["timing"]), media_type="text/csv",
+                             headers={"Content-Disposition": 'attachment; filename="board-timing.csv"'})
+
+
+# --- the page ---------------------------------------------------------------------------
+
+def vue_file(settings: BoardSettings) -> Path:
+    return settings.folder / "ui" / "node_modules" / "vue" / "dist" / "vue.esm-browser.prod.js"
+
+
+@router.get("/", include_in_schema=False)
+async def page() -> FileResponse:
+    return FileResponse(PAGE / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/ui/{name}", include_in_schema=False)
+async def page_file(name: str) -> FileResponse:
+    if name not in ("board.js", "board.css"):
+        raise BoardError(status.HTTP_404_NOT_FOUND, f"No page file {name}.")
+    return FileResponse(PAGE / name, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/vendor/vue.js", include_in_schema=False)
+async def vue(request: Request) -> FileResponse:
+    path = vue_file(request.app.state.settings)
+    if not path.is_file():
+        raise BoardError(status.HTTP_503_SERVICE_UNAVAILABLE,
+                         "Vue is not installed for the board page: restart `shiplings board serve` with Node and npm.")
+    return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})

@@ -1,0 +1,55 @@
+"""shiplings join: report your checks to your workshop's class board."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from shiplings.commands import common
+
+
+def join(
+    url: Annotated[str | None, typer.Argument(help="The board's address, as your instructor shows it.")] = None,
+    code: Annotated[str | None, typer.Argument(help="The join code, as your instructor shows it.")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Your name on the board.")] = None,
+    leave: Annotated[bool, typer.Option("--leave", help="Stop reporting to the board.")] = False,
+) -> None:
+    """Join a workshop's class board: from then on check, next and doctor report your results to it.
+
+    The board sees the lesson, each check's name, pass or fail and how long it took:
+    never your code or what your app printed. A board that is down never slows your checks.
+    """
+    import httpx
+
+    from shiplings.board import outbox
+    from shiplings.paths import state_dir
+
+    if leave:
+        left = outbox.membership()
+        (state_dir() / outbox.MEMBERSHIP).unlink(missing_ok=True)
+        (state_dir() / outbox.OUTBOX).unlink(missing_ok=True)
+        common.console.print("You left the board." if left else "You had not joined a board.")
+        return
+    if not (url and code and name):
+        common.fail("Run `shiplings join URL CODE --name \"Your name\"` with the address and code your instructor "
+                    "shows (or `shiplings join --leave` to stop reporting).")
+    url = url.rstrip("/")
+    if "://" not in url:
+        url = f"http://{url}"
+    try:
+        response = httpx.post(f"{url}/api/join", json={"code": code, "name": name}, timeout=10)
+    except httpx.HTTPError as error:
+        common.fail(f"The board at {url} did not answer ({type(error).__name__}). Check the address with your "
+                    "instructor, and that you are on the room's network.")
+    if response.status_code != 201:
+        try:
+            said = response.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            said = f"it answered {response.status_code}"
+        common.fail(f"The board did not let you join: {said}")
+    joined = response.json()
+    outbox.save_membership(url, joined["token"], joined["learner_id"], joined["name"])
+    common.console.print(f"[green]✓[/] You joined the board at {url} as {joined['name']}. "
+                         "Your check, next and doctor results go to it (never your code).")
+    common.console.print("Now run `shiplings doctor`: your instructor sees at once whether your machine is ready.")
