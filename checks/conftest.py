@@ -9,6 +9,9 @@ the engine's fixtures (shiplings.testing) with what this course's app needs:
   sign-in (lesson 07 on), so the checks of earlier lessons keep passing unchanged
 - `anonymous_client`: the same, never signed in
 - `build_app`: build(**settings) -> a new app from create_app(Settings(**settings))
+- `chromium`, `browser`: one headless Chromium for every browser check of a run, and a
+  Playwright Browser on it per module; where Chromium is missing, those checks "cannot
+  run" with the doctor's fix (support/browser.py)
 - `pg_database`: a new, empty database on the session's real PostgreSQL: (name, URL)
 
 Helpers several lessons share are in checks/support/ (`from support.envelope import ...`).
@@ -17,7 +20,7 @@ Helpers several lessons share are in checks/support/ (`from support.envelope imp
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -68,3 +71,26 @@ async def pg_database(postgres):
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[str]:
+    """One headless Chromium for the whole run (its DevTools URL); without Chromium, "cannot run"."""
+    from support.browser import chromium_server
+
+    with chromium_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="module")
+def browser(chromium) -> Iterator:
+    """A Playwright Browser on the run's Chromium, for one module: each check opens its own context.
+
+    Per module, because while Playwright's sync API is connected the async checks of other
+    modules cannot run their event loop (support/browser.py); a module with browser checks
+    keeps them sync.
+    """
+    from support.browser import connect
+
+    with connect(chromium) as connected:
+        yield connected

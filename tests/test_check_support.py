@@ -165,3 +165,74 @@ def test_requests_counted_from_metrics():
     assert requests_counted(text, "/health") == 4.0
     assert requests_counted(text, "/nowhere") == 0.0
     assert requests_counted("# nothing counted here\n", "/health") is None
+
+
+def test_without_chromium_a_browser_check_cannot_run(monkeypatch, tmp_path):
+    from shiplings import services
+    from support.browser import chromium_path, chromium_server
+
+    monkeypatch.setenv("SHIPLINGS_CHROMIUM", str(tmp_path / "no-chromium-here"))
+    for attempt in (chromium_path, lambda: chromium_server().__enter__()):
+        with pytest.raises(services.ServiceUnavailable) as missing:
+            attempt()
+        message = str(missing.value)
+        assert message.startswith("cannot run: chromium is not installed")
+        assert "shiplings doctor" in message and missing.value.fix in message
+
+
+def test_one_chromium_serves_pages_through_playwright():
+    from shiplings import tools
+
+    if tools.find("chromium") is None:
+        pytest.skip(f"Chromium is not installed; {tools.fix_for('chromium')} (or set SHIPLINGS_CHROMIUM).")
+    from support.browser import chromium_server, connect
+
+    with chromium_server() as endpoint:
+        assert "Browser" in httpx.get(endpoint + "/json/version", timeout=10).json()
+        for _ in range(2):  # a module connects, disconnects; the next module finds the same Chromium
+            with connect(endpoint) as browser:
+                context = browser.new_context()
+                page = context.new_page()
+                page.set_content("<p id='said'>served</p>")
+                assert page.inner_text("#said") == "served"
+                context.close()
+    with pytest.raises(httpx.HTTPError):  # stopped with the block
+        httpx.get(endpoint + "/json/version", timeout=2)
+
+
+NEEDS_A_BROWSER = '''
+def test_page_opens(browser):
+    assert browser.new_context().new_page() is not None, "The page should open."
+'''
+
+
+def test_the_browser_fixture_reports_cannot_run_without_chromium(tiny_course, monkeypatch, tmp_path):
+    """Through a real check run: the course's `browser` fixture (checks/conftest.py) without Chromium."""
+    import shutil
+
+    from shiplings.manifest import load_course
+    from shiplings.overlays import snapshot_tree, write_tree
+    from shiplings.runner import run_checks
+
+    shutil.copy(CHECKS / "conftest.py", tiny_course / "checks" / "conftest.py")
+    shutil.copytree(CHECKS / "support", tiny_course / "checks" / "support",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    manifest = tiny_course / "course.toml"
+    manifest.write_text(manifest.read_text().replace(
+        'hints = ["Return a dict.", "Return {\'message\': \'hello\'}."]\n',
+        'hints = ["Return a dict.", "Return {\'message\': \'hello\'}."]\n\n'
+        '[[lessons.checks]]\ntest = "test_page_opens"\nname = "The page opens"\nhints = ["Open it."]\n',
+    ))
+    (tiny_course / "checks" / "01_hello" / "test_page.py").write_text(NEEDS_A_BROWSER)
+    course = load_course(tiny_course)
+    lesson = course.lesson(1)
+    workspace = tiny_course / "workspace"
+    write_tree(snapshot_tree(course, lesson, tiny_course), workspace)
+    monkeypatch.setenv("SHIPLINGS_CHROMIUM", str(tmp_path / "no-chromium-here"))
+
+    result = run_checks(course, tiny_course, lesson, workspace)
+
+    blocked = next(check for check in result.checks if check.test == "test_page_opens")
+    assert blocked.outcome == "unavailable" and blocked.cannot_run and not blocked.passed
+    assert blocked.message.startswith("cannot run: chromium is not installed")
+    assert "shiplings doctor" in blocked.message and "bug in the course" not in blocked.message

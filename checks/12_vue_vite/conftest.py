@@ -22,10 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from shiplings import npm, services
-from shiplings.testing import DATABASE_URL_VARIABLE, FRONTEND, copy_template, workspace
-from support.apps import app_environment
 from support.frontend import VitestReport
+from support.stack import full_stack
 
 SPECS = Path(__file__).parent / "specs"
 COURSE_SPEC_FOLDER = "src/__shiplings__"
@@ -83,30 +81,11 @@ def proxy_stack(migrated_template, tmp_path_factory, node):
     """(backend, Vite dev server) for the proxy checks of a module: started once, shared by them.
 
     Each start costs seconds (uvicorn importing the app, Vite reading its config), so the two
-    proxy checks share one pair. Accounts the checks create have random emails: they never meet.
+    proxy checks share one pair (support/stack.py). Accounts the checks create have random
+    emails: they never meet.
     """
-    url = copy_template(migrated_template, tmp_path_factory.mktemp("proxy") / "tasks.db")
-    env = {DATABASE_URL_VARIABLE: url, **app_environment(url)}
-    command = ["uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "{port}"]
-    frontend = workspace() / FRONTEND
-    with contextlib.ExitStack() as started:
-        try:
-            backend = started.enter_context(
-                services.app_server(command, cwd=workspace(), env=env, ready_path="/health", timeout=40))
-        except (RuntimeError, TimeoutError) as error:
-            raise AssertionError(
-                f"The backend (`uvicorn app.main:app`) should start and answer; it did not. {error}"
-            ) from None
-        try:
-            npm.ensure_dependencies(frontend, node)
-            vite = started.enter_context(npm.vite_dev_server(frontend, env={"BACKEND_URL": backend.url}))
-        except npm.InstallFailed as failure:
-            raise AssertionError(failure.learner_message(f"{FRONTEND}/")) from None
-        except (RuntimeError, TimeoutError) as error:
-            raise AssertionError(
-                f"The Vite dev server (`npm run dev` in {FRONTEND}/) should start and answer; it did not. {error}"
-            ) from None
-        yield backend, vite
+    with full_stack(migrated_template, tmp_path_factory.mktemp("proxy"), node) as stack:
+        yield stack.backend, stack.vite
 
 
 @pytest.fixture

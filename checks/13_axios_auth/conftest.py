@@ -1,0 +1,105 @@
+"""Fixtures of the lesson 13 checks: the API module under Vitest, the whole stack in Chromium.
+
+- `unit_report`: one Vitest run (per module) of the learner's spec of src/api.ts and the
+  course's own (specs/api.spec.ts, placed in frontend/src/__shiplings__/ for the run)
+- `stack`: the learner's backend and Vite dev server (support/stack.py), once per module
+- `page`: a new browser context and page on the session's one Chromium (`browser`, in
+  checks/conftest.py), counting the page's requests to the refresh route
+
+npm itself runs once per package-lock.json (shiplings.npm).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from shiplings import npm
+from shiplings.testing import FRONTEND, workspace
+from support.frontend import VitestReport
+from support.stack import full_stack
+
+SPECS = Path(__file__).parent / "specs"
+COURSE_SPEC = "src/__shiplings__/api.spec.ts"
+
+
+def learner_specs(frontend: Path) -> list[Path]:
+    """The learner's unit tests of the API module: specs under src/ that use axios-mock-adapter."""
+    return [path for path in sorted((frontend / "src").rglob("*.spec.ts"))
+            if "__shiplings__" not in path.parts and "axios-mock-adapter" in path.read_text(errors="replace")]
+
+
+@pytest.fixture(scope="module")
+def unit_report(node, tmp_path_factory):
+    """(the learner's spec files, one VitestReport of theirs and the course's spec together)."""
+    frontend = workspace() / FRONTEND
+    try:
+        npm.ensure_dependencies(frontend, node)
+    except npm.InstallFailed as failure:
+        raise AssertionError(failure.learner_message(f"{FRONTEND}/")) from None
+    specs = learner_specs(frontend)
+    folder = frontend / Path(COURSE_SPEC).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(SPECS / "api.spec.ts", frontend / COURSE_SPEC)
+    report = tmp_path_factory.mktemp("vitest") / "vitest.json"
+    command = [node.node, str(frontend / "node_modules" / "vitest" / "vitest.mjs"), "run", "--reporter=json",
+               f"--outputFile={report}", COURSE_SPEC, *(path.relative_to(frontend).as_posix() for path in specs)]
+    try:
+        done = subprocess.run(command, cwd=frontend, env=node.env({"CI": "1", "NO_COLOR": "1"}),
+                              capture_output=True, text=True, timeout=240, stdin=subprocess.DEVNULL)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    files = []
+    with contextlib.suppress(OSError, ValueError):
+        files = json.loads(report.read_text()).get("testResults", [])
+    return specs, VitestReport(done.returncode, done.stdout + done.stderr, files)
+
+
+@pytest.fixture(scope="module")
+def stack(migrated_template, tmp_path_factory, node):
+    with full_stack(migrated_template, tmp_path_factory.mktemp("stack"), node) as running:
+        yield running
+
+
+@dataclass
+class Page:
+    """A page of the learner's app in Chromium, and the requests it sent to the refresh route."""
+
+    page: object
+    refreshes: list = field(default_factory=list)  # playwright Requests to .../auth/refresh
+
+    def go(self, path: str) -> None:
+        """Open a path of the Vite dev server, as far as the page's HTML (the modules load after)."""
+        try:
+            self.page.goto(path, wait_until="domcontentloaded")
+        except Exception as error:  # noqa: BLE001 - Playwright's TimeoutError or Error
+            raise AssertionError(
+                f"The Vite dev server should serve the page at {path}; Chromium could not load it: "
+                f"{str(error).splitlines()[0]}. Try `npm run dev` in frontend/ and open the page yourself."
+            ) from None
+
+    def count(self, request) -> None:
+        if request.url.split("?")[0].endswith("/auth/refresh"):
+            self.refreshes.append(request)
+
+
+@pytest.fixture
+def page(browser, stack):
+    """A fresh context (no cookies, empty storage) and page, its relative URLs on the Vite dev server."""
+    context = browser.new_context(base_url=stack.vite.url)
+    # generous: a dev server's first page transforms every module, slow on a busy machine
+    context.set_default_timeout(20_000)
+    context.set_default_navigation_timeout(45_000)
+    try:
+        tab = context.new_page()
+        opened = Page(tab)
+        tab.on("request", opened.count)
+        yield opened
+    finally:
+        context.close()

@@ -1,0 +1,83 @@
+"""Headless Chromium for the browser checks: the machine's own Chromium, driven by Playwright.
+
+Never a browser Playwright downloads (`playwright install`): the course uses the Chromium
+`shiplings doctor` finds (Debian's /usr/bin/chromium, Homebrew's, or SHIPLINGS_CHROMIUM),
+with flags that keep a headless run quiet and fast. Where none is installed,
+chromium_path() raises services.ServiceUnavailable: the check reports "cannot run" with the
+doctor's fix, never a failure of the learner's code.
+
+One Chromium serves a whole run (chromium_server(), started once per session): starting
+it is the slow part. Playwright connects to it over the DevTools protocol per test module
+(connect()), not once per session, because Playwright's sync API keeps its event loop
+marked as running in this thread while it is connected, and the async checks of the
+modules that follow need the thread's loop to themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from shiplings import lifeline, services, tools
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # containers and CI run as root, where Chromium's sandbox cannot start
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def chromium_path() -> str:
+    """The Chromium the checks run; ServiceUnavailable when there is none."""
+    path = tools.find("chromium")
+    if path is None or not Path(path).is_file():
+        raise services.ServiceUnavailable("chromium")
+    return path
+
+
+@contextlib.contextmanager
+def chromium_server(timeout: float = 30.0) -> Iterator[str]:
+    """A headless Chromium on a free loopback port until the block ends; yields its DevTools URL."""
+    path = chromium_path()
+    profile = Path(tempfile.mkdtemp(prefix="shiplings-chromium-"))
+    command = [path, "--headless", "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
+               f"--user-data-dir={profile}", *CHROMIUM_ARGS, "about:blank"]
+    log = open(profile.parent / f"{profile.name}.log", "w")  # noqa: SIM115 - closed in finally
+    process = lifeline.spawn(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        # Chromium writes the port it chose into its profile once it listens
+        active = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + timeout
+        while not (active.is_file() and active.read_text().strip()):
+            if process.poll() is not None or time.monotonic() > deadline:
+                said = Path(log.name).read_text(errors="replace")[-1500:]
+                raise RuntimeError(f"Chromium ({path}) did not start: {said}")
+            time.sleep(0.05)
+        port = active.read_text().split()[0]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        services.stop(process, grace=5.0)
+        log.close()
+        Path(log.name).unlink(missing_ok=True)
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def connect(endpoint: str) -> Iterator:
+    """A Playwright Browser on the Chromium at `endpoint`, until the block ends."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.connect_over_cdp(endpoint)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -1,0 +1,171 @@
+"""The repositories: tasks and users, kept in the database.
+
+RefreshTokenRepository keeps the refresh tokens' digests: which session (family) each
+belongs to, whether it was spent, and when it expires.
+
+TaskRepository has the same methods as the in-memory TaskStore (app/store.py): the
+routes ask for `store: TaskStoreDep`, and app/api/deps.py hands them a TaskRepository
+for the request's session AND the signed-in user. Every query it makes
+is limited to that user's tasks, in this one place, so no route can forget it.
+
+Another user's task is "not found", exactly like a task that does not exist: a 403
+would confirm that the id exists, and ids are counted, so it would tell anybody how many
+tasks the board holds and which ones are somebody else's.
+
+The repositories speak in API schemas (TaskIn in, Task out) and keep the ORM rows to
+themselves. Each change is committed before the method returns, so when a route answers
+201 or 204 the change is already in the database.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import models
+from app.core.errors import ConflictError, NotFoundError
+from app.core.security import new_refresh_token, refresh_token_digest
+from app.schemas import Task, TaskIn
+
+
+class TaskRepository:
+    """One user's tasks in the database, through one session (one request's unit of work)."""
+
+    def __init__(self, session: AsyncSession, owner_id: int) -> None:
+        self.session = session
+        self.owner_id = owner_id
+
+    async def list_tasks(self, *, done: bool | None = None) -> list[Task]:
+        """The owner's tasks in creation order, or only those whose `done` matches."""
+        query = select(models.Task).where(models.Task.owner_id == self.owner_id).order_by(models.Task.id)
+        if done is not None:
+            query = query.where(models.Task.done == done)
+        rows = await self.session.scalars(query)
+        return [self._to_schema(row) for row in rows]
+
+    async def add(self, task_in: TaskIn) -> Task:
+        """Insert a new task, owned by the owner; the database hands out its id."""
+        row = models.Task(**task_in.model_dump(), owner_id=self.owner_id)
+        self.session.add(row)
+        await self.session.commit()
+        return self._to_schema(row)
+
+    async def get(self, task_id: int) -> Task:
+        """The owner's task with this id; NotFoundError when there is none."""
+        return self._to_schema(await self._require(task_id))
+
+    async def replace(self, task_id: int, task_in: TaskIn) -> Task:
+        """Overwrite one of the owner's tasks; NotFoundError when there is none."""
+        row = await self._require(task_id)
+        for field, value in task_in.model_dump().items():
+            setattr(row, field, value)
+        await self.session.commit()
+        return self._to_schema(row)
+
+    async def delete(self, task_id: int) -> None:
+        """Remove one of the owner's tasks; NotFoundError when there is none."""
+        row = await self._require(task_id)
+        await self.session.delete(row)
+        await self.session.commit()
+
+    async def _require(self, task_id: int) -> models.Task:
+        """The row, if it exists AND belongs to the owner: anybody else's is not found."""
+        row = await self.session.scalar(
+            select(models.Task).where(models.Task.id == task_id, models.Task.owner_id == self.owner_id)
+        )
+        if row is None:
+            raise NotFoundError(f"Task {task_id} not found")
+        return row
+
+    @staticmethod
+    def _to_schema(row: models.Task) -> Task:
+        return Task.model_validate(row, from_attributes=True)
+
+
+class UserRepository:
+    """The accounts. Rows go out as models.User: they never leave the server as they are."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: int) -> models.User | None:
+        return await self.session.get(models.User, user_id)
+
+    async def get_by_email(self, email: str) -> models.User | None:
+        return await self.session.scalar(select(models.User).where(models.User.email == email))
+
+    async def add(self, email: str, hashed_password: str) -> models.User:
+        """A new account; ConflictError when the email already has one."""
+        user = models.User(email=email, hashed_password=hashed_password)
+        self.session.add(user)
+        try:
+            await self.session.commit()
+        except IntegrityError:  # the unique email: checked by the database, so no race
+            await self.session.rollback()
+            raise ConflictError("An account with this email already exists") from None
+        return user
+
+    async def set_password_hash(self, user: models.User, hashed_password: str) -> None:
+        """Replace a hash made with outdated parameters by a fresh one (same password)."""
+        user.hashed_password = hashed_password
+        await self.session.commit()
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands datetimes back without their time zone; the app stores UTC only."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class RefreshTokenRepository:
+    """Refresh tokens, by digest. Issue one per sign-in, spend one per refresh."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def issue(self, user_id: int, days: int, family: str | None = None) -> str:
+        """A new token for the user (a new family for a sign-in, the same for a refresh); returns it."""
+        token = new_refresh_token()
+        self.session.add(models.RefreshToken(
+            user_id=user_id,
+            family=family or secrets.token_hex(16),
+            token_hash=refresh_token_digest(token),
+            expires_at=datetime.now(UTC) + timedelta(days=days),
+        ))
+        await self.session.commit()
+        return token
+
+    async def find(self, token: str) -> models.RefreshToken | None:
+        """The row of this token, spent or not; None for a token never issued."""
+        return await self.session.scalar(
+            select(models.RefreshToken).where(models.RefreshToken.token_hash == refresh_token_digest(token))
+        )
+
+    @staticmethod
+    def alive(row: models.RefreshToken) -> bool:
+        """Neither revoked nor expired (spent or not: spend() tells)."""
+        return not row.revoked and as_utc(row.expires_at) > datetime.now(UTC)
+
+    async def spend(self, row: models.RefreshToken) -> bool:
+        """Mark the token used, once: False when it was spent before (now or by an earlier request).
+
+        One UPDATE ... WHERE used_at IS NULL, so of two requests racing with the same
+        token exactly one wins, whatever the database's isolation level.
+        """
+        spent = await self.session.execute(
+            update(models.RefreshToken)
+            .where(models.RefreshToken.id == row.id, models.RefreshToken.used_at.is_(None))
+            .values(used_at=datetime.now(UTC))
+        )
+        await self.session.commit()
+        return spent.rowcount == 1
+
+    async def revoke_family(self, family: str) -> None:
+        """Sign one session out everywhere: every token of the family stops working."""
+        await self.session.execute(
+            update(models.RefreshToken).where(models.RefreshToken.family == family).values(revoked=True)
+        )
+        await self.session.commit()
