@@ -169,7 +169,7 @@ def test_a_private_engine_and_its_containers_die_with_an_owner_killed_outright(t
         from shiplings import containers, standins
         with containers.engine() as engine:
             standins.ensure(engine, "debian:bookworm-slim")
-            container = engine.docker("run", "-d", "debian:bookworm-slim", "sleep", "300").stdout.strip()
+            container = engine.docker("run", "-d", "--rm", "debian:bookworm-slim", "sleep", "300").stdout.strip()
             inside = int(engine.docker("inspect", "--format", "{{{{.State.Pid}}}}", container).stdout)
             pathlib.Path("{record}").write_text(json.dumps([engine.pid, inside, engine.host]))
             time.sleep(600)
@@ -246,6 +246,8 @@ def test_a_stand_in_is_built_once_then_found_by_its_recipe_hash(engine):
     assert standins.ensure(engine, "python:3.11-slim") == "present"
     assert time.monotonic() - started < 5
     assert engine.docker("image", "inspect", "--format", "{{.Id}}", "python:3.11-slim").stdout == image_id
+    # one python stand-in is kept: those of earlier recipes are removed when a new one is built
+    assert len(engine.docker("images", "--quiet", "shiplings/stand-in-python").stdout.split()) <= 1
     labels = json.loads(engine.docker("image", "inspect", "--format", "{{json .Config.Labels}}",
                                       "python:3.11-slim").stdout)
     if labels and standins.RECIPE_LABEL in labels:  # a stand-in (an official image carries no such label)

