@@ -71,6 +71,56 @@ def test_the_notebook_runs_against_the_snapshot_workspace(tiny_course):
     assert prove(tiny_course, 1).ok
 
 
+def test_the_notebook_runs_beside_the_checks_in_a_workspace_of_its_own(tiny_course, tmp_path):
+    """The notebook and the check runs overlap (most of both is waiting), and cannot see each other's files."""
+    signal = tmp_path / "notebook-ran"
+    make_notebook(
+        tiny_course / "lessons/01_hello/lesson.ipynb",
+        "import os, pathlib\n"
+        "main = pathlib.Path(os.environ['SHIPLINGS_WORKSPACE']) / 'main.py'\n"
+        "main.write_text('# the notebook was here\\n' + main.read_text())\n"
+        f"pathlib.Path({str(signal)!r}).write_text('ran')",
+    )
+    check = tiny_course / "checks/01_hello/test_hello.py"
+    check.write_text(check.read_text().replace(
+        "async def test_hello(client):\n",
+        "import os, pathlib, time\n\nimport pytest\n\n\n@pytest.mark.timeout(90)\n"
+        "async def test_hello(client):\n"
+        f"    signal = pathlib.Path({str(signal)!r})\n"
+        "    deadline = time.monotonic() + 60\n"
+        "    while not signal.exists() and time.monotonic() < deadline:\n"
+        "        time.sleep(0.1)\n"
+        "    assert signal.exists(), 'the notebook did not run while the checks ran'\n"
+        "    main = pathlib.Path(os.environ['SHIPLINGS_WORKSPACE']) / 'main.py'\n"
+        "    assert 'notebook' not in main.read_text(), 'the checks saw a file the notebook changed'\n",
+    ))
+    report = prove(tiny_course, 1)
+    assert report.ok, broken(report)
+    assert [f.invariant[0] for f in report.findings] == ["1", "2", "3", "4", "5"]
+
+
+def test_dev_check_proves_the_last_lesson_first_and_reports_in_course_order(tiny_course, tmp_path):
+    """The last lessons re-run the most earlier checks: started first, they do not end the run alone."""
+    from typer.testing import CliRunner
+
+    from shiplings.cli import app
+
+    ran = tmp_path / "ran.txt"
+    check = tiny_course / "checks" / "01_hello" / "test_hello.py"
+    # which lesson's workspace the check runs on: only lesson 02's snapshot and starter say bye
+    check.write_text(check.read_text().replace(
+        "async def test_hello(client):\n",
+        "async def test_hello(client):\n    import os, pathlib\n"
+        "    main = pathlib.Path(os.environ['SHIPLINGS_WORKSPACE']) / 'main.py'\n"
+        f"    with open({str(ran)!r}, 'a') as f:\n"
+        "        f.write(('02' if 'bye' in main.read_text() else '01') + '\\n')\n",
+    ))
+    result = CliRunner().invoke(app, ["dev", "check", "1", "2", "--no-notebooks", "--no-mutants", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert ran.read_text().split() == ["02", "02", "01", "01"]
+    assert result.output.index("01_hello") < result.output.index("02_bye")
+
+
 def test_notebook_outputs_and_missing_markers_are_caught(tiny_course):
     path = tiny_course / "lessons/01_hello/lesson.ipynb"
     notebook = nbformat.read(path, as_version=4)

@@ -183,6 +183,29 @@ def test_a_timeout_is_tried_once_more_before_it_counts(tiny_course, with_mutants
     assert result.caught and calls == [{"01_hello": {"test_hello"}}] * 2
 
 
+def test_mutants_run_in_forks_of_one_warm_helper_per_worker(tiny_course, with_mutants, tmp_path):
+    """A fresh pytest process per mutant would import pytest and FastAPI each time."""
+    import os
+
+    parents = tmp_path / "parents.txt"
+    check = tiny_course / "checks" / "01_hello" / "test_hello.py"
+    check.write_text(check.read_text().replace(
+        "async def test_hello(client):\n",
+        f"async def test_hello(client):\n    import os\n"
+        f"    with open({str(parents)!r}, 'a') as f:\n        f.write(f'{{os.getppid()}}\\n')\n",
+    ))
+    blocks = [CAUGHT.replace('"says-hi"', f'"says-hi-{number}"') for number in range(4)]
+    course, lesson = with_mutants(*blocks)
+    results, problems = devcheck.run_mutants(course, tiny_course, lesson, jobs=2)
+    assert problems == [] and [result.caught for result in results] == [True] * 4
+    helpers = {int(line) for line in parents.read_text().split()}
+    # each run is a fork of a helper (not a process of ours), and a worker's helper serves its next runs
+    assert os.getpid() not in helpers and 1 <= len(helpers) <= 2
+    for pid in helpers:  # the helpers are closed once the mutants are done
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
 def test_the_real_course_mutants_apply_to_their_snapshots():
     """Cheap and static: every mutants.toml of the course loads, and each edit finds its text once."""
     from pathlib import Path

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +35,7 @@ from shiplings.manifest import Course, Lesson
 from shiplings.overlays import overlay_files, remove_paths, snapshot_tree, starter_tree, write_tree
 from shiplings.runner import RunResult, run_lessons
 from shiplings.scratch import prefix as scratch_prefix
+from shiplings.warm import WarmRunner
 
 NOTEBOOK_TIMEOUT = 180
 
@@ -214,6 +216,17 @@ class MutantResult:
         return f"{self.name} ({self.mistake}): {self.caught_by} {what}{said}"
 
 
+# Runs (pytest processes, notebook kernels) that dev check keeps going at once, across all
+# the lessons it proves: much of a run is waiting (servers starting, outages timing out,
+# upstreams answering late), so a few more than the cores keep both busy
+RUN_SLOTS = threading.BoundedSemaphore(4)
+
+
+def _in_slot(work: Callable, *args, **kwargs):
+    with RUN_SLOTS:
+        return work(*args, **kwargs)
+
+
 MUTANT_JOBS = 2
 # verdicts a loaded machine can cause on its own (a check or the run out of time): tried twice
 RETRIED = {"timeout", "run problem"}
@@ -257,6 +270,20 @@ def run_mutants(
     broken = {mutant.name for mutant in chosen for problem in problems if repr(mutant.name) in problem}
     runnable = [mutant for mutant in chosen if mutant.name not in broken]
 
+    # each worker thread forks its runs from a warm helper of its own (see warm.py), as
+    # watch mode and %check do: a fresh pytest process would import pytest and FastAPI
+    # again for every mutant, most of a mutant's time in the early lessons
+    helpers = threading.local()
+    started_helpers: list[WarmRunner] = []
+
+    def warm_helper() -> WarmRunner | None:
+        if not WarmRunner.available():
+            return None
+        if not hasattr(helpers, "runner"):
+            helpers.runner = WarmRunner()
+            started_helpers.append(helpers.runner)
+        return helpers.runner
+
     with tempfile.TemporaryDirectory(prefix=scratch_prefix("mutants")) as scratch:
 
         def run_one(mutant: mutant_files.Mutant) -> MutantResult:
@@ -266,15 +293,20 @@ def run_mutants(
             mutant_files.apply_mutant(mutant, folder)
             only = {lesson.id: {mutant.caught_by}}
             for _ in range(2):
-                result = run_lessons(course, root, [lesson], folder, at=lesson, only=only)[0]
+                result = _in_slot(run_lessons, course, root, [lesson], folder, at=lesson, only=only,
+                                  warm=warm_helper())[0]
                 verdict, said = mutant_verdict(mutant, result)
                 if verdict not in RETRIED:  # a busy machine, not the mistake: one more try
                     break
             return MutantResult(mutant.name, mutant.mistake, mutant.caught_by, mutant.says, verdict, said,
                                 time.perf_counter() - started)
 
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            results = list(pool.map(run_one, runnable))
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+                results = list(pool.map(run_one, runnable))
+        finally:
+            for helper in started_helpers:
+                helper.close()
     return results, problems
 
 
@@ -295,18 +327,41 @@ def check_lesson(
     report = LessonReport(lesson.id)
     started = time.perf_counter()
     earlier = course.before(lesson)
+    notebook = root / "lessons" / lesson.id / "lesson.ipynb"
     with tempfile.TemporaryDirectory(prefix=scratch_prefix("lesson")) as scratch:
         snapshot = Path(scratch) / "snapshot"
         starter = Path(scratch) / "starter"
         write_tree(snapshot_tree(course, lesson, root), snapshot)
         write_tree(starter_tree(course, lesson, root), starter)
 
-        step("checks on the solution and the starter")
-        # the two runs are independent processes on free ports: run them side by side
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            snapshot_run = pool.submit(run_lessons, course, root, [*earlier, lesson], snapshot, at=lesson)
-            starter_run = pool.submit(run_lessons, course, root, [*earlier, lesson], starter, at=lesson)
+        def notebook_then_mutants() -> tuple[list[str] | None, list[str] | None]:
+            ran = None
+            if notebooks and notebook.is_file():
+                # its own copy of the snapshot: its cells may write files (a database, .env)
+                # that the checks running beside it must not see
+                workspace = Path(scratch) / "notebook" / "workspace"
+                write_tree(snapshot_tree(course, lesson, root), workspace)
+                from shiplings.site import executed  # the site publishes this run's outputs: no second run
+
+                def keep(done, lesson=lesson, workspace=workspace):
+                    executed.keep(done, course, lesson, root, workspace)
+
+                ran = _in_slot(execute_notebook, notebook, workspace, keep)
+            caught = None
+            if mutants and mutant_files.mutants_path(root, lesson).is_file():
+                caught = mutant_findings(course, root, lesson)
+            return ran, caught
+
+        step("checks on the solution and the starter, notebook, mutants")
+        # the runs are independent processes on free ports, each in its own folder: the
+        # notebook and the mutants go side by side with the two check runs
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            snapshot_run = pool.submit(_in_slot, run_lessons, course, root, [*earlier, lesson], snapshot, at=lesson)
+            starter_run = pool.submit(_in_slot, run_lessons, course, root, [*earlier, lesson], starter, at=lesson)
+            side = pool.submit(notebook_then_mutants)
             on_snapshot, on_starter = snapshot_run.result(), starter_run.result()
+            step("notebook and mutants")
+            ran_notebook, caught_mutants = side.result()
         report.add("1. its checks pass on the solution", _problems_passing(on_snapshot[-1], "snapshot"))
         report.add("2. its checks fail on the starter, each by its own assertion",
                    _problems_failing_well(on_starter[-1]))
@@ -316,19 +371,10 @@ def check_lesson(
         for result in on_starter[:-1]:
             regressions += _problems_passing(result, "starter")
         report.add("3. earlier checks still pass on its solution and starter", regressions)
-
-        notebook = root / "lessons" / lesson.id / "lesson.ipynb"
-        if notebooks and notebook.is_file():
-            step("notebook")
-            from shiplings.site import executed  # the site publishes this run's outputs: no second run
-
-            def keep(ran, lesson=lesson, snapshot=snapshot):
-                executed.keep(ran, course, lesson, root, snapshot)
-
-            report.add("4. the notebook runs against the solution", execute_notebook(notebook, snapshot, keep))
+        if ran_notebook is not None:
+            report.add("4. the notebook runs against the solution", ran_notebook)
         report.add("5. files and manifest agree", lesson_file_problems(course, lesson, root))
-    if mutants and mutant_files.mutants_path(root, lesson).is_file():
-        step("mutants")
-        report.add("6. every mutant is caught by the check it names", mutant_findings(course, root, lesson))
+    if caught_mutants is not None:
+        report.add("6. every mutant is caught by the check it names", caught_mutants)
     report.seconds = time.perf_counter() - started
     return report
