@@ -76,6 +76,15 @@ def test_the_workshop_table_has_defaults_and_validates_its_clock_times():
             Course.model_validate({**course(lesson("01_a")), "workshop": workshop})
 
 
+def test_section_notes_name_a_section_and_say_something():
+    notes = [{"section": "Your turn", "note": "Walk the room."}]
+    assert Course.model_validate(course(lesson("01_a", section_notes=notes))).lessons[0].section_notes[0].section == (
+        "Your turn")
+    for wrong, complaint in (([{"section": "Your turn", "note": ""}], "at least 1"), ([{"note": "x"}], "section")):
+        with pytest.raises(ValidationError, match=complaint):
+            Course.model_validate(course(lesson("01_a", section_notes=wrong)))
+
+
 def test_retired_checks_accumulate():
     loaded = Course.model_validate(course(
         lesson("01_a"),

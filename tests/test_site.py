@@ -116,6 +116,27 @@ def test_instructor_page_has_timing_catch_up_notes_mistakes_and_the_full_diff(ti
     assert "[01 · Hello](01_hello.md)" in index and "day 1, 09:15" in index
 
 
+def test_section_notes_sit_at_their_notebook_section_and_unknown_sections_fail(tiny_course):
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Lesson\n\n## Warm up\n\nFirst."), nbformat.v4.new_code_cell("print(1)"),
+        nbformat.v4.new_markdown_cell("## Your turn\n\nThe TODOs.")])
+    nbformat.write(notebook, tiny_course / "lessons" / "01_hello" / "lesson.ipynb")
+    manifest = tiny_course / "course.toml"
+    original = manifest.read_text()
+    notes = ('instructor_notes = "Say hello first."\n'
+             'section_notes = [{ section = "Your turn", note = "Walk the room." }]')
+    manifest.write_text(original.replace('instructor_notes = "Say hello first."', notes))
+    course = load_course(tiny_course)
+    page = instructors.instructor_markdown(course, course.lessons[0], tiny_course)
+    path = page.split("{#path}")[1].split("{#mistakes}")[0]
+    assert path.index("1. Warm up") < path.index("2. Your turn") < path.index("Walk the room\\.")
+    assert '    !!! tip "Instructor"' in path, "the note sits inside its section's list item"
+    manifest.write_text(original.replace('instructor_notes = "Say hello first."', notes.replace("Your turn", "Nope")))
+    course = load_course(tiny_course)
+    with pytest.raises(ValueError, match=r"course\.toml: .*'Nope'.*not a `##` heading.*'Warm up', 'Your turn'"):
+        instructors.instructor_markdown(course, course.lessons[0], tiny_course)
+
+
 def manifest_strings(course: Course) -> list[str]:
     """Every piece of text course.toml gives the site."""
     found = [course.title, *(part.title for part in course.parts)]

@@ -43,6 +43,13 @@ class Retired(Strict):
     reason: str = Field(min_length=10, description="Why the behaviour it checks changes here.")
 
 
+class SectionNote(Strict):
+    """An instructor note for one point of the lesson: a section of its notebook."""
+
+    section: str = Field(description="A `##` heading of the lesson's notebook, as written there.")
+    note: str = Field(min_length=1, description="What to do or to watch for when the room reaches it.")
+
+
 class Minutes(Strict):
     """Planned workshop time for a lesson."""
 
@@ -111,6 +118,10 @@ class Lesson(Strict):
     instructor_notes: str = Field(
         default="",
         description="Notes for workshop instructors: pacing, stumbling points, demos.",
+    )
+    section_notes: list[SectionNote] = Field(
+        default_factory=list,
+        description="Instructor notes placed at a section of the notebook (the instructor view shows each there).",
     )
     checks: list[Check] = Field(min_length=1, description="The lesson's checks, in display order.")
 

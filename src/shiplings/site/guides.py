@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shiplings.manifest import Course
-from shiplings.manifest.schema import Workshop
+from shiplings.manifest.schema import SectionNote, Workshop
 from shiplings.site.cache import ContentCache, content_key
 from shiplings.site.markdown import (
     fence,
@@ -172,7 +172,8 @@ def manifest_schema_markdown() -> str:
 
     out = []
     for title, model in (("`[[lessons]]`", manifest.Lesson), ("`[[lessons.checks]]`", manifest.Check),
-                         ("`[[lessons.retires]]`", manifest.Retired), ("`[[parts]]`", manifest.Part),
+                         ("`[[lessons.retires]]`", manifest.Retired),
+                         ("`[[lessons.section_notes]]`", SectionNote), ("`[[parts]]`", manifest.Part),
                          ("`[workshop]`", Workshop)):
         out.append(f"**{title}**\n\n| Field | Required | Meaning |\n|---|---|---|")
         for name, info in model.model_fields.items():

@@ -1,8 +1,9 @@
 """The instructor view: one page per lesson for whoever teaches it, kept off the learner's
 pages and out of search. Per lesson: when it runs in the workshop plan and how its minutes
 split, the catch-up commands, the instructor notes from course.toml, the notebook's path
-through the lesson, what learners get wrong (the lesson's mutants, each with the check that
-catches it) and everything the lesson changes (the full snapshot diff)."""
+through the lesson with the section notes placed at their section, what learners get wrong
+(the lesson's mutants, each with the check that catches it) and everything the lesson
+changes (the full snapshot diff)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,23 @@ def notebook_sections(notebook: Path) -> list[str]:
             source = "".join(cell.get("source", ""))
             found += [heading.strip() for heading in re.findall(r"^##\s+(.+)$", source, re.M)]
     return found
+
+
+def notebook_path_markdown(lesson: Lesson, sections: list[str]) -> str:
+    """The notebook's sections as a numbered list, each section note placed under its section."""
+    unknown = [note.section for note in lesson.section_notes if note.section not in sections]
+    if unknown:
+        raise ValueError(f"course.toml: the section_notes of lesson {lesson.id} name {', '.join(map(repr, unknown))}, "
+                         f"not a `##` heading of lessons/{lesson.id}/lesson.ipynb (its headings: "
+                         f"{', '.join(map(repr, sections))})")
+    out = []
+    for position, section in enumerate(sections, start=1):
+        out.append(f"{position}. {plain_markdown(section)}")
+        for note in lesson.section_notes:
+            if note.section == section:
+                out.append("")
+                out.append(indent(f'!!! tip "Instructor"\n\n{indent(plain_markdown(note.note.strip()))}'))
+    return "\n".join(out) + "\n"
 
 
 def timing_markdown(lesson: Lesson, laid_out: Plan) -> str:
@@ -98,9 +116,8 @@ def instructor_markdown(course: Course, lesson: Lesson, root: Path, laid_out: Pl
     ]
     if sections:
         out.append("## The notebook's path {#path}\n")
-        out.append("The sections of the notebook, in the order the room meets them:\n")
-        out.extend(f"{position}. {plain_markdown(section)}" for position, section in enumerate(sections, start=1))
-        out.append("")
+        out.append("The sections of the notebook, in the order the room meets them, with the notes for each:\n")
+        out.append(notebook_path_markdown(lesson, sections))
     out.append("## What learners get wrong {#mistakes}\n")
     out.append(mistakes_markdown(course, lesson, root))
     out.append(f"## The checks {{#checks}}\n\nIn the order `shiplings check {lesson.number}` lists them:\n")
