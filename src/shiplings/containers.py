@@ -276,13 +276,14 @@ def private_engine(data_root: Path | None = None) -> Iterator[Engine]:
     """
     if not can_start_private():
         raise EngineUnavailable("dockerd is not installed here, or this process is not root")
-    data_root = data_root or paths.state_dir() / "docker" / "data"
-    with _exclusive(data_root.parent / f"{data_root.name}.lock"):
+    data_root = (data_root or paths.state_dir() / "docker" / "data").resolve()
+    lock_file = data_root.parent / f"{data_root.name}.lock"
+    with _exclusive(lock_file):
         scratch = Path(tempfile.mkdtemp(prefix=scratch_prefix("dockerd")))
         host = f"unix://{scratch}/docker.sock"
         log = scratch / "dockerd.log"
         cgroup = f"/{scratch.name}"  # every container of this engine, to find them when we are gone
-        reaper = _container_reaper(cgroup, scratch)
+        reaper = _container_reaper(cgroup, scratch, data_root, lock_file)
         try:
             with open(log, "w") as log_file:
                 process = lifeline.spawn(
@@ -313,9 +314,11 @@ def private_engine(data_root: Path | None = None) -> Iterator[Engine]:
 # their own, with the image's environment), so shiplings.lifeline cannot find them when the
 # process that started the engine is killed outright. This watchdog can: it waits for its
 # stdin (a pipe from that process) to close, then kills every process in the engine's cgroup
-# and detaches what a killed dockerd left mounted in its scratch folder (network namespaces).
+# and detaches what a killed dockerd left mounted: network namespaces in its scratch folder,
+# and its image store (bound onto itself, and container file systems), unless another engine
+# took the store's lock meanwhile.
 _REAPER = """
-import os, signal, subprocess, sys, time
+import fcntl, os, signal, subprocess, sys, time
 sys.stdin.buffer.read()
 folders = [os.path.join(root, sys.argv[1].lstrip("/")) for root in
            ["/sys/fs/cgroup"] + [os.path.join("/sys/fs/cgroup", c) for c in os.listdir("/sys/fs/cgroup")]]
@@ -342,17 +345,27 @@ for folder in folders:
             os.rmdir(where)
         except OSError:
             pass
-with open("/proc/self/mountinfo") as mounts:
-    points = [line.split()[4] for line in mounts if line.split()[4].startswith(sys.argv[2] + "/")]
-for point in sorted(points, key=len, reverse=True):
-    subprocess.run(["umount", "--lazy", point], stderr=subprocess.DEVNULL)
+def detach(below, itself=False):
+    with open("/proc/self/mountinfo") as mounts:
+        points = [line.split()[4] for line in mounts]
+    points = [point for point in points if point.startswith(below + "/") or (itself and point == below)]
+    for point in sorted(points, key=len, reverse=True):
+        subprocess.run(["umount", "--lazy", point], stderr=subprocess.DEVNULL)
+detach(sys.argv[2])
+with open(sys.argv[4], "a") as lock:
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        sys.exit(0)  # another engine uses the store now: its mounts are its own
+    detach(sys.argv[3], itself=True)
 """
 
 
-def _container_reaper(cgroup: str, scratch: Path) -> subprocess.Popen:
+def _container_reaper(cgroup: str, scratch: Path, data_root: Path, lock_file: Path) -> subprocess.Popen:
     # its own session and no lifeline marker: nothing that stops our trees may stop it first
     env = {key: value for key, value in os.environ.items() if key != lifeline.MARKER}
-    return subprocess.Popen([sys.executable, "-I", "-S", "-c", _REAPER, cgroup, str(scratch)], stdin=subprocess.PIPE,
+    argv = [sys.executable, "-I", "-S", "-c", _REAPER, cgroup, str(scratch), str(data_root), str(lock_file)]
+    return subprocess.Popen(argv, stdin=subprocess.PIPE,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env)
 
 
