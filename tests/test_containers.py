@@ -109,7 +109,8 @@ def test_without_an_engine_a_check_cannot_run_and_is_told_the_fix(tmp_path, monk
 
 def test_doctor_names_the_engine_fix_for_each_platform(tiny_course, tmp_path, monkeypatch):
     monkeypatch.setattr(tools, "is_root", lambda: False)
-    assert "docker group" in tools.fix_for("docker", "debian") and "rootless" in tools.fix_for("docker", "debian")
+    debian = tools.fix_for("docker", "debian")
+    assert "usermod -aG docker" in debian and "docker group" in debian and "rootless" in debian
     assert "Docker Desktop" in tools.fix_for("docker", "macos") and "colima" in tools.fix_for("docker", "macos")
     assert "WSL integration" in tools.fix_for("docker", "wsl")
     assert "WSL" in tools.fix_for("docker", "windows")

@@ -129,9 +129,9 @@ def _docker_fix(where: str, sudo: str) -> str:
         return fix_for("redis", "windows")
     if where == "debian" and not sudo:
         return "apt-get install -y docker.io (shiplings then starts a private dockerd when a check needs one)"
-    if where == "debian":
-        return ("sudo apt-get install -y docker.io, then `sudo usermod -aG docker $USER` and log in again "
-                "(or ask for the docker group); without root: rootless Docker, "
+    if where == "debian":  # pasteable as it is: the rest is a shell comment
+        return ("sudo apt-get install -y docker.io && sudo usermod -aG docker $USER  # then log in again; "
+                "without root, ask for the docker group or use rootless Docker: "
                 "https://docs.docker.com/engine/security/rootless/")
     return TOOLS["docker"].other
 
