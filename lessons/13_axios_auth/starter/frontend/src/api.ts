@@ -12,6 +12,7 @@ export const api = axios.create({
   headers: { Accept: 'application/json' },
 })
 
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- the response interceptor (TODO below) calls it
 let sessionExpired: () => void = () => {}
 
 /** What to do when the session cannot be renewed (main.ts: go to the login view). */
