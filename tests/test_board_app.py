@@ -265,14 +265,26 @@ async def next_board(lines) -> dict:
     raise AssertionError("the event stream ended")
 
 
-async def test_logs_are_json_lines_without_tokens(client: httpx.AsyncClient, secret: str, capsys) -> None:
-    from shiplings.board.logs import configure_logging
+async def test_logs_are_json_lines_without_tokens(client: httpx.AsyncClient, secret: str) -> None:
+    import io
+    import logging
 
-    configure_logging("INFO", json_logs=True)
-    ada = await join(client, secret)
-    await client.post("/api/reports", json={"reports": [report()]}, headers=ada)
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    import structlog
+
+    from shiplings.board.logs import HANDLER_NAME, configure_logging
+
+    written = io.StringIO()
+    configure_logging("INFO", json_logs=True, stream=written)
+    try:
+        ada = await join(client, secret)
+        await client.post("/api/reports", json={"reports": [report()]}, headers=ada)
+    finally:  # logging is global: leave it as the other tests found it
+        structlog.reset_defaults()
+        root = logging.getLogger()
+        for handler in [known for known in root.handlers if known.get_name() == HANDLER_NAME]:
+            root.removeHandler(handler)
+    lines = [json.loads(line) for line in written.getvalue().splitlines()]
     access = [line for line in lines if line.get("event") == "request"]
     assert (access[-1]["method"], access[-1]["path"], access[-1]["status"]) == ("POST", "/api/reports", 200)
     assert access[-1]["duration_ms"] >= 0 and access[-1]["level"] == "info"
-    assert ada["Authorization"].split()[1] not in json.dumps(lines)
+    assert ada["Authorization"].split()[1] not in written.getvalue()

@@ -20,7 +20,7 @@ import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request, Response, status
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -74,6 +74,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
     app.state.changes = Changes()
+    app.state.room = summary.Room()
+    # one writer at a time: SQLite would otherwise make concurrent transactions wait for its
+    # lock in sleeps of up to 100 ms, and the room in memory changes in the order the database does
+    app.state.writing = asyncio.Lock()
+    async with app.state.sessions() as session:
+        await app.state.room.load(session)
     try:
         yield
     finally:
@@ -153,14 +159,12 @@ def unauthorized(message: str) -> BoardError:
     return BoardError(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def find_learner(session: AsyncSession, token: str | None) -> Learner | None:
-    if not token:
-        return None
-    return await session.scalar(select(Learner).where(Learner.token_hash == security.token_digest(token)))
+def find_learner(request: Request, token: str | None) -> Learner | None:
+    return request.app.state.room.by_token.get(security.token_digest(token)) if token else None
 
 
-async def current_learner(request: Request, session: Session) -> Learner:
-    learner = await find_learner(session, bearer(request))
+async def current_learner(request: Request) -> Learner:
+    learner = find_learner(request, bearer(request))
     if learner is None:
         raise unauthorized("This needs a learner's token: run `shiplings join URL CODE --name NAME` first.")
     return learner
@@ -171,10 +175,10 @@ async def is_instructor(request: Request) -> bool:
     return bool(token) and security.is_instructor_token(request.app.state.keys, token)
 
 
-async def instructor(request: Request, session: Session) -> None:
+async def instructor(request: Request) -> None:
     if await is_instructor(request):
         return
-    if await find_learner(session, bearer(request)) is not None:
+    if find_learner(request, bearer(request)) is not None:
         raise BoardError(status.HTTP_403_FORBIDDEN, "A learner's token cannot read the board: it shows one row only.")
     raise unauthorized("Sign in as the instructor with the board's secret (printed when the board first started).")
 
@@ -215,17 +219,21 @@ async def join(body: JoinIn, request: Request, session: Session) -> dict:
     """Exchange a join code (and a display name) for a learner token."""
     settings: BoardSettings = request.app.state.settings
     request.app.state.limiter.spend(settings.join_rate_limit, "join", client_address(request))
-    now = time.time()
-    code = await session.get(JoinCode, security.normal_code(body.code))
-    if code is None:
-        raise BoardError(status.HTTP_404_NOT_FOUND, "This join code is not known: check it with your instructor.")
-    if code.expires_at <= now:
-        raise BoardError(status.HTTP_410_GONE, "This join code has expired: ask your instructor for a new one.")
-    token = security.new_learner_token()
-    learner = Learner(name=body.name.strip(), token_hash=security.token_digest(token), joined_at=now,
-                      doctor_failing=[], reports=0)
-    session.add(learner)
-    await session.commit()
+    # all of it under the write lock: a connection taken before waiting for the lock would be
+    # kept from the writer that holds it (a pool of 15 and a room of 200 joining at once)
+    async with request.app.state.writing:
+        now = time.time()
+        code = await session.get(JoinCode, security.normal_code(body.code))
+        if code is None:
+            raise BoardError(status.HTTP_404_NOT_FOUND, "This join code is not known: check it with your instructor.")
+        if code.expires_at <= now:
+            raise BoardError(status.HTTP_410_GONE, "This join code has expired: ask your instructor for a new one.")
+        token = security.new_learner_token()
+        learner = Learner(name=body.name.strip(), token_hash=security.token_digest(token), joined_at=now,
+                          doctor_failing=[], reports=0)
+        session.add(learner)
+        await session.commit()
+        request.app.state.room.add(learner)
     log.info("learner joined", learner_id=learner.id)
     request.app.state.changes.notify()
     return {"token": token, "learner_id": learner.id, "name": learner.name}
@@ -238,41 +246,50 @@ async def reports(body: ReportsIn, request: Request, learner: CurrentLearner, se
     request.app.state.limiter.spend(settings.report_rate_limit, "reports", str(learner.id))
     received_at = time.time()
     stored = 0
-    for report in sorted(body.reports, key=lambda each: each.at):
-        stored += await summary.apply_report(session, learner, report, received_at)
-    await session.commit()
+    async with request.app.state.writing:
+        room: summary.Room = request.app.state.room
+        try:
+            for report in sorted(body.reports, key=lambda each: each.at):
+                stored += await summary.apply_report(session, room, learner, report, received_at)
+            await session.commit()
+        except BaseException:  # an error, or the client gave up (cancelled) before the commit
+            # the room went ahead of the database: back to what the database holds (the outbox sends again)
+            await session.rollback()
+            fresh = summary.Room()
+            await fresh.load(session)
+            request.app.state.room = fresh
+            raise
     if stored:
         request.app.state.changes.notify()
     return {"stored": stored, "duplicates": len(body.reports) - stored,
             "keys": [report.key for report in body.reports]}
 
 
-async def row_of(request: Request, session: AsyncSession, learner: Learner) -> dict:
-    states = (await session.scalars(select(summary.LessonState).where(
-        summary.LessonState.learner_id == learner.id))).all()
+def row_of(request: Request, learner: Learner) -> dict:
     lessons = {each.id: each for each in request.app.state.lessons}
-    return summary.learner_row(learner, list(states), lessons, request.app.state.settings.stuck_failures, time.time())
+    states = request.app.state.room.states_of(learner.id)
+    return summary.learner_row(learner, states, lessons, request.app.state.settings.stuck_failures, time.time())
 
 
 @router.get("/api/me")
-async def me(request: Request, learner: CurrentLearner, session: Session) -> dict:
+async def me(request: Request, learner: CurrentLearner) -> dict:
     """A learner's own row: what the board shows about them, and nothing about anybody else."""
-    return await row_of(request, session, learner)
+    return row_of(request, learner)
 
 
 @router.get("/api/learners/{learner_id}")
-async def learner_by_id(learner_id: int, request: Request, session: Session) -> dict:
+async def learner_by_id(learner_id: int, request: Request) -> dict:
     """One row: for the instructor, or for the learner it belongs to."""
     if not await is_instructor(request):
-        asking = await find_learner(session, bearer(request))
+        asking = find_learner(request, bearer(request))
         if asking is None:
             raise unauthorized("Sign in as the instructor, or send your own learner token.")
         if asking.id != learner_id:
             raise BoardError(status.HTTP_403_FORBIDDEN, "A learner can read their own row only.")
-    learner = await session.get(Learner, learner_id)
+    learner = request.app.state.room.learners.get(learner_id)
     if learner is None:
         raise BoardError(status.HTTP_404_NOT_FOUND, f"No learner {learner_id} on this board.")
-    return await row_of(request, session, learner)
+    return row_of(request, learner)
 
 
 # --- the instructor ---------------------------------------------------------------------
@@ -307,8 +324,12 @@ async def create_code(session: AsyncSession, hours: float) -> dict:
 
 
 @router.get("/api/board", dependencies=[Instructor])
-async def whole_board(request: Request, session: Session) -> dict:
-    return await summary.board(session, request.app.state.lessons, request.app.state.settings.stuck_failures)
+async def whole_board(request: Request) -> dict:
+    return drawn_board(request.app.state)
+
+
+def drawn_board(state) -> dict:
+    return summary.board(state.room, state.lessons, state.settings.stuck_failures)
 
 
 @router.get("/api/events", dependencies=[Instructor], response_class=EventSourceResponse)
@@ -319,26 +340,28 @@ async def events(request: Request) -> AsyncIterator[ServerSentEvent]:
     while True:
         if state.changes.version != seen:
             seen = state.changes.version
-            async with state.sessions() as session:
-                drawn = await summary.board(session, state.lessons, state.settings.stuck_failures)
+            started = time.perf_counter()
+            drawn = drawn_board(state)
             yield ServerSentEvent(data=drawn, event="board", id=str(seen))
-            await asyncio.sleep(state.settings.update_seconds)
+            # drawing a room of 200 takes tens of milliseconds on the event loop that takes the
+            # reports: draw at most a tenth of the time, however fast reports come in
+            await asyncio.sleep(max(state.settings.update_seconds, 10 * (time.perf_counter() - started)))
         elif not await state.changes.wait(KEEP_ALIVE_SECONDS):
             yield ServerSentEvent(comment="still here")
 
 
 @router.get("/api/export.json", dependencies=[Instructor])
-async def export_json(request: Request, session: Session) -> JSONResponse:
+async def export_json(request: Request) -> JSONResponse:
     """After the workshop: planned vs actual minutes per lesson, and each learner's lessons."""
-    drawn = await summary.board(session, request.app.state.lessons, request.app.state.settings.stuck_failures)
+    drawn = drawn_board(request.app.state)
     body = {"exported_at": drawn["now"], "timing": drawn["timing"],
             "learners": [{"name": row["name"], "lessons": row["lessons"]} for row in drawn["learners"]]}
     return JSONResponse(body, headers={"Content-Disposition": 'attachment; filename="board-timing.json"'})
 
 
 @router.get("/api/export.csv", dependencies=[Instructor])
-async def export_csv(request: Request, session: Session) -> PlainTextResponse:
-    drawn = await summary.board(session, request.app.state.lessons, request.app.state.settings.stuck_failures)
+async def export_csv(request: Request) -> PlainTextResponse:
+    drawn = drawn_board(request.app.state)
     return PlainTextResponse(summary.timing_csv(drawn["timing"]), media_type="text/csv",
                              headers={"Content-Disposition": 'attachment; filename="board-timing.csv"'})
 

@@ -1,4 +1,10 @@
-"""What the board shows, kept up to date as reports arrive, and drawn from a few small rows.
+"""What the board shows, kept up to date as reports arrive, and drawn from memory.
+
+The board is one process, the only writer of its database. So the summary rows (one per
+learner, one per learner and lesson) are loaded once at start into a Room, changed in
+memory as each report arrives, and written through to the database in the same
+transaction as the report itself: a report costs three statements and no ORM loading,
+and drawing the board (every second, for the live page) reads no database at all.
 
 - apply_report() stores a report once (its idempotency key) and moves the learner's row
   and their row for that lesson along.
@@ -14,9 +20,10 @@ import statistics
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.inspection import inspect
 
 from shiplings.board.db import Learner, LessonState, Report
 from shiplings.board.schemas import ReportIn
@@ -47,17 +54,63 @@ def course_lessons() -> list[LessonInfo]:
                        {check.test: check.name for check in each.checks}) for each in course.lessons]
 
 
-async def apply_report(session: AsyncSession, learner: Learner, report: ReportIn, received_at: float) -> bool:
-    """Store the report and update the summary rows; False when this key was stored before."""
+class Room:
+    """Every learner and their lesson rows, in memory (detached ORM objects), indexed for the board."""
+
+    def __init__(self) -> None:
+        self.learners: dict[int, Learner] = {}
+        self.by_token: dict[str, Learner] = {}
+        self.states: dict[tuple[int, str], LessonState] = {}
+
+    async def load(self, session: AsyncSession) -> None:
+        for learner in (await session.scalars(select(Learner))).all():
+            self.add(learner)
+        for state in (await session.scalars(select(LessonState))).all():
+            self.states[(state.learner_id, state.lesson)] = state
+        session.expunge_all()
+
+    def add(self, learner: Learner) -> None:
+        self.learners[learner.id] = learner
+        self.by_token[learner.token_hash] = learner
+
+    def states_of(self, learner_id: int) -> list[LessonState]:
+        return [state for (owner, _), state in self.states.items() if owner == learner_id]
+
+
+def insert_for(session: AsyncSession):
+    return (postgresql if session.bind.dialect.name == "postgresql" else sqlite).insert
+
+
+def columns(row) -> dict:
+    return {column.key: getattr(row, column.key) for column in inspect(type(row)).columns}
+
+
+async def apply_report(session: AsyncSession, room: Room, learner: Learner, report: ReportIn,
+                       received_at: float) -> bool:
+    """Store the report and update the summary rows; False when this key was stored before.
+
+    The caller commits; should the commit fail, it reloads the room (memory went ahead of it).
+    """
     # a learner's clock may be off, and a queued report arrives late: trust it within reason
     at = min(report.at, received_at + 60)
     values = dict(learner_id=learner.id, key=report.key, kind=report.kind, lesson=report.lesson,
                   passed=report.passed, duration=report.duration,
                   checks=[check.model_dump() for check in report.checks], at=at, received_at=received_at)
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(Report).values(**values).on_conflict_do_nothing(index_elements=["learner_id", "key"])
+    insert = insert_for(session)
+    statement = insert(Report).values(**values).on_conflict_do_nothing(index_elements=["learner_id", "key"])
     if (await session.execute(statement)).rowcount == 0:
         return False
+    changed = apply_to_room(room, learner, report, at)
+    await session.execute(update(Learner).where(Learner.id == learner.id).values(**columns(learner)))
+    for state in changed:
+        row = columns(state)
+        await session.execute(insert(LessonState).values(**row).on_conflict_do_update(
+            index_elements=["learner_id", "lesson"], set_=row))
+    return True
+
+
+def apply_to_room(room: Room, learner: Learner, report: ReportIn, at: float) -> list[LessonState]:
+    """Move the learner's rows along in memory; returns the lesson rows it changed."""
     learner.reports += 1
     newest = learner.last_at is None or at >= learner.last_at
     learner.last_at = max(at, learner.last_at or at)
@@ -65,11 +118,11 @@ async def apply_report(session: AsyncSession, learner: Learner, report: ReportIn
     if report.kind == "doctor":
         if learner.doctor_at is None or at >= learner.doctor_at:
             learner.doctor_at, learner.doctor_passed, learner.doctor_failing = at, report.passed, failed
-        return True
+        return []
     if newest:
         learner.current_lesson = report.now_on or report.lesson
         learner.last_kind, learner.last_passed = report.kind, report.passed
-    state = await lesson_state(session, learner.id, report.lesson, at)
+    state = lesson_state(room, learner.id, report.lesson, at)
     state.runs += 1
     state.first_at, state.last_at = min(state.first_at, at), max(state.last_at, at)
     if report.passed:
@@ -83,17 +136,18 @@ async def apply_report(session: AsyncSession, learner: Learner, report: ReportIn
             streaks[check.test] = streaks.get(check.test, 0) + 1
     state.streaks = streaks
     if report.now_on and report.now_on != report.lesson:  # `next` moved on: the next lesson starts now
-        upcoming = await lesson_state(session, learner.id, report.now_on, at)
+        upcoming = lesson_state(room, learner.id, report.now_on, at)
         upcoming.first_at = min(upcoming.first_at, at)
-    return True
+        return [state, upcoming]
+    return [state]
 
 
-async def lesson_state(session: AsyncSession, learner_id: int, lesson: str, at: float) -> LessonState:
-    state = await session.get(LessonState, (learner_id, lesson))
+def lesson_state(room: Room, learner_id: int, lesson: str, at: float) -> LessonState:
+    state = room.states.get((learner_id, lesson))
     if state is None:
-        state = LessonState(learner_id=learner_id, lesson=lesson, first_at=at, last_at=at, runs=0,
+        state = LessonState(learner_id=learner_id, lesson=lesson, first_at=at, last_at=at, runs=0, passed_at=None,
                             failing=[], streaks={}, last_passed=False)
-        session.add(state)
+        room.states[(learner_id, lesson)] = state
     return state
 
 
@@ -138,12 +192,11 @@ def stuck_reason(state: LessonState | None, lesson: LessonInfo | None, stuck_fai
     return None
 
 
-async def board(session: AsyncSession, lessons: list[LessonInfo], stuck_failures: int,
-                now: float | None = None) -> dict:
+def board(room: Room, lessons: list[LessonInfo], stuck_failures: int, now: float | None = None) -> dict:
     now = now or time.time()
     by_id = {lesson.id: lesson for lesson in lessons}
-    learners = (await session.scalars(select(Learner).order_by(Learner.name, Learner.id))).all()
-    states = (await session.scalars(select(LessonState))).all()
+    learners = sorted(room.learners.values(), key=lambda each: (each.name, each.id))
+    states = list(room.states.values())
     per_learner: dict[int, list[LessonState]] = {}
     for state in states:
         per_learner.setdefault(state.learner_id, []).append(state)

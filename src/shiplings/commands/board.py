@@ -99,7 +99,9 @@ def serve(
     if problem:
         say(f"[yellow]The board's page cannot load Vue:[/] {problem} The API works; the page needs Node and npm.")
     configure_logging(settings.log_level, settings.log_json)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    # the live pages' streams never end by themselves: give them 3 s when the board stops
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False,
+                timeout_graceful_shutdown=3)
 
 
 @board_app.command("code")
