@@ -77,8 +77,11 @@ class Report(Base):
 
 
 def make_engine(url: str) -> AsyncEngine:
-    connect_args = {"timeout": 10} if url.startswith("sqlite") else {}
-    engine = create_async_engine(url, hide_parameters=True, pool_pre_ping=True, connect_args=connect_args)
+    sqlite = url.startswith("sqlite")
+    # a ping before each use finds a PostgreSQL connection that died; a SQLite file cannot, and
+    # each statement costs a hop to aiosqlite's thread
+    engine = create_async_engine(url, hide_parameters=True, pool_pre_ping=not sqlite,
+                                 connect_args={"timeout": 10} if sqlite else {})
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine.sync_engine, "connect")
         def _tune(dbapi_connection, _record) -> None:
