@@ -61,6 +61,57 @@ class Changes:
         return True
 
 
+class Writer:
+    """The one task that writes reports: what arrived while it wrote the last group goes in the next.
+
+    A write costs the same four statements for one report or fifty, so under load the board
+    writes bigger groups instead of queueing more transactions. A request waits for its
+    group's commit; a request whose client gave up is written all the same (its reports
+    carry idempotency keys, so when the outbox sends them again they count once).
+    """
+
+    GROUP = 40  # requests per transaction (up to 50 reports each: within SQLite's 32,766 parameters)
+
+    def __init__(self, state) -> None:
+        self.state = state
+        self.queue: asyncio.Queue = asyncio.Queue()
+
+    async def submit(self, learner: Learner, reports: list, received_at: float) -> int:
+        done = asyncio.get_running_loop().create_future()
+        self.queue.put_nowait((learner, reports, received_at, done))
+        return await done
+
+    async def run(self) -> None:
+        while True:
+            group = [await self.queue.get()]
+            while not self.queue.empty() and len(group) < self.GROUP:
+                group.append(self.queue.get_nowait())
+            try:
+                async with self.state.writing, self.state.sessions() as session:
+                    try:
+                        counts = await summary.apply_group(session, self.state.room,
+                                                           [item[:3] for item in group])
+                        await session.commit()
+                    except Exception:
+                        # the room went ahead of the database: back to what the database holds
+                        await session.rollback()
+                        fresh = summary.Room()
+                        await fresh.load(session)
+                        self.state.room = fresh
+                        raise
+            except Exception as error:
+                log.error("reports not stored", error=type(error).__name__, requests=len(group))
+                for *_, done in group:
+                    if not done.done():
+                        done.set_exception(error)
+                continue
+            for (*_, done), count in zip(group, counts, strict=True):
+                if not done.done():
+                    done.set_result(count)
+            if any(counts):
+                self.state.changes.notify()
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: BoardSettings = app.state.settings
@@ -78,11 +129,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # one writer at a time: SQLite would otherwise make concurrent transactions wait for its
     # lock in sleeps of up to 100 ms, and the room in memory changes in the order the database does
     app.state.writing = asyncio.Lock()
+    writer = Writer(app.state)
+    app.state.writer = writer
+    writing = asyncio.create_task(writer.run())
     async with app.state.sessions() as session:
         await app.state.room.load(session)
     try:
         yield
     finally:
+        writing.cancel()
         await engine.dispose()
 
 
@@ -240,27 +295,12 @@ async def join(body: JoinIn, request: Request, session: Session) -> dict:
 
 
 @router.post("/api/reports")
-async def reports(body: ReportsIn, request: Request, learner: CurrentLearner, session: Session) -> dict:
+async def reports(body: ReportsIn, request: Request, learner: CurrentLearner) -> dict:
     """Store a batch of reports; a key the board has seen already is acknowledged, not counted again."""
     settings: BoardSettings = request.app.state.settings
     request.app.state.limiter.spend(settings.report_rate_limit, "reports", str(learner.id))
     received_at = time.time()
-    stored = 0
-    async with request.app.state.writing:
-        room: summary.Room = request.app.state.room
-        try:
-            for report in sorted(body.reports, key=lambda each: each.at):
-                stored += await summary.apply_report(session, room, learner, report, received_at)
-            await session.commit()
-        except BaseException:  # an error, or the client gave up (cancelled) before the commit
-            # the room went ahead of the database: back to what the database holds (the outbox sends again)
-            await session.rollback()
-            fresh = summary.Room()
-            await fresh.load(session)
-            request.app.state.room = fresh
-            raise
-    if stored:
-        request.app.state.changes.notify()
+    stored = await request.app.state.writer.submit(learner, body.reports, received_at)
     return {"stored": stored, "duplicates": len(body.reports) - stored,
             "keys": [report.key for report in body.reports]}
 

@@ -20,7 +20,7 @@ import statistics
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.inspection import inspect
@@ -85,28 +85,59 @@ def columns(row) -> dict:
     return {column.key: getattr(row, column.key) for column in inspect(type(row)).columns}
 
 
-async def apply_report(session: AsyncSession, room: Room, learner: Learner, report: ReportIn,
-                       received_at: float) -> bool:
-    """Store the report and update the summary rows; False when this key was stored before.
+async def apply_group(session: AsyncSession, room: Room, items: list[tuple[Learner, list[ReportIn], float]]
+                      ) -> list[int]:
+    """Store the reports of several requests in one go; returns how many each request added.
 
-    The caller commits; should the commit fail, it reloads the room (memory went ahead of it).
+    Four statements whatever the number of reports (insert, learners, lesson rows, commit by
+    the caller): the reports that arrived while the last group was written go together. A
+    key stored before is skipped (the idempotency key), in this group or an earlier one.
+    The caller commits; should that fail, it reloads the room (memory went ahead of it).
     """
-    # a learner's clock may be off, and a queued report arrives late: trust it within reason
-    at = min(report.at, received_at + 60)
-    values = dict(learner_id=learner.id, key=report.key, kind=report.kind, lesson=report.lesson,
-                  passed=report.passed, duration=report.duration,
-                  checks=[check.model_dump() for check in report.checks], at=at, received_at=received_at)
+    rows = []
+    for learner, reports, received_at in items:
+        for report in sorted(reports, key=lambda each: each.at):
+            # a learner's clock may be off, and a queued report arrives late: trust it within reason
+            at = min(report.at, received_at + 60)
+            rows.append(dict(learner_id=learner.id, key=report.key, kind=report.kind, lesson=report.lesson,
+                             passed=report.passed, duration=report.duration,
+                             checks=[check.model_dump() for check in report.checks], at=at,
+                             received_at=received_at))
+    connection = await session.connection()
     insert = insert_for(session)
-    statement = insert(Report).values(**values).on_conflict_do_nothing(index_elements=["learner_id", "key"])
-    if (await session.execute(statement)).rowcount == 0:
-        return False
-    changed = apply_to_room(room, learner, report, at)
-    await session.execute(update(Learner).where(Learner.id == learner.id).values(**columns(learner)))
-    for state in changed:
-        row = columns(state)
-        await session.execute(insert(LessonState).values(**row).on_conflict_do_update(
-            index_elements=["learner_id", "lesson"], set_=row))
-    return True
+    statement = (insert(Report.__table__).values(rows)
+                 .on_conflict_do_nothing(index_elements=["learner_id", "key"])
+                 .returning(Report.__table__.c.learner_id, Report.__table__.c.key))
+    new = {(row.learner_id, row.key) for row in await connection.execute(statement)}
+    learners: dict[int, Learner] = {}
+    states: dict[tuple[int, str], LessonState] = {}
+    counts = []
+    for learner, reports, received_at in items:
+        stored = 0
+        for report in sorted(reports, key=lambda each: each.at):
+            if (learner.id, report.key) not in new:
+                continue
+            new.discard((learner.id, report.key))  # the same key twice in one group counts once
+            for state in apply_to_room(room, learner, report, min(report.at, received_at + 60)):
+                states[(state.learner_id, state.lesson)] = state
+            learners[learner.id] = learner
+            stored += 1
+        counts.append(stored)
+    if learners:
+        table = Learner.__table__
+        changes = [column.key for column in table.columns if column.key != "id"]
+        by_id = (table.update().where(table.c.id == bindparam("learner_id"))
+                 .values({key: bindparam(key) for key in changes}))
+        await connection.execute(by_id, [{key: getattr(each, key) for key in changes} | {"learner_id": each.id}
+                                         for each in learners.values()])
+    if states:
+        table = LessonState.__table__
+        upsert = insert(table)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=["learner_id", "lesson"],
+            set_={column.key: upsert.excluded[column.key] for column in table.columns if not column.primary_key})
+        await connection.execute(upsert, [columns(state) for state in states.values()])
+    return counts
 
 
 def apply_to_room(room: Room, learner: Learner, report: ReportIn, at: float) -> list[LessonState]:
