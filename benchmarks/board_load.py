@@ -97,9 +97,11 @@ async def learner(client: httpx.AsyncClient, index: int, code: str, until: float
                     queue = [each for each in queue if each["key"] not in acknowledged]
                 else:
                     outcome["errors"] += 1
-            except httpx.HTTPError:
+                    outcome["why"][str(response.status_code)] = outcome["why"].get(str(response.status_code), 0) + 1
+            except httpx.HTTPError as error:
                 latencies.append(time.perf_counter() - started)
                 outcome["errors"] += 1
+                outcome["why"][type(error).__name__] = outcome["why"].get(type(error).__name__, 0) + 1
         if last_round:
             outcome["unsent"] += len(queue)
             return
@@ -120,7 +122,7 @@ async def watch_board(url: str, secret: str, stop: asyncio.Event, seen: dict) ->
 
 async def run(url: str, code: str, secret: str, learners: int, minutes: float) -> dict:
     latencies: list[float] = []
-    outcome = {"generated": 0, "errors": 0, "unsent": 0}
+    outcome = {"generated": 0, "errors": 0, "unsent": 0, "why": {}}
     seen = {"updates": 0}
     until = time.monotonic() + minutes * 60
     stop = asyncio.Event()
@@ -173,7 +175,8 @@ def main() -> None:
     print(f"board load: {args.learners} learners, one report each every {INTERVAL:g} s, {minutes:g} min "
           f"({elapsed:.0f} s with joining), {'SQLite' if not args.database else 'PostgreSQL'}")
     print(f"  requests {len(latencies)}  ({len(latencies) / elapsed:.1f}/s)   reports generated {result['generated']}"
-          f"  stored {result['stored']}  lost {lost}  errors/retried {result['errors']}  unsent {result['unsent']}")
+          f"  stored {result['stored']}  lost {lost}  errors/retried {result['errors']} {result['why'] or ''}"
+          f"  unsent {result['unsent']}")
     print(f"  latency ms: p50 {percentile(latencies, 0.5):.1f}  p95 {percentile(latencies, 0.95):.1f}  "
           f"p99 {percentile(latencies, 0.99):.1f}  max {max(latencies):.1f}  mean {statistics.fmean(latencies):.1f}")
     print(f"  live updates the page received: {result['updates']}")
