@@ -32,6 +32,28 @@ def test_postgres_starts_answers_and_stops():
     assert not port_open(server.port)
 
 
+@needs("postgresql")
+def test_postgres_runs_initdb_once_and_every_server_gets_its_own_copy(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHIPLINGS_STATE", str(tmp_path / "state"))
+    initdb_runs = []
+    run = services.lifeline.run
+
+    def counting(command, **options):
+        initdb_runs.extend(part for part in command[:1] if part.endswith("initdb"))
+        return run(command, **options)
+
+    monkeypatch.setattr(services.lifeline, "run", counting)
+    for _ in range(2):
+        with services.postgres() as server:
+            with socket.create_connection(("127.0.0.1", server.port)) as conn:
+                startup = b"\x00\x03\x00\x00user\x00postgres\x00database\x00postgres\x00\x00"
+                conn.sendall((len(startup) + 4).to_bytes(4, "big") + startup)
+                assert conn.recv(1) == b"R"  # logged in: the copy is a working cluster
+    assert len(initdb_runs) == 1
+    [template] = (tmp_path / "state" / "cache" / "postgres").glob("*/PG_VERSION")
+    assert not (template.parent / "postmaster.pid").exists()  # the servers ran on copies, never on it
+
+
 @needs("redis")
 def test_redis_starts_answers_and_stops():
     with services.redis() as url:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shiplings import lifeline, services, tools
+from shiplings.locks import exclusive
 from shiplings.paths import state_dir
 
 # Vite 8 runs on Node ^20.19 or >= 22.12 (its package.json "engines").
@@ -158,7 +159,7 @@ def ensure_dependencies(frontend: Path, node: Node | None = None) -> Installed:
         return Installed("in place", time.perf_counter() - started, key)
     cached = cache_root() / key
     how = "copied"
-    with _locked(cached.with_suffix(".lock")):
+    with exclusive(cached.with_suffix(".lock")):
         if not (cached / "node_modules" / KEY_FILE).is_file():
             _install_into_cache(frontend, cached, node)
             how = "installed"
@@ -173,20 +174,6 @@ def _key_of(modules: Path) -> str | None:
         return (modules / KEY_FILE).read_text().strip()
     except OSError:
         return None
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """One process at a time per lock file (parallel checks would otherwise install twice)."""
-    import fcntl  # POSIX only, like the course (Windows learners work in WSL)
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def npm_ci_command(node: Node) -> list[str]:
