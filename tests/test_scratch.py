@@ -1,10 +1,13 @@
 """Scratch folders of a process that ended (a check killed with SIGKILL) are swept by the next."""
 
 import os
+import shutil
 import subprocess
 import sys
 
-from shiplings import scratch
+import pytest
+
+from shiplings import scratch, tools
 
 
 def ended_pid() -> int:
@@ -35,3 +38,11 @@ def test_a_link_named_like_a_scratch_folder_is_not_followed(tmp_path):
 
 def test_the_prefix_names_this_process():
     assert scratch.prefix("check") == f"shiplings-check-{os.getpid()}-"
+
+
+@pytest.mark.skipif(not tools.is_root() or tools.find("postgresql") is None, reason="as root, with PostgreSQL's user")
+def test_as_root_a_cluster_folder_handed_to_postgres_is_swept_too(tmp_path):
+    orphan = tmp_path / f"shiplings-pg-{ended_pid()}-abc"
+    orphan.mkdir()
+    shutil.chown(orphan, "postgres")
+    assert scratch.sweep(tmp_path) == [orphan]

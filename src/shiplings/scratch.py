@@ -7,6 +7,7 @@ removes the folders whose owner is gone.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -33,13 +34,25 @@ def sweep(folder: Path | None = None) -> list[Path]:
     for path in Path(folder or tempfile.gettempdir()).glob("shiplings-*"):
         match = OWNED.match(path.name)
         try:
-            if not match or path.is_symlink() or path.lstat().st_uid != os.getuid() or _alive(int(match[1])):
+            if not match or path.is_symlink() or path.lstat().st_uid not in _owners() or _alive(int(match[1])):
                 continue
         except OSError:  # removed meanwhile
             continue
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
     return removed
+
+
+def _owners() -> set[int]:
+    """Whose folders this process may sweep: its own, and as root PostgreSQL's too (the
+    course hands a cluster's folder to the postgres user, which initdb and postgres need)."""
+    owners = {os.getuid()}
+    if owners == {0}:
+        import pwd
+
+        with contextlib.suppress(KeyError):
+            owners.add(pwd.getpwnam("postgres").pw_uid)
+    return owners
 
 
 def _alive(pid: int) -> bool:
