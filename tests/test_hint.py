@@ -69,6 +69,15 @@ def test_a_runtime_database_file_does_not_make_the_report_stale(tiny_course):
     assert "no hint needed" in shiplings("hint", "1").output
 
 
+def test_the_front_end_build_a_check_made_does_not_make_the_report_stale(tiny_course):
+    checked_then_report_says_passed()
+    # lessons 12 on: the check itself runs `npm run build`, which rewrites frontend/dist/
+    dist = tiny_course / "workspace" / "frontend" / "dist"
+    dist.mkdir(parents=True)
+    (dist / "index.html").write_text("<!doctype html>")
+    assert "no hint needed" in shiplings("hint", "1").output
+
+
 def test_more_hints_are_spelled_for_where_the_learner_is(tiny_course, monkeypatch):
     (tiny_course / "shiplings").write_text("#!/bin/sh\n")
     monkeypatch.setenv("PATH", os.defpath)

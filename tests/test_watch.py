@@ -139,6 +139,8 @@ def test_only_the_path_below_the_workspace_decides_what_is_relevant(tmp_path):
     assert not relevant(None, str(workspace / "notebooks" / "04_database.ipynb"))
     assert not relevant(None, str(workspace / ".git" / "index"))
     assert not relevant(None, str(workspace / "app" / "__pycache__" / "main.cpython-311.pyc"))
+    # what a check's `npm run build` writes must not start the next run
+    assert not relevant(None, str(workspace / "frontend" / "dist" / "assets" / "index-abc123.js"))
 
 
 SLOW_BYE = '''

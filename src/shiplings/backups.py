@@ -21,8 +21,10 @@ from shiplings.paths import state_dir
 
 # Never part of the app, never backed up or replaced (.git: a learner who keeps the workspace
 # in git keeps its history across start and solve, and sees what they changed as a diff).
+# dist: the front end's build output, which every check of lessons 12 on writes again; as
+# part of the app it made each saved report stale at once and woke watch mode after each run.
 KEEP = {"notebooks", "node_modules", ".venv", "__pycache__", ".pytest_cache",
-        ".ipynb_checkpoints", ".mypy_cache", ".ruff_cache", ".git"}
+        ".ipynb_checkpoints", ".mypy_cache", ".ruff_cache", ".git", "dist"}
 
 # Inside each backup folder, beside the files: not one of them, never restored.
 METADATA = ".shiplings-backup.json"
