@@ -6,6 +6,7 @@ engine while lessons change. tests/test_course.py proves the real course.
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -148,3 +149,24 @@ def tiny_course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SHIPLINGS_STATE", str(root / ".shiplings"))
     monkeypatch.setenv("SHIPLINGS_NO_PRELAUNCH", "1")
     return root
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (the machine's own, never a downloaded one) for one test module."""
+    from shiplings import tools
+
+    chromium = tools.find("chromium")
+    if chromium is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is missing in CI: `shiplings doctor --install` should have installed it.")
+        pytest.skip(f"Chromium is not installed; {tools.fix_for('chromium')} (or set SHIPLINGS_CHROMIUM).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+        ])
+        yield launched
+        launched.close()

@@ -11,7 +11,6 @@ import httpx
 import pytest
 from board_helpers import serving
 
-from shiplings import tools
 from shiplings.board.app import create_app
 from shiplings.board.security import InstructorKeys
 from shiplings.board.settings import BoardSettings
@@ -22,24 +21,6 @@ LESSONS = [
     LessonInfo("01_hello", "01", "Hello", 15, {"test_hello": "GET /hello says hello"}),
     LessonInfo("02_bye", "02", "Bye", 10, {"test_bye": "GET /bye says bye"}),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = tools.find("chromium")
-    if chromium is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is missing in CI: `shiplings doctor --install` should have installed it.")
-        pytest.skip(f"Chromium is not installed; {tools.fix_for('chromium')}.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run",
-        ])
-        yield launched
-        launched.close()
 
 
 def report(lesson: str, passed: bool, test: str) -> dict:

@@ -22,7 +22,6 @@ import nbformat
 import pytest
 import typer.main
 
-from shiplings import tools
 from shiplings.manifest import Course, load_course
 from shiplings.net import free_port
 from shiplings.site import (
@@ -489,24 +488,6 @@ def base_url(built_site: Path, tmp_path_factory: pytest.TempPathFactory):
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = tools.find("chromium")
-    if chromium is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is missing in CI: `shiplings doctor --install` should have installed it.")
-        pytest.skip(f"Chromium is not installed; {tools.fix_for('chromium')} (or set SHIPLINGS_CHROMIUM).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run",
-        ])
-        yield launched
-        launched.close()
 
 
 class Visit:
