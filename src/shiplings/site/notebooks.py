@@ -131,16 +131,31 @@ MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration
 
 def render_notebook(notebook: Path, cache_dir: Path) -> RenderedNotebook:
     """mkdocs-jupyter's HTML for a notebook (never executed), with its CSS pulled out."""
+    return _cached(cache_dir, notebook.read_bytes(), "", lambda: _convert(notebook))
+
+
+def render_lesson_notebook(source: Path, work_copy: Path, cache_dir: Path) -> RenderedNotebook:
+    """A lesson's notebook as its page shows it (title trimmed, bare URLs bracketed), rendered
+    once per content: a warm build reads it back without loading nbformat at all."""
+    return _cached(cache_dir, source.read_bytes(), "/as-shown", lambda: _convert(trim_title(source, work_copy)))
+
+
+def _cached(cache_dir: Path, content: bytes, variant: str, render) -> RenderedNotebook:
+    """render() once per content (and renderer version); read back from cache_dir after that."""
     import mkdocs_jupyter
 
-    key = hashlib.sha256(
-        notebook.read_bytes() + f"{mkdocs_jupyter.__version__}/{NOTEBOOK_RENDER_VERSION}".encode()
-    ).hexdigest()
-    cached = cache_dir / f"{key}.json"
+    key = hashlib.sha256(content + f"{mkdocs_jupyter.__version__}/{NOTEBOOK_RENDER_VERSION}{variant}".encode())
+    cached = cache_dir / f"{key.hexdigest()}.json"
     if cached.is_file():
         data = json.loads(cached.read_text(encoding="utf-8"))
         return RenderedNotebook(data["html"], data["toc"], data["styles"])
+    rendered = render()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    cached.write_text(json.dumps(vars(rendered)), encoding="utf-8")
+    return rendered
 
+
+def _convert(notebook: Path) -> RenderedNotebook:
     from mkdocs_jupyter.convert import nb2html
 
     # no_prompt: the notebooks are stored without outputs, so "In [ ]:" would only be noise.
@@ -151,27 +166,7 @@ def render_notebook(notebook: Path, cache_dir: Path) -> RenderedNotebook:
     body = STYLE.sub("", body).strip()
     parser = _Headings()
     parser.feed(body)
-    rendered = RenderedNotebook(body, nest(parser.found), styles)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    cached.write_text(json.dumps(vars(rendered)), encoding="utf-8")
-    return rendered
-
-
-def render_lesson_notebook(source: Path, work_copy: Path, cache_dir: Path) -> RenderedNotebook:
-    """A lesson's notebook as its page shows it (title trimmed, bare URLs bracketed), rendered
-    once per content: a warm build reads it back without loading nbformat at all."""
-    import mkdocs_jupyter
-
-    key = hashlib.sha256(
-        source.read_bytes() + f"{mkdocs_jupyter.__version__}/{NOTEBOOK_RENDER_VERSION}/as-shown".encode()
-    ).hexdigest()
-    cached = cache_dir / f"{key}.json"
-    if cached.is_file():
-        data = json.loads(cached.read_text(encoding="utf-8"))
-        return RenderedNotebook(data["html"], data["toc"], data["styles"])
-    rendered = render_notebook(trim_title(source, work_copy), cache_dir)
-    cached.write_text(json.dumps(vars(rendered)), encoding="utf-8")
-    return rendered
+    return RenderedNotebook(body, nest(parser.found), styles)
 
 
 def notebook_css(rendered: list[RenderedNotebook]) -> str:
