@@ -143,8 +143,7 @@ class RestartablePostgres:
         if tools.is_root():
             shutil.chown(folder, "postgres")
             folder.chmod(0o700)
-        lifeline.run([str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                      "--no-sync", "-E", "UTF8", "--locale=C"], **services._as_postgres_user())
+        services._copy_cluster(services._cluster_template(self.bin), self.data)
 
     def url(self) -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"

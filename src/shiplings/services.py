@@ -160,8 +160,9 @@ def _cluster_template(bin_dir: Path) -> Path:
                 shutil.chown(scratch, "postgres")
             lifeline.run([str(bin_dir / "initdb"), "-D", str(scratch / "data"), *INITDB_OPTIONS],
                          **_as_postgres_user())
-            shutil.rmtree(template, ignore_errors=True)  # a copy a killed check left half-made
-            shutil.copytree(scratch / "data", template.with_suffix(".partial"), symlinks=True, dirs_exist_ok=True)
+            for leftover in (template, template.with_suffix(".partial")):  # what a killed check left half-made
+                shutil.rmtree(leftover, ignore_errors=True)
+            shutil.copytree(scratch / "data", template.with_suffix(".partial"), symlinks=True)
             template.with_suffix(".partial").rename(template)  # whole, or not there at all
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
