@@ -13,7 +13,8 @@ def factory():
     create_app = getattr(main, "create_app", None)
     assert callable(create_app), (
         "app/main.py should define create_app(settings=None), the function that builds "
-        "a new app; `app = create_app()` at the bottom of the file gives uvicorn its app."
+        "a new app (and the module-level app uvicorn serves should come from it); it has no "
+        "create_app. Look at app/main.py."
     )
     return create_app
 
@@ -134,7 +135,8 @@ def test_router_groups_task_routes(app):
     routes = importlib.import_module("app.api.routes.tasks")
     router = getattr(routes, "router", None)
     assert isinstance(router, APIRouter), (
-        "app/api/routes/tasks.py should define `router = APIRouter(...)` holding the /tasks routes."
+        "app/api/routes/tasks.py should define router, an APIRouter that holds the /tasks routes; "
+        f"its router is {router!r}. Look at the top of app/api/routes/tasks.py."
     )
     assert router.prefix == "/tasks", (
         f"The tasks router should carry the shared prefix '/tasks'; its prefix is {router.prefix!r}. "
