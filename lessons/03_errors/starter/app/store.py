@@ -8,8 +8,8 @@ other's tasks and a test can swap the store for another one.
 An unknown id raises NotFoundError: the store is where we learn that a task is missing,
 and app/core/errors.py turns that into a 404 in the error envelope, for every caller.
 
-The methods are async although a dict never waits: the database-backed store of a later
-lesson keeps this interface, so the routes will not change when it arrives. Being async
+The methods are async although a dict never waits: a store backed by a database keeps
+this interface, so the routes will not change when one replaces this. Being async
 has a benefit already: the routes run on the event loop, not in a thread pool, and there
 is no `await` between reading and bumping the id counter, so two concurrent requests
 can never get the same id (the prototype's sync routes could, in rare races).
