@@ -84,8 +84,8 @@ async def test_database_outage_is_503(app_env, build_app, talk_to):
             assert back is not None and back.status_code == 200, (
                 "Once PostgreSQL answers again, GET /tasks should answer 200 at once, without "
                 f"restarting the app; your app answered {show(back) if back else 'nothing'} after "
-                f"{seconds:.1f} s. Connections broken by the outage must be replaced: "
-                f"create_async_engine(..., pool_pre_ping=True) in {DB}."
+                f"{seconds:.1f} s. Connections the outage broke must be replaced before a request uses "
+                f"them: look at the options make_engine() in {DB} gives create_async_engine()."
             )
 
             database.__exit__(None, None, None)  # PostgreSQL stops: it refuses connections from here on
@@ -124,6 +124,7 @@ async def test_statement_values_stay_out_of_errors(app_env, tmp_path):
     assert secret not in message, (
         "When a statement fails, SQLAlchemy's error shows the SQL and, by default, the values it "
         f"was given: the check's failed insert says {message[:300]!r}. That text ends up in the "
-        "server log and in error reports, with emails and password hashes in it. Create the engine "
-        f"with hide_parameters=True in make_engine() in {DB}."
+        "server log and in error reports, with emails and password hashes in it. Look at the "
+        f"options make_engine() in {DB} gives create_async_engine(): one of them keeps the values "
+        "out of errors and logs."
     )
