@@ -149,9 +149,8 @@ async def test_concurrent_requests_do_not_block(client, upstream, reference):
             "The holidays service saw them one at a time: while one request waited for it, your "
             "app served nobody else. Something in the route blocks the event loop: a "
             "time.sleep(), requests.get(), or a sync httpx.get() / httpx.Client inside an async "
-            "def stops every other request until it returns. Await the call on the app's "
-            "httpx.AsyncClient instead (`response = await http.get(...)` with `http: "
-            f"HttpClientDep`) in {ROUTE}. (Seeing that, the check stopped making the service "
+            "def stops every other request until it returns. Look at how list_holidays() in "
+            f"{ROUTE} calls the service, and which client it uses. (Seeing that, the check stopped making the service "
             f"wait: served one at a time, {CONCURRENT} requests would take about "
             f"{CONCURRENT * upstream.delay:.0f} s.)"
         )
