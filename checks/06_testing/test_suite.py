@@ -104,8 +104,8 @@ def test_suite_passes(suite, workspace):
         f"Your suite passes, but it never ran part of itself: Python warned that the coroutine "
         f"{', '.join(never_awaited[:3])} was never awaited. Calling an async function without "
         "`await` only makes a coroutine object; nothing in it runs, its assertions included, so the "
-        "test passes whatever the app does. Add `await` in front of the call (run `pytest` in your "
-        "workspace: the warnings summary names the test)."
+        "test passes whatever the app does. Run `pytest` in your workspace: its warnings summary "
+        "names the test whose call is not awaited."
     )
     assert clean.exit_code == 0, (
         f"pytest ended with exit code {clean.exit_code} although no test failed. What it printed:\n"
