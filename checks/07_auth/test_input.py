@@ -48,8 +48,9 @@ async def test_sign_in_input_is_refused(app_env, pg_url):
         assert refused(signed_in), (
             "POST /auth/token with a NUL character in the username should answer a 4xx in the error "
             f"envelope on PostgreSQL, which refuses a query that carries NUL; your app answered "
-            f"{show(signed_in)}. OAuth2PasswordRequestForm takes any string: read the form as "
-            "`form: Annotated[SignInForm, Form()]` in token() in app/api/routes/auth.py."
+            f"{show(signed_in)}. OAuth2PasswordRequestForm takes any string: look at how token() in "
+            "app/api/routes/auth.py reads the form, and at SignInForm (app/schemas.py), which knows "
+            "what an account's email and password can hold."
         )
         key = app.state.settings.secret_key.get_secret_value()
         for subject in ODD_SUBJECTS:

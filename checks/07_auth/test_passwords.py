@@ -27,8 +27,9 @@ async def test_passwords_stored_as_argon2id(anonymous_client, app_env, kit):
              if password.encode() in path.read_bytes()]
     assert not found, (
         f"The password itself is written in the database ({', '.join(found)}): whoever gets a "
-        "copy of it (a backup, a leaked dump) reads every password. Store "
-        "hash_password(password) (app/core/security.py) in users.hashed_password."
+        "copy of it (a backup, a leaked dump) reads every password. Look at what register() in "
+        "app/api/routes/auth.py writes to users.hashed_password, and at hash_password() in "
+        "app/core/security.py."
     )
     rows = kit.execute(app_env, "SELECT * FROM users WHERE email = ?", email)
     values = [value for row in rows for value in row if isinstance(value, str)]
