@@ -182,3 +182,75 @@ def test_a_marker_left_in_the_solution_is_caught(tiny_course):
     solution = tiny_course / "solutions/02_bye/main.py"
     solution.write_text(solution.read_text() + "# TODO(02): tidy up\n")
     assert file_problems(tiny_course, 2) == ["solutions/02_bye/main.py still has a TODO(02) marker in snapshot(02)"]
+
+
+def add_notes_lesson(root, never_read=True):
+    """Lesson 03 adds notes/today.md, a file the checks of 01 and 02 never read (if so declared)."""
+    manifest = root / "course.toml"
+    manifest.write_text(manifest.read_text() + '''
+[[lessons]]
+id = "03_notes"
+title = "Notes"
+part = 1
+minutes = { teaching = 5, exercises = 5 }
+objectives = ["Write notes"]
+
+[[lessons.checks]]
+test = "test_notes"
+name = "notes/today.md says something"
+hints = ["Write in notes/today.md."]
+''' + ('''
+[[proof.never_read]]
+first = "01_hello"
+last = "02_bye"
+paths = ["notes/*"]
+''' if never_read else ""))
+    for folder, text in {"lessons/03_notes/starter": "TODO(03): write here\n", "solutions/03_notes": "done\n"}.items():
+        (root / folder / "notes").mkdir(parents=True)
+        (root / folder / "notes/today.md").write_text(text)
+    (root / "checks/03_notes").mkdir()
+    (root / "checks/03_notes/test_notes.py").write_text(
+        "from shiplings import testing\n\n\n"
+        "def test_notes():\n"
+        "    text = (testing.workspace() / 'notes/today.md').read_text()\n"
+        "    assert 'TODO' not in text, f'notes/today.md still says {text!r}: write your notes there.'\n"
+    )
+    make_notebook(root / "lessons/03_notes/lesson.ipynb", "print('notes')")
+
+
+def test_earlier_checks_are_not_run_again_on_files_they_never_read(tiny_course):
+    add_notes_lesson(tiny_course)
+    course = load_course(tiny_course)
+    notes = course.lesson(3)
+    everything = frozenset(lesson.id for lesson in course.lessons)
+    # the whole course in one run: 01 and 02 passed on snapshot(02), which differs only in notes/
+    assert devcheck.proven_elsewhere(course, tiny_course, notes, everything) == {
+        (kind, earlier): "snapshot(02)" for kind in ("starter", "snapshot") for earlier in ("01_hello", "02_bye")
+    }
+    # lesson 03 alone: its starter run covers its solution for them, nothing else
+    assert devcheck.proven_elsewhere(course, tiny_course, notes, frozenset({notes.id})) == {
+        ("snapshot", "01_hello"): "starter(03)", ("snapshot", "02_bye"): "starter(03)",
+    }
+    report = devcheck.check_lesson(course, tiny_course, notes, notebooks=False, proving=everything)
+    assert report.ok, broken(report)
+    assert len(report.reused) == 4
+
+
+def test_files_the_checks_read_are_always_checked_again(tiny_course):
+    add_notes_lesson(tiny_course)
+    # lesson 03's starter also breaks main.py, which 01's checks read: no shortcut hides that
+    main = tiny_course / "solutions/02_bye/main.py"
+    (tiny_course / "lessons/03_notes/starter/main.py").write_text(main.read_text().replace('"hello"}', '"oops"}'))
+    course = load_course(tiny_course)
+    everything = frozenset(lesson.id for lesson in course.lessons)
+    assert ("starter", "01_hello") not in devcheck.proven_elsewhere(course, tiny_course, course.lesson(3), everything)
+    report = devcheck.check_lesson(course, tiny_course, course.lesson(3), notebooks=False, proving=everything)
+    assert "01_hello::test_hello on starter" in broken(report)["3"]
+
+
+def test_without_a_never_read_entry_every_earlier_lesson_runs_again(tiny_course):
+    add_notes_lesson(tiny_course, never_read=False)
+    course = load_course(tiny_course)
+    everything = frozenset(lesson.id for lesson in course.lessons)
+    # no declaration: notes/ might be read, and every workspace differs there
+    assert devcheck.proven_elsewhere(course, tiny_course, course.lesson(3), everything) == {}

@@ -85,6 +85,19 @@ def test_section_notes_name_a_section_and_say_something():
             Course.model_validate(course(lesson("01_a", section_notes=wrong)))
 
 
+def test_never_read_covers_a_run_of_lessons_and_names_real_ones():
+    groups = [{"first": "01_a", "last": "02_b", "paths": ["frontend/*"]}, {"first": "02_b", "last": "02_b",
+                                                                           "paths": ["Dockerfile"]}]
+    loaded = Course.model_validate({**course(lesson("01_a"), lesson("02_b"), lesson("03_c")),
+                                    "proof": {"never_read": groups}})
+    assert [loaded.never_read(step) for step in loaded.lessons] == [["frontend/*"], ["frontend/*", "Dockerfile"], []]
+    for wrong, complaint in (({"first": "01_a", "last": "09_z", "paths": ["x"]}, "09_z: not a lesson id"),
+                             ({"first": "02_b", "last": "01_a", "paths": ["x"]}, "comes after"),
+                             ({"first": "01_a", "last": "01_a", "paths": []}, "at least 1")):
+        with pytest.raises(ValidationError, match=complaint):
+            Course.model_validate({**course(lesson("01_a"), lesson("02_b")), "proof": {"never_read": [wrong]}})
+
+
 def test_retired_checks_accumulate():
     loaded = Course.model_validate(course(
         lesson("01_a"),

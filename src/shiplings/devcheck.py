@@ -17,7 +17,10 @@ The invariants (see the author guide):
 
 from __future__ import annotations
 
+import fnmatch
+import hashlib
 import os
+import re
 import subprocess
 import tempfile
 import threading
@@ -25,6 +28,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import nbformat
@@ -32,7 +36,7 @@ import nbformat
 from shiplings import lifeline
 from shiplings import mutants as mutant_files
 from shiplings.manifest import Course, Lesson
-from shiplings.overlays import overlay_files, remove_paths, snapshot_tree, starter_tree, write_tree
+from shiplings.overlays import Tree, overlay_files, remove_paths, snapshot_tree, starter_tree, write_tree
 from shiplings.runner import RunResult, run_lessons
 from shiplings.scratch import prefix as scratch_prefix
 from shiplings.warm import WarmRunner
@@ -52,6 +56,8 @@ class LessonReport:
     lesson: str
     findings: list[Finding] = field(default_factory=list)
     seconds: float = 0.0
+    # earlier lessons' check runs not repeated: proven on the same files elsewhere in the run
+    reused: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -316,6 +322,66 @@ def mutant_findings(course: Course, root: Path, lesson: Lesson) -> list[str]:
     return problems + [result.describe() for result in results if not result.caught]
 
 
+@cache
+def _file_digest(path: Path, size: int, modified: int) -> bytes:
+    return hashlib.sha256(path.read_bytes()).digest()
+
+
+def files_read_digest(course: Course, checked: Lesson, tree: Tree) -> str:
+    """One digest of the files in `tree` that the checks of `checked` may read ([proof] never_read)."""
+    never_read = re.compile("|".join(fnmatch.translate(pattern) for pattern in course.never_read(checked)) or "(?!)")
+    digest = hashlib.sha256()
+    for name in sorted(tree):
+        if not never_read.match(name):
+            stat = tree[name].stat()
+            digest.update(name.encode() + b"\0" + _file_digest(tree[name], stat.st_size, stat.st_mtime_ns))
+    return digest.hexdigest()
+
+
+def course_trees(course: Course, root: Path, last: Lesson) -> dict[tuple[str, str], Tree]:
+    """starter(M) and snapshot(M) of every lesson M up to `last`, keyed (kind, lesson id)."""
+    trees: dict[tuple[str, str], Tree] = {}
+    solved: Tree = {}
+    for lesson in course.lessons[: course.index(last) + 1]:
+        started = {**solved, **overlay_files(root / "lessons" / lesson.id / "starter")}
+        solved = {**remove_paths(dict(started), lesson.removes), **overlay_files(root / "solutions" / lesson.id)}
+        trees["starter", lesson.id], trees["snapshot", lesson.id] = started, solved
+    return trees
+
+
+def proven_elsewhere(course: Course, root: Path, lesson: Lesson, proving: frozenset[str]) -> dict[tuple[str, str], str]:
+    """Earlier lessons' check runs of this proof that another proof covers: {(kind, earlier id): where}.
+
+    The checks of an earlier lesson E need no run on kind(N) (N's solution or starter) when
+    the files they read are the same as on one of: snapshot(E) (E's own invariant 1), or
+    starter(M) or snapshot(M) of a lesson M between E and kind(N), in course order. A
+    candidate counts only when its lesson is proved in the same run (`proving`): that proof
+    runs it, unless an earlier candidate with the same files covers it in turn, and the
+    earliest one is always run.
+    """
+    trees = course_trees(course, root, lesson)
+
+    digests: dict[tuple[str, str, str], str] = {}
+
+    def files_read(checked: Lesson, kind: str, at: Lesson) -> str:
+        key = (checked.id, kind, at.id)
+        if key not in digests:
+            digests[key] = files_read_digest(course, checked, trees[kind, at.id])
+        return digests[key]
+
+    found = {}
+    for earlier in course.before(lesson):
+        later = course.lessons[course.index(earlier) + 1: course.index(lesson) + 1]
+        candidates = [("snapshot", earlier)] + [(kind, step) for step in later for kind in ("starter", "snapshot")]
+        for kind in ("starter", "snapshot"):
+            wanted = files_read(earlier, kind, lesson)
+            for step_kind, step in candidates[: candidates.index((kind, lesson))]:
+                if step.id in proving and files_read(earlier, step_kind, step) == wanted:
+                    found[kind, earlier.id] = f"{step_kind}({step.number})"
+                    break
+    return found
+
+
 def check_lesson(
     course: Course,
     root: Path,
@@ -323,10 +389,20 @@ def check_lesson(
     notebooks: bool = True,
     step: Callable[[str], None] = lambda _: None,
     mutants: bool = True,
+    proving: frozenset[str] = frozenset(),
 ) -> LessonReport:
+    """Prove the invariants for one lesson.
+
+    proving: the other lessons proved in the same run (dev check of the whole course): an
+    earlier lesson's checks are not run again on a workspace whose files they read are
+    the same as in one of those lessons' proofs (see proven_elsewhere).
+    """
     report = LessonReport(lesson.id)
     started = time.perf_counter()
-    earlier = course.before(lesson)
+    proving = proving | {lesson.id}
+    reused = proven_elsewhere(course, root, lesson, proving)
+    rerun = {kind: [earlier for earlier in course.before(lesson) if (kind, earlier.id) not in reused]
+             for kind in ("snapshot", "starter")}
     notebook = root / "lessons" / lesson.id / "lesson.ipynb"
     with tempfile.TemporaryDirectory(prefix=scratch_prefix("lesson")) as scratch:
         snapshot = Path(scratch) / "snapshot"
@@ -356,8 +432,10 @@ def check_lesson(
         # the runs are independent processes on free ports, each in its own folder: the
         # notebook and the mutants go side by side with the two check runs
         with ThreadPoolExecutor(max_workers=3) as pool:
-            snapshot_run = pool.submit(_in_slot, run_lessons, course, root, [*earlier, lesson], snapshot, at=lesson)
-            starter_run = pool.submit(_in_slot, run_lessons, course, root, [*earlier, lesson], starter, at=lesson)
+            snapshot_run = pool.submit(_in_slot, run_lessons, course, root, [*rerun["snapshot"], lesson], snapshot,
+                                       at=lesson)
+            starter_run = pool.submit(_in_slot, run_lessons, course, root, [*rerun["starter"], lesson], starter,
+                                      at=lesson)
             side = pool.submit(notebook_then_mutants)
             on_snapshot, on_starter = snapshot_run.result(), starter_run.result()
             step("notebook and mutants")
@@ -371,6 +449,7 @@ def check_lesson(
         for result in on_starter[:-1]:
             regressions += _problems_passing(result, "starter")
         report.add("3. earlier checks still pass on its solution and starter", regressions)
+        report.reused = [f"{earlier} on {kind}: same files as {where}" for (kind, earlier), where in reused.items()]
         if ran_notebook is not None:
             report.add("4. the notebook runs against the solution", ran_notebook)
         report.add("5. files and manifest agree", lesson_file_problems(course, lesson, root))

@@ -43,11 +43,12 @@ def dev_check(
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=common.errors, transient=as_json) as progress:
         overall = progress.add_task("proving lessons", total=len(chosen))
+        proving = frozenset(lesson.id for lesson in chosen)
 
         def prove(lesson):
             task = progress.add_task(f"  {lesson.id}", total=None)
             report = devcheck.check_lesson(
-                the_course, root, lesson, notebooks, mutants=mutants,
+                the_course, root, lesson, notebooks, mutants=mutants, proving=proving,
                 step=lambda what: progress.update(task, description=f"  {lesson.id}: {what}"),
             )
             progress.remove_task(task)
@@ -64,7 +65,7 @@ def dev_check(
     if as_json:
         typer.echo(json.dumps({
             "ok": ok, "course": course_problems,
-            "lessons": [{"lesson": r.lesson, "ok": r.ok, "seconds": round(r.seconds, 1),
+            "lessons": [{"lesson": r.lesson, "ok": r.ok, "seconds": round(r.seconds, 1), "reused": r.reused,
                          "findings": [vars(f) for f in r.findings]} for r in reports],
         }, indent=1))
     else:
@@ -72,7 +73,8 @@ def dev_check(
             common.console.print(f"[red]✗[/] course: {escape(problem)}")
         for report in reports:
             mark = "[green]✓[/]" if report.ok else "[red]✗[/]"
-            common.console.print(f"{mark} [bold]{report.lesson}[/] ({report.seconds:.1f} s)")
+            reused = f", {len(report.reused)} earlier runs proven elsewhere" if report.reused else ""
+            common.console.print(f"{mark} [bold]{report.lesson}[/] ({report.seconds:.1f} s{reused})")
             for finding in report.findings:
                 if not finding.ok:
                     common.console.print(f"    [red]✗ {escape(finding.invariant)}[/]")

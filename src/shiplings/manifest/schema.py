@@ -88,6 +88,28 @@ class Workshop(Strict):
         return self
 
 
+class NeverRead(Strict):
+    """Workspace files that the checks of a run of lessons never read."""
+
+    first: str = Field(description="Id of the first lesson of the run.")
+    last: str = Field(description="Id of the last lesson of the run (the same as `first` for one lesson).")
+    paths: list[str] = Field(
+        min_length=1,
+        description="fnmatch patterns of workspace paths, relative to the workspace root; `*` crosses folders.",
+    )
+
+
+class Proof(Strict):
+    """What `shiplings dev check` may take for granted, to keep proving the course from growing quadratically."""
+
+    never_read: list[NeverRead] = Field(
+        default_factory=list,
+        description="Files that some lessons' checks never read. When a later lesson's workspace differs from one "
+        "where these checks already passed only in such files, they are not run again on it (invariant 3): "
+        "their result cannot differ. A wrong entry hides a regression, so list only what the checks cannot reach.",
+    )
+
+
 class Part(Strict):
     """A part of the course (backend, frontend, delivery)."""
 
@@ -156,6 +178,7 @@ class Course(Strict):
     lessons: list[Lesson] = Field(min_length=1, description="The lessons, in teaching order.")
     workshop: Workshop = Field(default_factory=Workshop,
                                description="Days, hours and breaks of a live workshop ([workshop] table).")
+    proof: Proof = Field(default_factory=Proof, description="Shortcuts of `shiplings dev check` ([proof] table).")
 
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 
@@ -178,6 +201,12 @@ class Course(Strict):
                     raise ValueError(f"{lesson.id} retires {retired.check}: not an earlier lesson")
                 if self.lesson(owner).check(test) is None:
                     raise ValueError(f"{lesson.id} retires {retired.check}: no such check")
+        for group in self.proof.never_read:
+            unknown = [ref for ref in (group.first, group.last) if ref not in ids]
+            if unknown:
+                raise ValueError(f"[proof] never_read names {', '.join(unknown)}: not a lesson id")
+            if ids.index(group.first) > ids.index(group.last):
+                raise ValueError(f"[proof] never_read: {group.first} comes after {group.last}")
         return self
 
     def lesson(self, ref: str | int) -> Lesson:
@@ -194,6 +223,13 @@ class Course(Strict):
 
     def before(self, lesson: Lesson) -> list[Lesson]:
         return self.lessons[: self.index(lesson)]
+
+    def never_read(self, lesson: Lesson) -> list[str]:
+        """Patterns of the workspace files this lesson's checks never read ([proof] never_read)."""
+        ids = [step.id for step in self.lessons]
+        at = ids.index(lesson.id)
+        return [pattern for group in self.proof.never_read
+                if ids.index(group.first) <= at <= ids.index(group.last) for pattern in group.paths]
 
     def part(self, number: int) -> Part:
         return next(part for part in self.parts if part.number == number)
