@@ -70,9 +70,9 @@ async def test_preflight_from_allowed_origin(client):
             f"asks with a preflight (OPTIONS, Access-Control-Request-Headers: {SPA_HEADERS}). It "
             f"should answer 200 with Access-Control-Allow-Origin: {SPA_ORIGIN} and "
             f"Access-Control-Allow-Credentials: true, but {problem}. Your app answered "
-            f"{cors_headers(response)}. Configure {WHERE}: allow_origins=settings.cors_origins, "
-            f"allow_credentials=True, the methods GET, POST, PUT, DELETE and the headers "
-            "Authorization and Content-Type."
+            f"{cors_headers(response)}. Look at {WHERE}: the origins it allows, "
+            "whether it allows credentials, and the methods and headers the Vue app sends (GET, POST, "
+            "PUT, DELETE; Authorization and Content-Type)."
         )
     # only what the SPA uses: a method and a header it never sends must not be allowed
     for method, headers, extra, what in (
@@ -167,7 +167,7 @@ async def test_origins_from_environment(app_env, monkeypatch):
                 f"should answer 200 with Access-Control-Allow-Origin: {origin} and "
                 f"Access-Control-Allow-Credentials: true; your app answered {cors_headers(response)}. "
                 "The origins come from Settings.cors_origins in app/core/config.py (read from "
-                f"TASKS_CORS_ORIGINS); pass them to {WHERE}: allow_origins=settings.cors_origins."
+                f"TASKS_CORS_ORIGINS): look at where {WHERE} takes its origins from."
                 + (" A browser sends its Origin without a trailing slash, so an entry kept as "
                    f"'{staging}/' never matches: the cors_origins validator in app/core/config.py "
                    "should keep each origin without it." if origin == staging else "")
