@@ -14,6 +14,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+# the lesson proofs of tests/test_course.py, for the timing table at the end of the run
+LESSON_PROOFS: pytest.StashKey[list] = pytest.StashKey()
+
 MANIFEST = '''
 title = "tiny course"
 
@@ -170,3 +173,15 @@ def browser():
         ])
         yield launched
         launched.close()
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    """Where the course's proof spent its time: what the CI budget is made of."""
+    proofs = config.stash.get(LESSON_PROOFS, [])
+    if not proofs:
+        return
+    terminalreporter.section("lesson proofs (seconds, each part from its start to its end)")
+    for report in sorted(proofs, key=lambda report: -report.seconds):
+        parts = ", ".join(f"{phase} {seconds:.0f}" for phase, seconds in report.phases.items())
+        reused = f", {len(report.reused)} earlier runs proven elsewhere" if report.reused else ""
+        terminalreporter.write_line(f"{report.lesson:24} {report.seconds:6.0f}  ({parts}{reused})")

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import LESSON_PROOFS
 from shiplings import devcheck
 from shiplings.manifest import load_course
 
@@ -24,7 +25,8 @@ def proving(request) -> frozenset[str]:
 
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("lesson_id", [lesson.id for lesson in COURSE.lessons])
-def test_lesson_is_consistent(lesson_id, proving):
+def test_lesson_is_consistent(lesson_id, proving, pytestconfig):
     report = devcheck.check_lesson(COURSE, REPO, COURSE.lesson(lesson_id), proving=proving)
+    pytestconfig.stash.setdefault(LESSON_PROOFS, []).append(report)
     problems = [f"{f.invariant}:\n{f.detail}" for f in report.findings if not f.ok]
     assert not problems, "\n\n".join(problems)

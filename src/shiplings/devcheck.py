@@ -58,6 +58,8 @@ class LessonReport:
     seconds: float = 0.0
     # earlier lessons' check runs not repeated: proven on the same files elsewhere in the run
     reused: list[str] = field(default_factory=list)
+    # seconds from the start of the proof's part to its end (solution, starter, notebook, mutants)
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -410,36 +412,46 @@ def check_lesson(
         write_tree(snapshot_tree(course, lesson, root), snapshot)
         write_tree(starter_tree(course, lesson, root), starter)
 
-        def notebook_then_mutants() -> tuple[list[str] | None, list[str] | None]:
-            ran = None
-            if notebooks and notebook.is_file():
-                # its own copy of the snapshot: its cells may write files (a database, .env)
-                # that the checks running beside it must not see
-                workspace = Path(scratch) / "notebook" / "workspace"
-                write_tree(snapshot_tree(course, lesson, root), workspace)
-                from shiplings.site import executed  # the site publishes this run's outputs: no second run
+        def run_notebook() -> list[str] | None:
+            if not (notebooks and notebook.is_file()):
+                return None
+            # its own copy of the snapshot: its cells may write files (a database, .env)
+            # that the checks running beside it must not see
+            workspace = Path(scratch) / "notebook" / "workspace"
+            write_tree(snapshot_tree(course, lesson, root), workspace)
+            from shiplings.site import executed  # the site publishes this run's outputs: no second run
 
-                def keep(done, lesson=lesson, workspace=workspace):
-                    executed.keep(done, course, lesson, root, workspace)
+            def keep(done, lesson=lesson, workspace=workspace):
+                executed.keep(done, course, lesson, root, workspace)
 
-                ran = _in_slot(execute_notebook, notebook, workspace, keep)
-            caught = None
-            if mutants and mutant_files.mutants_path(root, lesson).is_file():
-                caught = mutant_findings(course, root, lesson)
-            return ran, caught
+            return _in_slot(execute_notebook, notebook, workspace, keep)
+
+        def run_mutants_of_lesson() -> list[str] | None:
+            if not (mutants and mutant_files.mutants_path(root, lesson).is_file()):
+                return None
+            return mutant_findings(course, root, lesson)
+
+        def timed(phase: str, work: Callable, *args, **kwargs):
+            began = time.perf_counter()
+            try:
+                return work(*args, **kwargs)
+            finally:
+                report.phases[phase] = round(time.perf_counter() - began, 1)
 
         step("checks on the solution and the starter, notebook, mutants")
-        # the runs are independent processes on free ports, each in its own folder: the
-        # notebook and the mutants go side by side with the two check runs
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            snapshot_run = pool.submit(_in_slot, run_lessons, course, root, [*rerun["snapshot"], lesson], snapshot,
-                                       at=lesson)
-            starter_run = pool.submit(_in_slot, run_lessons, course, root, [*rerun["starter"], lesson], starter,
-                                      at=lesson)
-            side = pool.submit(notebook_then_mutants)
+        # the runs are independent processes on free ports, each in its own folder, and
+        # RUN_SLOTS bounds how many go at once: the notebook and the mutants go side by side
+        # with the two check runs
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            snapshot_run = pool.submit(timed, "solution", _in_slot, run_lessons, course, root,
+                                       [*rerun["snapshot"], lesson], snapshot, at=lesson)
+            starter_run = pool.submit(timed, "starter", _in_slot, run_lessons, course, root,
+                                      [*rerun["starter"], lesson], starter, at=lesson)
+            notebook_run = pool.submit(timed, "notebook", run_notebook)
+            mutant_runs = pool.submit(timed, "mutants", run_mutants_of_lesson)
             on_snapshot, on_starter = snapshot_run.result(), starter_run.result()
             step("notebook and mutants")
-            ran_notebook, caught_mutants = side.result()
+            ran_notebook, caught_mutants = notebook_run.result(), mutant_runs.result()
         report.add("1. its checks pass on the solution", _problems_passing(on_snapshot[-1], "snapshot"))
         report.add("2. its checks fail on the starter, each by its own assertion",
                    _problems_failing_well(on_starter[-1]))

@@ -65,7 +65,8 @@ def dev_check(
     if as_json:
         typer.echo(json.dumps({
             "ok": ok, "course": course_problems,
-            "lessons": [{"lesson": r.lesson, "ok": r.ok, "seconds": round(r.seconds, 1), "reused": r.reused,
+            "lessons": [{"lesson": r.lesson, "ok": r.ok, "seconds": round(r.seconds, 1), "phases": r.phases,
+                         "reused": r.reused,
                          "findings": [vars(f) for f in r.findings]} for r in reports],
         }, indent=1))
     else:
