@@ -71,8 +71,8 @@ async def test_limit_counts_per_client_address(build_app, serve, attempt):
             "The same client, past its limit, sent one more attempt with an X-Forwarded-For header "
             f"naming another address, and your app answered {show(spoofed)} instead of 429. Any "
             "client can write that header: with a new made-up address on every attempt, the limit "
-            "never triggers. client_address() in app/core/ratelimit.py should return "
-            "request.client.host and read no header. Behind a proxy, uvicorn's --proxy-headers "
+            "never triggers. Look at client_address() in app/core/ratelimit.py: the address it counts "
+            "should be the connection's own, read from no header. Behind a proxy, uvicorn's --proxy-headers "
             "--forwarded-allow-ips=<the proxy's address> sets request.client from the header, and "
             "only for connections from the proxy."
         )
@@ -82,6 +82,6 @@ async def test_limit_counts_per_client_address(build_app, serve, attempt):
         "Another client (another address) made its first login attempt after one client had used up "
         f"its limit, and your app answered {show(honest)} instead of refusing the wrong password (400). "
         "The count should be per "
-        "client address, or one attacker locks every user out: client_address() in "
-        "app/core/ratelimit.py should return request.client.host."
+        "client address, or one attacker locks every user out: look at what client_address() in "
+        "app/core/ratelimit.py returns."
     )

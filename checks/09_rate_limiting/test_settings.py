@@ -41,9 +41,9 @@ async def test_limits_come_from_settings(build_app, serve, attempt, monkeypatch)
             continue
         raise AssertionError(
             f'TASKS_{field.upper()}="5 per minuet" (a typo) should stop the app at start-up with a '
-            "validation error, not run it with a limit nobody can read. Add a field_validator for "
-            "both limits in app/core/config.py that calls limits.parse(value) and raises ValueError "
-            "when it fails."
+            "validation error, not run it with a limit nobody can read; Settings accepted it. Look at "
+            "how Settings in app/core/config.py validates login_rate_limit and rate_limit_default: "
+            "a value the limits library cannot parse should be refused."
         )
 
     strict = build_app(login_rate_limit="2/minute", rate_limit_default="1000/minute")
@@ -71,13 +71,13 @@ async def test_limits_come_from_settings(build_app, serve, attempt, monkeypatch)
         "with the same limit had used it up from the same address, should refuse its own first wrong "
         f"password (400), not answer 429; it answered {show(twin_first)}: it counted in the other "
         "app's limiter. A Limiter built when app/core/ratelimit.py is imported is shared by every "
-        "app of the process; build_limiter(settings) in create_app() should give every app a "
-        "limiter of its own (app.state.limiter)."
+        "app of the process: look at where create_app() in app/main.py gets its limiter. Every app "
+        "needs a limiter of its own (app.state.limiter), built from its settings."
     )
     assert all(answer.status_code in (400, 401) for answer in lenient_answers), (
         'A second app in the same process, from create_app(Settings(login_rate_limit="4/minute")), '
         "should refuse its first three wrong passwords (400), not answer 429; it answered "
         f"{[show(answer) for answer in lenient_answers]}. Either it took the first app's limit, or it "
-        "counted in the first app's storage: build_limiter(settings) in create_app() should give every "
-        "app a limiter of its own (app.state.limiter), not share one module-level Limiter."
+        "counted in the first app's storage: look at where create_app() in app/main.py gets its limiter. "
+        "Every app needs a limiter of its own (app.state.limiter), not one module-level Limiter."
     )
