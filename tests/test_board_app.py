@@ -288,3 +288,32 @@ async def test_logs_are_json_lines_without_tokens(client: httpx.AsyncClient, sec
     assert (access[-1]["method"], access[-1]["path"], access[-1]["status"]) == ("POST", "/api/reports", 200)
     assert access[-1]["duration_ms"] >= 0 and access[-1]["level"] == "info"
     assert ada["Authorization"].split()[1] not in written.getvalue()
+
+
+async def test_a_removed_learner_is_refused_and_leaves_the_board(settings: BoardSettings, secret: str) -> None:
+    async with running(settings) as client:
+        ada = await join(client, secret, "Ada")
+        bob = await join(client, secret, "Bob")
+        for _ in range(3):
+            await client.post("/api/reports", json={"reports": [report()]}, headers=ada)
+        teacher = await instructor_headers(client, secret)
+        ada_id = (await client.get("/api/me", headers=ada)).json()["id"]
+        # only the instructor removes
+        assert (await client.delete(f"/api/learners/{ada_id}", headers=bob)).status_code == 403
+        removed = await client.delete(f"/api/learners/{ada_id}", headers=teacher)
+        assert removed.json() == {"removed": ada_id, "name": "Ada"}
+        refused = await client.post("/api/reports", json={"reports": [report()]}, headers=ada)
+        assert refused.status_code == 410
+        assert refused.json()["error"]["code"] == "gone"
+        assert "instructor removed you" in refused.json()["error"]["message"]
+        assert (await client.get("/api/me", headers=ada)).status_code == 410
+        assert (await client.get(f"/api/learners/{ada_id}", headers=ada)).status_code == 410
+        board = (await client.get("/api/board", headers=teacher)).json()
+        assert [row["name"] for row in board["learners"]] == ["Bob"]
+        assert board["counts"]["stuck"] == 0 and board["timing"][0]["learners_started"] == 0
+        assert (await client.delete(f"/api/learners/{ada_id}", headers=teacher)).status_code == 404
+        assert (await client.post("/api/reports", json={"reports": [report()]}, headers=bob)).status_code == 200
+    async with running(settings) as client:  # a restart does not bring them back
+        assert (await client.post("/api/reports", json={"reports": [report()]}, headers=ada)).status_code == 410
+        board = (await client.get("/api/board", headers=await instructor_headers(client, secret))).json()
+        assert [row["name"] for row in board["learners"]] == ["Bob"]

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from shiplings.board import outbox
 from shiplings.board.app import create_app
-from shiplings.board.security import InstructorKeys
+from shiplings.board.security import InstructorKeys, instructor_token
 from shiplings.board.settings import BoardSettings
 from shiplings.cli import app as cli
 from shiplings.commands.board import _new_code
@@ -34,6 +34,12 @@ def board_settings(tmp_path: Path) -> BoardSettings:
     settings = BoardSettings(folder=tmp_path / "instructor" / "board", log_level="WARNING")
     InstructorKeys(settings.folder).ensure()
     return settings
+
+
+def instructor(settings: BoardSettings) -> dict[str, str]:
+    """The instructor's headers, signed with the board's own key (sign-in itself is tested in test_board_app)."""
+    token = instructor_token(InstructorKeys(settings.folder).load(), 1)
+    return {"Authorization": f"Bearer {token}"}
 
 
 def join_code(settings: BoardSettings) -> str:
@@ -154,3 +160,34 @@ def test_join_says_why_a_code_is_refused(tiny_course: Path, board_settings: Boar
     assert refused.exit_code == 2
     assert "not known" in refused.output
     assert outbox.membership() is None
+
+
+def test_a_removed_learner_stops_reporting_and_join_says_why(tiny_course: Path, board_settings: BoardSettings) -> None:
+    with serving(create_app(board_settings)) as url:
+        assert shiplings("join", url, join_code(board_settings), "--name", "Ada").exit_code == 0
+        status = shiplings("join")
+        assert status.exit_code == 0 and f"You report to the board at {url} as Ada" in status.output
+        joined = outbox.membership()
+        removed = httpx.delete(f"{url}/api/learners/{joined['learner_id']}", headers=instructor(board_settings))
+        assert removed.status_code == 200, removed.text
+        path = tiny_course / ".shiplings" / outbox.OUTBOX
+        path.write_text(json.dumps({"key": "after-removal-1", "kind": "check", "lesson": "01_hello", "passed": False,
+                                    "duration": 1.0, "checks": [], "at": time.time()}) + "\n")
+        assert outbox.send_queued() == 0
+    assert outbox.queued() == [] and outbox.membership() is None  # no later check queues or sends
+    outbox.report_run("check", a_result())
+    assert outbox.queued() == []
+    told = shiplings("join")
+    assert told.exit_code == 1
+    assert "no longer takes your results (Ada)" in told.output and "instructor removed you" in told.output
+
+
+def test_join_finds_out_about_a_removal_before_any_report(tiny_course: Path, board_settings: BoardSettings) -> None:
+    with serving(create_app(board_settings)) as url:
+        assert shiplings("join", url, join_code(board_settings), "--name", "Bo").exit_code == 0
+        httpx.delete(f"{url}/api/learners/{outbox.membership()['learner_id']}", headers=instructor(board_settings))
+        told = shiplings("join")
+        assert told.exit_code == 1 and "instructor removed you" in told.output
+        assert outbox.membership() is None
+        again = shiplings("join", url, join_code(board_settings), "--name", "Bo")  # a new code lets them back
+        assert again.exit_code == 0 and outbox.removal() is None

@@ -74,5 +74,12 @@ def test_the_instructor_signs_in_and_sees_the_room_live(browser, tmp_path: Path)
         page.get_by_test_id("new-code").click()
         page.get_by_test_id("code").wait_for()
         assert len(page.get_by_test_id("code").inner_text().strip()) == 9
+        # the instructor removes Ada (she joined twice, say): her row goes, her token stops working
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Remove Ada").click()
+        page.locator("tr[data-learner='Ada']").wait_for(state="detached", timeout=10_000)
+        assert client.post("/api/reports", json=report("01_hello", False, "test_hello"),
+                           headers=learners["Ada"]).status_code == 410
+        assert page.get_by_test_id("counts").inner_text().startswith("1 learners · 0 stuck")
         page.screenshot(path=str(tmp_path / "board.png"), full_page=True)
         assert errors == []

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shiplings.board import security, summary
-from shiplings.board.db import JoinCode, Learner, create_tables, make_engine, make_sessionmaker
+from shiplings.board.db import JoinCode, Learner, Removal, create_tables, make_engine, make_sessionmaker
 from shiplings.board.errors import BoardError, error_response, register_error_handlers
 from shiplings.board.logs import AccessLog
 from shiplings.board.ratelimit import Limiter
@@ -218,9 +218,20 @@ def find_learner(request: Request, token: str | None) -> Learner | None:
     return request.app.state.room.by_token.get(security.token_digest(token)) if token else None
 
 
+REMOVED = ("The instructor removed you from this board: your results are no longer sent to it. "
+           "If that was a mistake, ask them for a join code and run `shiplings join` again; "
+           "`shiplings join --leave` stops reporting.")
+
+
+def refuse_if_removed(request: Request, token: str | None) -> None:
+    if token and security.token_digest(token) in request.app.state.room.removed_tokens:
+        raise BoardError(status.HTTP_410_GONE, REMOVED)
+
+
 async def current_learner(request: Request) -> Learner:
     learner = find_learner(request, bearer(request))
     if learner is None:
+        refuse_if_removed(request, bearer(request))
         raise unauthorized("This needs a learner's token: run `shiplings join URL CODE --name NAME` first.")
     return learner
 
@@ -323,6 +334,7 @@ async def learner_by_id(learner_id: int, request: Request) -> dict:
     if not await is_instructor(request):
         asking = find_learner(request, bearer(request))
         if asking is None:
+            refuse_if_removed(request, bearer(request))
             raise unauthorized("Sign in as the instructor, or send your own learner token.")
         if asking.id != learner_id:
             raise BoardError(status.HTTP_403_FORBIDDEN, "A learner can read their own row only.")
@@ -361,6 +373,26 @@ async def create_code(session: AsyncSession, hours: float) -> dict:
     session.add(code)
     await session.commit()
     return {"code": code.code, "expires_at": code.expires_at}
+
+
+@router.delete("/api/learners/{learner_id}", dependencies=[Instructor])
+async def remove_learner(learner_id: int, request: Request, session: Session) -> dict:
+    """Take a learner off the board (a duplicate join, someone who left): their token is refused from now on.
+
+    Their stored reports stay in the database; the board, the stuck list and the timing
+    export stop counting them. They can join again only with a join code.
+    """
+    state = request.app.state
+    async with state.writing:  # after the reports already waiting for the writer, before any later one
+        learner = state.room.learners.get(learner_id)
+        if learner is None:
+            raise BoardError(status.HTTP_404_NOT_FOUND, f"No learner {learner_id} on this board.")
+        session.add(Removal(learner_id=learner_id, removed_at=time.time()))
+        await session.commit()
+        state.room.remove(learner_id)
+    log.info("learner removed", learner_id=learner_id)
+    state.changes.notify()
+    return {"removed": learner_id, "name": learner.name}
 
 
 @router.get("/api/board", dependencies=[Instructor])

@@ -43,6 +43,19 @@ class Learner(Base):
     reports: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class Removal(Base):
+    """A learner the instructor removed: their token is refused from then on, their reports stay stored.
+
+    A table of its own rather than a column on learners: create_all() adds a missing table to
+    a board's existing database, never a missing column (the board has no migrations yet).
+    """
+
+    __tablename__ = "removals"
+
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"), primary_key=True)
+    removed_at: Mapped[float] = mapped_column(Float)
+
+
 class LessonState(Base):
     """One learner on one lesson: when they started, when it passed, what fails now."""
 

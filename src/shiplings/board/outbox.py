@@ -37,6 +37,7 @@ except ImportError:  # Windows: appends stay whole lines; the sender is the only
 MEMBERSHIP = "board.json"
 OUTBOX = "board-outbox.jsonl"
 REJECTED = "board-rejected.jsonl"
+REMOVED = "board-removed.json"  # the instructor removed this learner: what the board said, for `shiplings join`
 BATCH = 50  # reports per request: the board takes at most 50
 REQUEST_SECONDS = 5.0  # one request's budget: a slow board is left for the next report
 SEND_SECONDS = 30.0  # the whole background send
@@ -137,9 +138,32 @@ def send_queued(deadline_seconds: float = SEND_SECONDS) -> int:
                     sent += len(batch)
                 elif response.status_code == 422:  # the board will never take these: keep them aside
                     _remove({each["key"] for each in batch}, keep_in=REJECTED)
+                elif response.status_code == 410:  # the instructor removed this learner: stop reporting
+                    note_removed(joined, response)
+                    break
                 else:  # 401 (the board forgot this learner), 429, 5xx: keep them for later
                     break
     return sent
+
+
+def note_removed(joined: dict, response) -> None:
+    """Keep what the board said for `shiplings join` to tell, put the queue aside and stop reporting."""
+    try:
+        said = response.json()["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        said = "The instructor removed you from this board."
+    note = {"url": joined["url"], "name": joined["name"], "message": said, "at": time.time()}
+    (state_dir() / REMOVED).write_text(json.dumps(note), encoding="utf-8")
+    _remove({each["key"] for each in queued()}, keep_in=REJECTED)
+    (state_dir() / MEMBERSHIP).unlink(missing_ok=True)  # no later check queues or starts a sender
+
+
+def removal() -> dict | None:
+    """What the board said when it removed this learner ({url, name, message, at}), or None."""
+    try:
+        return json.loads((state_dir() / REMOVED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def _remove(keys: set[str], keep_in: str | None = None) -> None:

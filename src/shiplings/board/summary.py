@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.inspection import inspect
 
-from shiplings.board.db import Learner, LessonState, Report
+from shiplings.board.db import Learner, LessonState, Removal, Report
 from shiplings.board.schemas import ReportIn
 
 # a check counts as "failing now" when its learner reported within this many seconds
@@ -61,17 +61,32 @@ class Room:
         self.learners: dict[int, Learner] = {}
         self.by_token: dict[str, Learner] = {}
         self.states: dict[tuple[int, str], LessonState] = {}
+        # the token digests of removed learners: refused with a reason, not as unknown
+        self.removed_tokens: set[str] = set()
 
     async def load(self, session: AsyncSession) -> None:
         for learner in (await session.scalars(select(Learner))).all():
             self.add(learner)
         for state in (await session.scalars(select(LessonState))).all():
             self.states[(state.learner_id, state.lesson)] = state
+        for removal in (await session.scalars(select(Removal))).all():
+            self.remove(removal.learner_id)
         session.expunge_all()
 
     def add(self, learner: Learner) -> None:
         self.learners[learner.id] = learner
         self.by_token[learner.token_hash] = learner
+
+    def remove(self, learner_id: int) -> Learner | None:
+        """Take a learner off the board: their row, their lessons (and so the timing), their token."""
+        learner = self.learners.pop(learner_id, None)
+        if learner is None:
+            return None
+        self.by_token.pop(learner.token_hash, None)
+        self.removed_tokens.add(learner.token_hash)
+        for key in [key for key in self.states if key[0] == learner_id]:
+            del self.states[key]
+        return learner
 
     def states_of(self, learner_id: int) -> list[LessonState]:
         return [state for (owner, _), state in self.states.items() if owner == learner_id]
@@ -96,6 +111,8 @@ async def apply_group(session: AsyncSession, room: Room, items: list[tuple[Learn
     """
     rows = []
     for learner, reports, received_at in items:
+        if room.learners.get(learner.id) is not learner:  # removed while its request waited for the writer
+            continue
         for report in sorted(reports, key=lambda each: each.at):
             # a learner's clock may be off, and a queued report arrives late: trust it within reason
             at = min(report.at, received_at + 60)
@@ -103,6 +120,8 @@ async def apply_group(session: AsyncSession, room: Room, items: list[tuple[Learn
                              passed=report.passed, duration=report.duration,
                              checks=[check.model_dump() for check in report.checks], at=at,
                              received_at=received_at))
+    if not rows:
+        return [0] * len(items)
     connection = await session.connection()
     insert = insert_for(session)
     statement = (insert(Report.__table__).values(rows)

@@ -17,6 +17,7 @@ def join(
 ) -> None:
     """Join a workshop's class board: from then on check, next and doctor report your results to it.
 
+    Without arguments: which board you report to, or why it stopped taking your results.
     The board sees the lesson, each check's name, pass or fail and how long it took:
     never your code or what your app printed. A board that is down never slows your checks.
     """
@@ -27,13 +28,15 @@ def join(
 
     if leave:
         left = outbox.membership()
-        (state_dir() / outbox.MEMBERSHIP).unlink(missing_ok=True)
-        (state_dir() / outbox.OUTBOX).unlink(missing_ok=True)
+        for file in (outbox.MEMBERSHIP, outbox.OUTBOX, outbox.REMOVED):
+            (state_dir() / file).unlink(missing_ok=True)
         common.console.print("You left the board." if left else "You had not joined a board.")
         return
+    if not (url or code or name):
+        tell_status()
+        return
     if not (url and code and name):
-        common.fail("Run `shiplings join URL CODE --name \"Your name\"` with the address and code your instructor "
-                    "shows (or `shiplings join --leave` to stop reporting).")
+        common.fail(USAGE)
     url = url.rstrip("/")
     if "://" not in url:
         url = f"http://{url}"
@@ -50,6 +53,37 @@ def join(
         common.fail(f"The board did not let you join: {said}")
     joined = response.json()
     outbox.save_membership(url, joined["token"], joined["learner_id"], joined["name"])
+    (state_dir() / outbox.REMOVED).unlink(missing_ok=True)
     common.console.print(f"[green]✓[/] You joined the board at {url} as {joined['name']}. "
                          "Your check, next and doctor results go to it (never your code).")
     common.console.print("Now run `shiplings doctor`: your instructor sees at once whether your machine is ready.")
+
+
+USAGE = ("Run `shiplings join URL CODE --name \"Your name\"` with the address and code your instructor shows "
+         "(or `shiplings join --leave` to stop reporting).")
+
+
+def tell_status() -> None:
+    """Which board this learner reports to; asks it, so a removal is told even before the next check."""
+    import httpx
+
+    from shiplings.board import outbox
+
+    joined = outbox.membership()
+    if joined is not None:
+        try:
+            response = httpx.get(f"{joined['url']}/api/me", headers={"Authorization": f"Bearer {joined['token']}"},
+                                 timeout=5)
+        except httpx.HTTPError:
+            response = None
+        if response is not None and response.status_code == 410:
+            outbox.note_removed(joined, response)
+        else:
+            reached = "" if response is not None else " (it does not answer right now: your results wait for it)"
+            common.console.print(f"You report to the board at {joined['url']} as {joined['name']}{reached}.")
+            return
+    removed = outbox.removal()
+    if removed is not None:
+        common.fail(f"The board at {removed['url']} no longer takes your results ({removed['name']}): "
+                    f"{removed['message']}", code=1)
+    common.fail(USAGE)

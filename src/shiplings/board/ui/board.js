@@ -40,6 +40,12 @@ createApp({
       })
       this.code = response.ok ? (await response.json()).code : 'could not make a code'
     },
+    async remove(row) {
+      if (!window.confirm(`Remove ${row.name} from the board? Their results stop arriving; they can join again with a code.`)) return
+      const response = await fetch(`/api/learners/${row.id}`, { method: 'DELETE' })
+      // the live stream redraws the board without them; an error is shown where sign-in errors are
+      if (!response.ok) this.error = (await response.json()).error.message
+    },
     number(lessonId) { return lessonId.slice(0, 2) },
     cell(row, lesson) { return row.lessons[lesson.id] },
     cellClass(row, lesson) {
