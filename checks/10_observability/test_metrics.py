@@ -45,9 +45,9 @@ def test_metrics_count_across_workers(migrated_copy, tmp_path, server_env):
     first = scrapes[0]
     assert first.status_code == 200 and counted(first.text) is not None, (
         "GET /metrics should answer 200 with Prometheus' text format and a request counter "
-        f"(http_requests_total); your app answered {first.status_code} {first.text[:200]!r}. In "
-        "create_app() (app/main.py): Instrumentator(...).instrument(app).expose(app), from "
-        "prometheus_fastapi_instrumentator."
+        f"(http_requests_total); your app answered {first.status_code} {first.text[:200]!r}. Look at "
+        "create_app() in app/main.py: prometheus_fastapi_instrumentator's Instrumentator should "
+        "both instrument the app and expose /metrics."
     )
     counts = [counted(scrape.text) for scrape in scrapes]
     assert all(count == REQUESTS for count in counts), (

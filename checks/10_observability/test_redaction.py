@@ -12,7 +12,7 @@ import structlog
 LOGGING = "app/core/logging.py"
 
 
-async def test_redaction_processor(app):
+async def test_redaction_processor(app, build_app):
     logging_module = importlib.import_module("app.core.logging")  # imported by the app
     password, token, cookie, client_secret = (secrets.token_hex(10) for _ in range(4))
     email = "redaction@example.com"
@@ -64,4 +64,20 @@ async def test_redaction_processor(app):
     assert isinstance(record, dict) and record.get("email") == email, (
         f"configure_logging() in {LOGGING} should write each event as one JSON object (when "
         f"json_logs is true, the default); the line is:\n        {lines[-1][:400]}"
+    )
+
+    # tests build many apps after configuring logging their own way: create_app() must leave it alone
+    stream = io.StringIO()
+    logging_module.configure_logging(stream=stream)
+    try:
+        build_app()
+        structlog.get_logger("check").warning("logged after create_app()")
+    finally:
+        logging_module.configure_logging()
+    assert "logged after create_app()" in stream.getvalue(), (
+        "The check configured logging to its own stream, built an app with create_app(), then logged "
+        "a warning: the warning did not reach that stream, so create_app() configured logging again. "
+        "Logging belongs to the process, not to one app: configured once, where app/main.py makes "
+        "the app uvicorn serves. Otherwise every app a test builds (and every worker's second app) "
+        "replaces the logging set up before it. Look at create_app() in app/main.py."
     )

@@ -86,8 +86,8 @@ def redact_secrets(logger: WrappedLogger, method_name: str, event_dict: EventDic
 def configure_logging(level: str = "INFO", json_logs: bool = True, stream: TextIO | None = None) -> None:
     """Send structlog's and the standard library's logs to `stream` (stdout), one format.
 
-    Called by create_app(); calling it again replaces the previous configuration (tests
-    pass a StringIO as `stream` to read what the app logs).
+    Called once per process, where app/main.py makes its app; calling it again replaces
+    the previous configuration (tests pass a StringIO as `stream` to read what the app logs).
     """
     stream = stream or sys.stdout
     shared: list[Processor] = [
