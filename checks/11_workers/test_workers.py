@@ -92,15 +92,15 @@ def test_workers_follow_cpu_count(gunicorn_config):
         f"{CONFIG} should start one uvicorn worker per core; with WEB_CONCURRENCY unset it gives {seen}. "
         "gunicorn's classic 2 x cores + 1 is for its sync workers, which serve one request at a time "
         "each; a uvicorn worker's event loop already serves many at once, so the extra processes only "
-        "add memory (a copy of the app each) and context switches. Use the core count itself: "
-        "workers = int(os.environ.get(\"WEB_CONCURRENCY\") or cpu_cores())."
+        f"add memory (a copy of the app each) and context switches. Look at how {CONFIG} sets "
+        "`workers`: one per core, unless WEB_CONCURRENCY says otherwise."
     )
     overridden = gunicorn_config(cpus=8, env={"WEB_CONCURRENCY": "3"})[0].workers
     assert overridden == 3, (
         "WEB_CONCURRENCY (the variable gunicorn, uvicorn and hosting platforms agree on) should win "
         f"over the CPU count, so an operator can size the server without editing {CONFIG}; with "
-        f"WEB_CONCURRENCY=3 on 8 CPUs your config asks for {overridden} workers. Read "
-        "os.environ.get(\"WEB_CONCURRENCY\") first."
+        f"WEB_CONCURRENCY=3 on 8 CPUs your config asks for {overridden} workers. Look at how {CONFIG} "
+        "sets `workers`: WEB_CONCURRENCY, when it is set, comes before the CPU count."
     )
 
 
@@ -173,7 +173,8 @@ def test_starts_n_worker_processes(run_gunicorn, workers_of):
             + server.output()[-1200:]
         )
         assert not control.exists(), (
-            f"gunicorn opened its control socket ({control}): set control_socket_disable = True in {CONFIG}."
+            f"gunicorn opened its control socket ({control}); it should stay off, or a second gunicorn on "
+            f"the same machine fights over it. Look at control_socket_disable in {CONFIG}."
         )
 
 
