@@ -15,16 +15,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request, Response, status
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shiplings.board import security, summary
+from shiplings.board import hub, security, summary
 from shiplings.board.db import JoinCode, Learner, Removal, create_tables, make_engine, make_sessionmaker
 from shiplings.board.errors import BoardError, error_response, register_error_handlers
 from shiplings.board.logs import AccessLog
@@ -141,10 +142,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await engine.dispose()
 
 
-def create_app(settings: BoardSettings | None = None, lessons: list[summary.LessonInfo] | None = None) -> FastAPI:
+def create_app(settings: BoardSettings | None = None, lessons: list[summary.LessonInfo] | None = None,
+               hub_auth=None) -> FastAPI:
+    """The board; hub_auth (JupyterHub's HubOAuth) makes it a hub service, and so does running as one."""
     settings = settings or BoardSettings()
     app = FastAPI(title="shiplings class board", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
+    app.state.hub = hub_auth if hub_auth is not None else (hub.make_auth() if hub.under_hub() else None)
+    if app.state.hub is not None:
+        # FastAPI sets the ASGI root_path, and routing matches the rest of the path after it
+        app.root_path = hub.service_prefix()
     app.state.lessons = lessons if lessons is not None else summary.course_lessons()
     app.state.limiter = Limiter()
     app.include_router(router)
@@ -206,8 +213,9 @@ Session = Annotated[AsyncSession, Depends(get_session)]
 
 
 def bearer(request: Request) -> str | None:
+    """The token of `Authorization: Bearer ...` (or `token ...`, as JupyterHub's clients send theirs)."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+    return token.strip() or None if scheme.lower() in ("bearer", "token") else None
 
 
 def unauthorized(message: str) -> BoardError:
@@ -232,6 +240,8 @@ async def current_learner(request: Request) -> Learner:
     learner = find_learner(request, bearer(request))
     if learner is None:
         refuse_if_removed(request, bearer(request))
+        learner = await hub_learner(request, bearer(request))
+    if learner is None:
         raise unauthorized("This needs a learner's token: run `shiplings join URL CODE --name NAME` first.")
     return learner
 
@@ -246,7 +256,51 @@ async def instructor(request: Request) -> None:
         return
     if find_learner(request, bearer(request)) is not None:
         raise BoardError(status.HTTP_403_FORBIDDEN, "A learner's token cannot read the board: it shows one row only.")
+    if request.app.state.hub is not None:  # the page follows the header to the hub's sign-in
+        raise BoardError(status.HTTP_401_UNAUTHORIZED, "Sign in through the hub as an instructor of the board.",
+                         headers={"WWW-Authenticate": "Bearer", "X-Board-Sign-In": "api/instructor/hub-login"})
     raise unauthorized("Sign in as the instructor with the board's secret (printed when the board first started).")
+
+
+async def hub_user(request: Request, token: str) -> dict | None:
+    """The hub's user model for a token (HubAuth caches it for minutes), or None when the hub does not know it."""
+    from tornado.web import HTTPError
+
+    try:
+        return await request.app.state.hub.user_for_token(token, sync=False)
+    except HTTPError:
+        log.warning("the hub did not answer")
+        raise BoardError(status.HTTP_503_SERVICE_UNAVAILABLE,
+                         "The board could not ask the hub who you are; your report stays queued and goes later."
+                         ) from None
+
+
+async def hub_learner(request: Request, token: str | None) -> Learner | None:
+    """A learner known by their hub token: their row is made the first time the hub vouches for them."""
+    auth = request.app.state.hub
+    if auth is None or not token:
+        return None
+    model = await hub_user(request, token)
+    if model is None or model.get("kind", "user") != "user":
+        return None
+    if not auth.check_scopes(auth.access_scopes, model):
+        raise BoardError(status.HTTP_403_FORBIDDEN, hub.access_fix(auth))
+    key = hub.learner_key(model["name"])
+    state = request.app.state
+    if key in state.room.removed_tokens:
+        raise BoardError(status.HTTP_410_GONE, REMOVED)
+    if key in state.room.by_token:
+        return state.room.by_token[key]
+    async with state.writing, state.sessions() as session:
+        if key not in state.room.by_token:  # two first reports at once make one row
+            learner = Learner(name=model["name"][:60], token_hash=key, joined_at=time.time(), doctor_failing=[],
+                              reports=0)
+            session.add(learner)
+            await session.commit()
+            state.room.add(learner)
+            log.info("hub learner joined", learner_id=learner.id)
+            state.changes.notify()
+    return state.room.by_token[key]
 
 
 CurrentLearner = Annotated[Learner, Depends(current_learner)]
@@ -305,6 +359,14 @@ async def join(body: JoinIn, request: Request, session: Session) -> dict:
     return {"token": token, "learner_id": learner.id, "name": learner.name}
 
 
+@router.post("/api/join/hub")
+async def join_through_hub(request: Request, learner: CurrentLearner) -> dict:
+    """On a hub: the learner's hub token is their membership (no code); says who the hub says they are."""
+    if request.app.state.hub is None:
+        raise BoardError(status.HTTP_404_NOT_FOUND, "This board does not run on a hub: join it with a join code.")
+    return {"token": None, "learner_id": learner.id, "name": learner.name}
+
+
 @router.post("/api/reports")
 async def reports(body: ReportsIn, request: Request, learner: CurrentLearner) -> dict:
     """Store a batch of reports; a key the board has seen already is acknowledged, not counted again."""
@@ -357,9 +419,68 @@ async def sign_in(body: SessionIn, request: Request, response: Response) -> dict
         log.warning("instructor sign-in refused")
         raise unauthorized("That is not the board's instructor secret.")
     token = security.instructor_token(keys, settings.session_hours)
-    response.set_cookie(SESSION_COOKIE, token, max_age=int(settings.session_hours * 3600), httponly=True,
-                        samesite="strict", path="/api")
+    set_session_cookie(request, response, token)
     return {"token": token, "expires_in": int(settings.session_hours * 3600)}
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    hours = request.app.state.settings.session_hours
+    # under the hub's proxy the board lives at /services/<name>/: root_path says so
+    response.set_cookie(SESSION_COOKIE, token, max_age=int(hours * 3600), httponly=True, samesite="strict",
+                        path=f"{request.scope.get('root_path', '')}/api")
+
+
+OAUTH_STATE_COOKIE = "board_oauth_state"
+
+
+@router.get("/api/instructor/hub-login", include_in_schema=False)
+async def hub_login(request: Request) -> RedirectResponse:
+    """On a hub: send the instructor to the hub's OAuth page (PKCE, state kept in a cookie)."""
+    auth = request.app.state.hub
+    if auth is None:
+        raise BoardError(status.HTTP_404_NOT_FOUND, "This board does not run on a hub: sign in with its secret.")
+    verifier, challenge, method = auth.generate_pkce_code_challenge()
+    root = request.scope.get("root_path", "")
+    state = auth.generate_state(next_url=f"{root}/", code_verifier=verifier)
+    query = urlencode({"state": state, "code_challenge": challenge, "code_challenge_method": method})
+    url = f"{auth.login_url}&{query}"
+    response = RedirectResponse(url, status_code=status.HTTP_302_FOUND)
+    # Lax, not Strict: the hub sends the browser back here from its own page
+    response.set_cookie(OAUTH_STATE_COOKIE, state, max_age=auth.oauth_state_max_age, httponly=True, samesite="lax",
+                        path=f"{root}/")
+    return response
+
+
+@router.get("/oauth_callback", include_in_schema=False)
+async def hub_oauth_callback(request: Request, code: str = "", state: str = "") -> RedirectResponse:
+    """The hub's answer: a code for a token whose scopes say whether this user may run the board."""
+    auth = request.app.state.hub
+    if auth is None:
+        raise BoardError(status.HTTP_404_NOT_FOUND, "This board does not run on a hub.")
+    if not code or not state or state != request.cookies.get(OAUTH_STATE_COOKIE):
+        raise BoardError(status.HTTP_403_FORBIDDEN, "The sign-in through the hub did not match: start it again.")
+    verifier = auth.get_code_verifier(state)
+    next_url = auth.get_next_url(state) or f"{request.scope.get('root_path', '')}/"
+    auth.clear_oauth_state(state)
+    from tornado.web import HTTPError
+
+    try:
+        token = await auth.token_for_code(code, code_verifier=verifier, sync=False)
+    except HTTPError:
+        raise BoardError(status.HTTP_403_FORBIDDEN, "The hub refused the sign-in: start it again.") from None
+    model = await hub_user(request, token)
+    if model is None:
+        raise BoardError(status.HTTP_403_FORBIDDEN, "The hub did not say who you are: start the sign-in again.")
+    if not auth.check_scopes({hub.INSTRUCT_SCOPE}, model):
+        log.warning("hub user may not instruct")
+        raise BoardError(status.HTTP_403_FORBIDDEN, hub.instruct_fix(model["name"]))
+    log.info("instructor signed in through the hub")
+    session = security.instructor_token(request.app.state.keys, request.app.state.settings.session_hours,
+                                        hub_user=model["name"])
+    response = RedirectResponse(next_url, status_code=status.HTTP_302_FOUND)
+    set_session_cookie(request, response, session)
+    response.delete_cookie(OAUTH_STATE_COOKIE, path=f"{request.scope.get('root_path', '')}/")
+    return response
 
 
 @router.post("/api/codes", dependencies=[Instructor], status_code=status.HTTP_201_CREATED)

@@ -122,8 +122,10 @@ def send_queued(deadline_seconds: float = SEND_SECONDS) -> int:
         return 0
     deadline = time.monotonic() + deadline_seconds
     sent = 0
+    # joined through a hub: the server's hub token, which changes with each start, is read now
+    token = joined["token"] or os.environ.get("JUPYTERHUB_API_TOKEN", "")
     with _locked("board-sender.lock"):
-        with httpx.Client(base_url=joined["url"], headers={"Authorization": f"Bearer {joined['token']}"},
+        with httpx.Client(base_url=joined["url"], headers={"Authorization": f"Bearer {token}"},
                           timeout=REQUEST_SECONDS) as client:
             while time.monotonic() < deadline:
                 batch = queued()[:BATCH]
@@ -194,7 +196,7 @@ def _locked(name: str):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def save_membership(url: str, token: str, learner_id: int, name: str) -> Path:
+def save_membership(url: str, token: str | None, learner_id: int, name: str) -> Path:
     path = state_dir() / MEMBERSHIP
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the token is a secret

@@ -84,9 +84,11 @@ def secret_matches(keys: dict, secret: str) -> bool:
     return password_hash.verify(secret, keys["secret_hash"])
 
 
-def instructor_token(keys: dict, hours: float) -> str:
+def instructor_token(keys: dict, hours: float, hub_user: str | None = None) -> str:
     now = int(time.time())
     claims = {"sub": INSTRUCTOR, "role": INSTRUCTOR, "iat": now, "exp": now + int(hours * 3600)}
+    if hub_user:  # signed in through JupyterHub: who, for the logs
+        claims["hub_user"] = hub_user
     return jwt.encode(claims, keys["signing_key"], algorithm=ALGORITHM)
 
 

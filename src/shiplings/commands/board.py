@@ -2,14 +2,20 @@
 
     shiplings board serve --host 0.0.0.0      start it; prints the join command for the room
     shiplings board code --hours 3            another join code (a late group, a second day)
+
+Started by JupyterHub as a service (src/shiplings/board/jupyterhub_config.py), `board serve`
+listens where the hub says (JUPYTERHUB_SERVICE_URL) and the hub signs learners and
+instructors in (shiplings.board.hub).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -79,11 +85,16 @@ def serve(
     """Start the class board: learners join with the printed code, you sign in with the secret."""
     import uvicorn
 
+    from shiplings.board import hub
     from shiplings.board.app import create_app
     from shiplings.board.logs import configure_logging
     from shiplings.board.security import InstructorKeys
 
     settings = settings_for(database)
+    on_hub = hub.under_hub()
+    if on_hub and os.environ.get("JUPYTERHUB_SERVICE_URL"):  # the hub's proxy sends the board's requests here
+        where = urlsplit(os.environ["JUPYTERHUB_SERVICE_URL"])
+        host, port = where.hostname or host, where.port or port
     secret = InstructorKeys(settings.folder).ensure(renew=new_secret)
     problem = prepare_page(settings)
     code = asyncio.run(_new_code(settings, hours))
@@ -94,6 +105,9 @@ def serve(
         say(f"Instructor secret (shown once, keep it): [bold]{secret}[/]")
     else:
         say("Instructor secret: the one printed when this board first started (`--new-secret` replaces it).")
+    if on_hub:
+        say(f"A JupyterHub service at {hub.service_prefix()}/: instructors sign in through the hub; learners run "
+            "[bold]shiplings join --hub[/] in their server (their hub token, no code).")
     say(f"Learners run:  [bold]shiplings join {url} {code['code']} --name \"Their name\"[/]  "
         f"(the code works for {hours:g} h)")
     if problem:

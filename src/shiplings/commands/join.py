@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -14,6 +15,8 @@ def join(
     code: Annotated[str | None, typer.Argument(help="The join code, as your instructor shows it.")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Your name on the board.")] = None,
     leave: Annotated[bool, typer.Option("--leave", help="Stop reporting to the board.")] = False,
+    hub: Annotated[bool, typer.Option("--hub", help="On a JupyterHub: join with your hub account (no code; "
+                                      "the address defaults to $SHIPLINGS_BOARD_URL).")] = False,
 ) -> None:
     """Join a workshop's class board: from then on check, next and doctor report your results to it.
 
@@ -32,20 +35,30 @@ def join(
             (state_dir() / file).unlink(missing_ok=True)
         common.console.print("You left the board." if left else "You had not joined a board.")
         return
-    if not (url or code or name):
+    if hub:
+        url = url or os.environ.get("SHIPLINGS_BOARD_URL")
+        token = os.environ.get("JUPYTERHUB_API_TOKEN")
+        if not (url and token):
+            common.fail("`shiplings join --hub` works in your server on a JupyterHub: it needs the board's address "
+                        "(the argument, or SHIPLINGS_BOARD_URL that the hub sets) and JUPYTERHUB_API_TOKEN. "
+                        "Elsewhere, join with the code your instructor shows.")
+    elif not (url or code or name):
         tell_status()
         return
-    if not (url and code and name):
+    elif not (url and code and name):
         common.fail(USAGE)
     url = url.rstrip("/")
     if "://" not in url:
         url = f"http://{url}"
     try:
-        response = httpx.post(f"{url}/api/join", json={"code": code, "name": name}, timeout=10)
+        if hub:  # the hub says who you are: your server's token is your membership
+            response = httpx.post(f"{url}/api/join/hub", headers={"Authorization": f"token {token}"}, timeout=10)
+        else:
+            response = httpx.post(f"{url}/api/join", json={"code": code, "name": name}, timeout=10)
     except httpx.HTTPError as error:
         common.fail(f"The board at {url} did not answer ({type(error).__name__}). Check the address with your "
                     "instructor, and that you are on the room's network.")
-    if response.status_code != 201:
+    if response.status_code not in (200, 201):
         try:
             said = response.json()["error"]["message"]
         except (ValueError, KeyError, TypeError):
@@ -72,8 +85,8 @@ def tell_status() -> None:
     joined = outbox.membership()
     if joined is not None:
         try:
-            response = httpx.get(f"{joined['url']}/api/me", headers={"Authorization": f"Bearer {joined['token']}"},
-                                 timeout=5)
+            token = joined["token"] or os.environ.get("JUPYTERHUB_API_TOKEN", "")
+            response = httpx.get(f"{joined['url']}/api/me", headers={"Authorization": f"Bearer {token}"}, timeout=5)
         except httpx.HTTPError:
             response = None
         if response is not None and response.status_code == 410:
