@@ -55,6 +55,8 @@ def test_the_files_parse() -> None:
         assert (BINDER / script).stat().st_mode & 0o111, f"binder/{script} is not executable"
         assert commands(script)[0] == "set -euo pipefail", f"binder/{script} would go on after a failed step"
     assert commands("start")[-1] == 'exec "$@"'  # repo2docker: start hands over to the server
+    # the class board: joined in the background, never holding up the start (shiplings.board.hub)
+    assert '(timeout 30 "${REPO_DIR}/.venv/bin/shiplings" join --hub > /dev/null 2>&1 &)' in commands("start")
     runtime = (BINDER / "runtime.txt").read_text(encoding="utf-8").strip()
     assert re.fullmatch(r"python-3\.\d+", runtime)
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
@@ -140,13 +142,20 @@ def test_prepare_fills_npm_s_cache_for_every_front_end_lock_file() -> None:
 
 
 def test_a_hub_s_first_start_makes_the_learner_s_workspace_in_their_home(tmp_path: Path) -> None:
-    """binder/start on a hub: the course in the image, the workspace and progress in the learner's home."""
-    env = {"SHIPLINGS_HOME": str(ROOT), "SHIPLINGS_WORKSPACE": str(tmp_path / "workspace"),
-           "SHIPLINGS_STATE": str(tmp_path / "state"), "PATH": "/usr/bin:/bin"}
-    made = subprocess.run([sys.executable, str(BINDER / "prepare.py"), "--workspace"], env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert made.returncode == 0, made.stderr
+    """binder/start on a hub image: the course stays in the image, the workspace and progress go to the home."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"REPO_DIR": str(ROOT), "HOME": str(home), "PATH": "/usr/bin:/bin",
+           "JUPYTERHUB_SERVICE_PREFIX": "/user/ada/"}
+    started = subprocess.run(["bash", str(BINDER / "start"), "env"], env=env, capture_output=True, text=True,
+                             timeout=120)
+    assert started.returncode == 0, started.stderr
+    seen = dict(line.split("=", 1) for line in started.stdout.splitlines() if "=" in line)
+    assert seen["SHIPLINGS_WORKSPACE"] == str(home / "shiplings" / "workspace")
+    assert seen["SHIPLINGS_SCRIPTS"] == str(ROOT / ".venv" / "bin")
+    assert seen["SHIPLINGS_VITE_BASE"] == "/user/ada/vite/"
     first = load_course(ROOT).lessons[0].id
-    assert (tmp_path / "workspace" / "notebooks" / f"{first}.ipynb").is_file()
-    assert "TODO(01)" in (tmp_path / "workspace" / "main.py").read_text(encoding="utf-8")
-    assert (tmp_path / "state").is_dir()  # progress and backups in the home too, not in the image
+    assert (home / "shiplings" / "workspace" / "notebooks" / f"{first}.ipynb").is_file()
+    assert "TODO(01)" in (home / "shiplings" / "workspace" / "main.py").read_text(encoding="utf-8")
+    # npm's cache stays the image's, filled at build time
+    assert (home / "shiplings" / ".shiplings" / "cache" / "npm").resolve() == ROOT / ".shiplings" / "cache" / "npm"
