@@ -26,12 +26,13 @@ def said(response) -> str:
 def test_nginx_serves_the_same(nginx_stack, dist):
     index = (dist / "index.html").read_bytes()
     with httpx.Client(base_url=nginx_stack.url, timeout=30) as http:
-        for path in ("/", "/login", "/tasks/7"):
-            page = http.get(path)
+        pages = {path: http.get(path) for path in ("/", "/login", "/tasks/7")}
+        for path, page in pages.items():
             assert page.status_code == 200 and page.content == index, (
                 f"Through nginx, GET {path} should answer the built index.html (for /login and /tasks/7, views of "
                 f"the page's router, that is the SPA fallback: try_files); nginx answered {said(page)}. {LOOK}"
             )
+        for path, page in pages.items():
             assert "no-cache" in page.headers.get("cache-control", ""), (
                 f"Through nginx, index.html (GET {path}) should say Cache-Control: no-cache, so every visit asks "
                 f"whether a deploy changed it; nginx sent {page.headers.get('cache-control', 'none')}. {LOOK}"
@@ -57,14 +58,14 @@ def test_nginx_serves_the_same(nginx_stack, dist):
         )
         missing = http.get("/assets/nope.js")
         assert missing.status_code == 404 and missing.content != index, (
-            "Through nginx, a missing file (GET /assets/nope.js) should answer 404, never the page: "
-            f"`try_files $uri =404` for assets; nginx answered {said(missing)}. {LOOK}"
+            "Through nginx, a missing file (GET /assets/nope.js) should answer 404, never the page: the fallback "
+            f"to index.html is for the router's views, not for file names; nginx answered {said(missing)}. {LOOK}"
         )
         health = http.get("/api/health")
         assert health.status_code == 200 and "json" in health.headers.get("content-type", ""), (
             "Through nginx, GET /api/health should reach the backend's GET /health: /api/ is forwarded without the "
-            "prefix, as Vite's dev proxy does (with a URI part in proxy_pass, `proxy_pass http://backend:8000/;`, "
-            f"nginx replaces the matched /api/ by /). nginx answered {said(health)}. {LOOK}"
+            "prefix, as Vite's dev proxy does (nginx replaces the matched location by the URI part of proxy_pass, "
+            f"the path after the address, when it has one). nginx answered {said(health)}. {LOOK}"
         )
         api_missing = http.get("/api/nope")
         assert api_missing.status_code == 404 and "json" in api_missing.headers.get("content-type", ""), (

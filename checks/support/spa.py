@@ -51,11 +51,12 @@ def sources_key(frontend: Path, node: npm.Node) -> str:
     for name, value in sorted(os.environ.items()):
         if name.startswith("VITE_"):
             digest.update(f"{name}={value}\0".encode())
-    for path in sorted(frontend.rglob("*")):
-        relative = path.relative_to(frontend)
-        if NOT_SOURCES.intersection(relative.parts) or not path.is_file():
-            continue
-        digest.update(relative.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    files = []
+    for folder, subfolders, names in os.walk(frontend):
+        subfolders[:] = [name for name in subfolders if name not in NOT_SOURCES]  # never walk node_modules
+        files += [Path(folder, name) for name in names]
+    for path in sorted(files):
+        digest.update(path.relative_to(frontend).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:24]
 
 
