@@ -1,5 +1,7 @@
 """The real course: every lesson proves the invariants of `shiplings dev check`."""
 
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -23,10 +25,31 @@ def proving(request) -> frozenset[str]:
                      if item.originalname == "test_lesson_is_consistent")
 
 
-@pytest.mark.timeout(900)
-@pytest.mark.parametrize("lesson_id", [lesson.id for lesson in COURSE.lessons])
-def test_lesson_is_consistent(lesson_id, proving, pytestconfig):
-    report = devcheck.check_lesson(COURSE, REPO, COURSE.lesson(lesson_id), proving=proving)
+# Lessons proved at once. Much of a proof is waiting (servers starting, outages timing out), and
+# RUN_SLOTS in devcheck bounds the runs of all proofs together: a second proof fills the slots the
+# first leaves idle, above all at its end, when only its last mutants still run.
+PROOF_JOBS = 2
+
+
+@pytest.fixture(scope="session")
+def proofs(proving) -> Iterator[dict[str, Future]]:
+    """Every proof of the session, started at once in course order from the last lesson (the longest)."""
+    last_first = sorted(proving, key=lambda lesson_id: COURSE.index(COURSE.lesson(lesson_id)), reverse=True)
+    with ThreadPoolExecutor(max_workers=PROOF_JOBS, thread_name_prefix="proof") as pool:
+        started = {lesson_id: pool.submit(devcheck.check_lesson, COURSE, REPO, COURSE.lesson(lesson_id),
+                                          proving=proving) for lesson_id in last_first}
+        try:
+            yield started
+        finally:
+            for future in started.values():
+                future.cancel()  # an interrupted session proves nothing more
+
+
+# in the order the proofs start, so each test waits for its own proof only
+@pytest.mark.timeout(1200)
+@pytest.mark.parametrize("lesson_id", [lesson.id for lesson in reversed(COURSE.lessons)])
+def test_lesson_is_consistent(lesson_id, proofs, pytestconfig):
+    report = proofs[lesson_id].result()
     pytestconfig.stash.setdefault(LESSON_PROOFS, []).append(report)
     problems = [f"{f.invariant}:\n{f.detail}" for f in report.findings if not f.ok]
     assert not problems, "\n\n".join(problems)
