@@ -265,3 +265,9 @@ def test_a_standalone_board_has_no_hub_routes(tmp_path: Path, monkeypatch: pytes
         assert httpx.get(f"{url}/api/instructor/hub-login").status_code == 404
         nobody = httpx.get(f"{url}/api/board")
         assert nobody.status_code == 401 and "x-board-sign-in" not in nobody.headers
+
+
+def test_the_hub_guide_shows_the_snippet_as_it_is() -> None:
+    """The guide quotes the file the tests check: the two never drift apart."""
+    guide = (Path(__file__).resolve().parents[1] / "site/docs/guides/hub.md").read_text(encoding="utf-8")
+    assert f"```python\n{SNIPPET.read_text(encoding='utf-8')}```" in guide
