@@ -128,7 +128,7 @@ def hub_and_board(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
                              oauth_redirect_uri=f"{board_url}{PREFIX}/oauth_callback",
                              access_scopes={"access:services!service=shiplings-board"})
         with serving(create_app(settings, LESSONS, hub_auth=auth), port=port):
-            yield fake, f"{board_url}{PREFIX}", secret
+            yield fake, f"{board_url}{PREFIX}", secret, settings
 
 
 def report(passed: bool = False) -> dict:
@@ -159,7 +159,7 @@ def test_the_snippet_passes_jupyterhub_s_own_scope_rules() -> None:
 
 
 def test_a_learner_reports_with_their_hub_token(hub_and_board) -> None:
-    fake, board, secret = hub_and_board
+    fake, board, secret, _ = hub_and_board
     ada = {"Authorization": f"token {fake.server_token('ada')}"}
     joined = httpx.post(f"{board}/api/join/hub", headers=ada)
     assert joined.status_code == 200, joined.text
@@ -183,7 +183,7 @@ def test_a_learner_reports_with_their_hub_token(hub_and_board) -> None:
 
 
 def test_a_server_token_without_the_board_s_scope_is_refused_with_the_fix(hub_and_board) -> None:
-    fake, board, _ = hub_and_board
+    fake, board, _, _ = hub_and_board
     fake.config["server_token_scopes"] = ["users:activity!user", "access:servers!server"]  # JupyterHub's default
     response = httpx.post(f"{board}/api/reports", json=report(),
                           headers={"Authorization": f"token {fake.server_token('bo')}"})
@@ -208,7 +208,7 @@ def sign_in_through_the_hub(board: str, user: str) -> tuple[httpx.Client, httpx.
 
 
 def test_an_instructor_signs_in_through_the_hub_with_the_custom_scope(hub_and_board) -> None:
-    _, board, _ = hub_and_board
+    _, board, _, _ = hub_and_board
     client, back = sign_in_through_the_hub(board, "grace")
     assert back.status_code == 302, back.text
     assert back.headers["location"] == f"{PREFIX}/"
@@ -218,7 +218,7 @@ def test_an_instructor_signs_in_through_the_hub_with_the_custom_scope(hub_and_bo
 
 
 def test_a_hub_user_without_the_instruct_scope_is_refused(hub_and_board) -> None:
-    fake, board, _ = hub_and_board
+    fake, board, _, _ = hub_and_board
     fake.server_token("ada")
     client, back = sign_in_through_the_hub(board, "ada")
     assert back.status_code == 403
@@ -228,7 +228,7 @@ def test_a_hub_user_without_the_instruct_scope_is_refused(hub_and_board) -> None
 
 
 def test_a_forged_oauth_state_is_refused(hub_and_board) -> None:
-    _, board, _ = hub_and_board
+    _, board, _, _ = hub_and_board
     client = httpx.Client()
     client.get(f"{board}/api/instructor/hub-login")
     forged = client.get(f"{board}/oauth_callback", params={"code": "x", "state": "not-the-cookie-s"})
@@ -237,7 +237,7 @@ def test_a_forged_oauth_state_is_refused(hub_and_board) -> None:
 
 def test_shiplings_join_hub_reports_with_the_server_s_token(hub_and_board, tiny_course: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    fake, board, _ = hub_and_board
+    fake, board, _, _ = hub_and_board
     monkeypatch.setenv("SHIPLINGS_BOARD_URL", board)
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", fake.server_token("lin"))
     joined = CliRunner().invoke(cli, ["join", "--hub"])
@@ -271,3 +271,28 @@ def test_the_hub_guide_shows_the_snippet_as_it_is() -> None:
     """The guide quotes the file the tests check: the two never drift apart."""
     guide = (Path(__file__).resolve().parents[1] / "site/docs/guides/hub.md").read_text(encoding="utf-8")
     assert f"```python\n{SNIPPET.read_text(encoding='utf-8')}```" in guide
+
+
+def test_the_page_sends_an_instructor_through_the_hub_and_shows_the_board(hub_and_board, browser) -> None:
+    """In Chromium, under the service's prefix: the page's 401 leads to the hub's sign-in and back."""
+    import os
+
+    from shiplings.board.app import vue_file
+    from shiplings.commands.board import prepare_page
+
+    fake, board, _, settings = hub_and_board
+    problem = prepare_page(settings)
+    if problem and os.environ.get("CI") != "true":
+        pytest.skip(f"the page's Vue could not be installed here: {problem}")
+    assert vue_file(settings).is_file()
+    httpx.post(f"{board}/api/join/hub", headers={"Authorization": f"token {fake.server_token('ada')}"})
+    context = browser.new_context(extra_http_headers={"X-Hub-User": "grace"})  # who the hub has signed in
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{board}/")
+    page.get_by_test_id("grid").wait_for(timeout=20_000)
+    assert page.url == f"{board}/"
+    assert page.locator("tr[data-learner='ada']").count() == 1
+    assert errors == []
+    context.close()
