@@ -159,3 +159,12 @@ def test_a_hub_s_first_start_makes_the_learner_s_workspace_in_their_home(tmp_pat
     assert "TODO(01)" in (home / "shiplings" / "workspace" / "main.py").read_text(encoding="utf-8")
     # npm's cache stays the image's, filled at build time
     assert (home / "shiplings" / ".shiplings" / "cache" / "npm").resolve() == ROOT / ".shiplings" / "cache" / "npm"
+
+
+def test_a_local_build_leaves_this_machine_s_state_out_of_the_image() -> None:
+    """repo2docker reads binder/.dockerignore: a copied .venv would point at this machine's Python."""
+    ignored = set(commands(".dockerignore"))
+    gitignored = [line.strip("/") for line in commands("../.gitignore")]
+    for state in (".venv", "workspace", ".shiplings"):
+        assert state in gitignored and state in ignored, state
+    assert {"**/node_modules", "**/__pycache__"} <= ignored
