@@ -16,7 +16,10 @@ workspace = Path(os.environ.get("SHIPLINGS_WORKSPACE") or course / "workspace")
 first_lesson = tomllib.loads((course / "course.toml").read_text(encoding="utf-8"))["lessons"][0]["id"]
 
 c.ServerApp.root_dir = str(workspace)
-c.ServerApp.default_url = f"/lab/tree/notebooks/{first_lesson}.ipynb"
+# the server's, and the one of whichever app starts it (`jupyter lab`, or `jupyter notebook`, repo2docker's
+# default command): each replaces the server's default page with its own
+lesson_page = f"/lab/tree/notebooks/{first_lesson}.ipynb"
+c.ServerApp.default_url = c.LabApp.default_url = c.JupyterNotebookApp.default_url = lesson_page
 c.LabApp.news_url = None
 c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
 # bash with the course's start-up file: the learner's ~/.bashrc, then the course's .venv first on PATH

@@ -102,6 +102,7 @@ def test_jupyterlab_opens_on_lesson_one_in_the_workspace(monkeypatch: pytest.Mon
     config = server_config(monkeypatch, REPO_DIR=str(ROOT))
     first = load_course(ROOT).lessons[0].id
     assert config.ServerApp.default_url == f"/lab/tree/notebooks/{first}.ipynb"
+    assert config.LabApp.default_url == config.JupyterNotebookApp.default_url == config.ServerApp.default_url
     assert config.ServerApp.root_dir == str(ROOT / "workspace")
     assert (ROOT / "lessons" / first / "lesson.ipynb").is_file()
     rcfile = Path(config.ServerApp.terminado_settings["shell_command"][-1])
