@@ -236,3 +236,209 @@ def test_the_browser_fixture_reports_cannot_run_without_chromium(tiny_course, mo
     assert blocked.outcome == "unavailable" and blocked.cannot_run and not blocked.passed
     assert blocked.message.startswith("cannot run: chromium is not installed")
     assert "shiplings doctor" in blocked.message and "bug in the course" not in blocked.message
+
+
+# --- support/docker.py: the container lessons' helpers ----------------------------------
+
+BUILD_OUTPUT = """\
+Sending build context to Docker daemon  4.096kB
+Step 1/4 : FROM debian:bookworm-slim
+ ---> 25224cbf2cff
+Step 2/4 : COPY requirements.txt .
+ ---> Using cache
+ ---> 1b2c3d4e5f60
+Step 3/4 : RUN pip install -r requirements.txt
+ ---> Using cache
+ ---> 2b2c3d4e5f60
+Step 4/4 : COPY app ./app
+ ---> 3b2c3d4e5f60
+Successfully built 3b2c3d4e5f60
+"""
+
+
+def test_docker_build_steps_say_which_came_from_the_cache():
+    from support.docker import installs, steps
+
+    found = steps(BUILD_OUTPUT)
+    assert found == [("FROM debian:bookworm-slim", False), ("COPY requirements.txt .", True),
+                     ("RUN pip install -r requirements.txt", True), ("COPY app ./app", False)]
+    assert [step for step, _ in found if installs(step)] == ["RUN pip install -r requirements.txt"]
+
+
+def test_the_final_base_of_a_dockerfile_follows_its_stages(tmp_path):
+    from support.docker import final_base
+
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM python:3.11 AS build\nRUN true\nFROM --platform=linux/amd64 python:3.11-slim AS base\n"
+                          "FROM base\nCMD [\"python\"]\n")
+    assert final_base(dockerfile) == "python:3.11-slim"
+    dockerfile.write_text("FROM python:3.11-slim AS dependencies\nFROM python:3.11\n")
+    assert final_base(dockerfile) == "python:3.11"
+
+
+def test_secrets_in_env_and_arg_are_found_in_the_dockerfile_text(tmp_path):
+    from support.docker import secret_instructions
+
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM python:3.11-slim\nENV PYTHONUNBUFFERED=1 \\\n    TASKS_SECRET_KEY=abc\n"
+                          "ARG DB_PASSWORD\nENV PATH=/opt/venv/bin:$PATH\nARG VERSION=1\nENV API_TOKEN zz\n")
+    assert secret_instructions(dockerfile) == ["ENV TASKS_SECRET_KEY", "ARG DB_PASSWORD", "ENV API_TOKEN"]
+    dockerfile.write_text("FROM python:3.11-slim\nENV PYTHONUNBUFFERED=1\n")
+    assert secret_instructions(dockerfile) == []
+
+
+def test_a_build_context_is_a_copy_with_the_ignorable_paths_planted(tmp_path):
+    from support.docker import FAKE_SECRET, PLANTED, build_context
+
+    workspace = tmp_path / "workspace"
+    (workspace / "app" / "__pycache__").mkdir(parents=True)
+    (workspace / "app" / "main.py").write_text("app = None\n")
+    (workspace / "app" / "__pycache__" / "main.cpython-311.pyc").write_bytes(b"\0")
+    (workspace / ".env").write_text("TASKS_SECRET_KEY=the-learners-real-key\n")
+    context = build_context(workspace, tmp_path / "context")
+    assert (context / "app" / "main.py").read_text() == "app = None\n"
+    assert not (context / "app" / "__pycache__").exists()
+    assert FAKE_SECRET in (context / ".env").read_text() and "real-key" not in (context / ".env").read_text()
+    assert all((context / name).is_file() for name in PLANTED)
+    assert (workspace / ".env").read_text() == "TASKS_SECRET_KEY=the-learners-real-key\n"  # untouched
+
+
+def engine_or_skip() -> None:
+    from shiplings import containers
+
+    if not containers.status()[0]:
+        pytest.skip("no Docker Engine here, and none can be started (tests/test_containers.py installs one in CI)")
+
+
+@pytest.fixture
+def docker_engine():
+    """Per test: a private engine is one per image store, and a check run below needs it to itself."""
+    from shiplings import containers
+
+    engine_or_skip()
+    with containers.engine() as engine:
+        yield engine
+
+
+DEPENDENCIES_FIRST = """\
+FROM debian:bookworm-slim
+WORKDIR /srv
+COPY requirements.txt .
+RUN cp requirements.txt /installed-requirements
+COPY . .
+"""
+CODE_FIRST = """\
+FROM debian:bookworm-slim
+WORKDIR /srv
+COPY . .
+RUN cp requirements.txt /installed-requirements
+"""
+
+
+@pytest.mark.timeout(1800)
+def test_the_docker_helpers_on_a_real_engine(docker_engine, tmp_path):
+    """Context listing, a secret found in a layer, and an install step that the cache no longer covers."""
+    import os
+
+    from support import docker
+
+    context = tmp_path / "context"
+    (context / "app").mkdir(parents=True)
+    (context / "app" / "main.py").write_text("print('hello')\n")
+    (context / "requirements.txt").write_text("fastapi\n")
+    (context / ".env").write_text(f"KEY={docker.FAKE_SECRET}\n")
+    (context / ".dockerignore").write_text("tests\n")
+    (context / "tests").mkdir()
+    (context / "Dockerfile").write_text(CODE_FIRST)
+
+    assert docker.context_listing(docker_engine, context) >= {".env", "app/main.py", "requirements.txt"}
+    assert not {path for path in docker.context_listing(docker_engine, context) if path.startswith("tests")}
+
+    tag = f"shiplings-test-helpers:{os.getpid()}"
+    built = docker.build(docker_engine, context, "The test image", tag)
+    try:
+        assert built.ok, built.output
+        assert docker.files_holding(docker_engine, tag, docker.FAKE_SECRET, "debian:bookworm-slim") == [
+            ("srv/.env", "COPY ... in .")]
+        (context / "app" / "main.py").write_text("print('hello again')\n")
+        rerun, output = docker.install_steps_rerun(docker_engine, context, context / "Dockerfile")
+        assert rerun == ["RUN cp requirements.txt /installed-requirements"], output
+
+        (context / "Dockerfile").write_text(DEPENDENCIES_FIRST)
+        assert docker.build(docker_engine, context, "The test image", tag).ok
+        (context / "app" / "main.py").write_text("print('hello once more')\n")
+        rerun, output = docker.install_steps_rerun(docker_engine, context, context / "Dockerfile")
+        assert rerun == [] and "Using cache" in output, output
+    finally:
+        docker_engine.docker("rmi", "--force", tag, check=False)
+
+
+HOLDS_THE_BACKEND = """
+import json, os, pathlib, time
+
+import pytest
+
+
+@pytest.mark.timeout(1800)
+def test_hold(docker_engine, backend):
+    inside = int(docker_engine.docker("inspect", "--format", "{{.State.Pid}}", backend.container).stdout)
+    pathlib.Path(os.environ["RECORD"]).write_text(json.dumps([docker_engine.pid, inside, backend.answered]))
+    time.sleep(600)
+"""
+
+
+@pytest.mark.timeout(1800)
+def test_the_lesson_16_container_dies_with_a_check_run_killed_outright(tmp_path):
+    """The real fixtures (checks/16_dockerfiles/conftest.py) in a real check run, killed with SIGKILL."""
+    import json
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import time
+
+    from shiplings import containers
+    from shiplings.manifest import load_course
+    from shiplings.overlays import snapshot_tree, write_tree
+    from shiplings.runner import PYTEST_FLAGS
+
+    engine_or_skip()
+    if containers.ask_version(containers.learner_host())[0]:
+        pytest.skip("the learner's own engine answers: shiplings starts none, and reaps nothing")
+    root = CHECKS.parent
+    course = load_course(root)
+    workspace = tmp_path / "workspace"
+    write_tree(snapshot_tree(course, course.lesson(16), root), workspace)
+    checks = tmp_path / "checks"
+    shutil.copytree(CHECKS, checks, ignore=shutil.ignore_patterns("__pycache__", "[0-9][0-9]_*"))
+    shutil.copytree(CHECKS / "16_dockerfiles", checks / "16_dockerfiles", ignore=shutil.ignore_patterns("test_*"))
+    (checks / "16_dockerfiles" / "test_hold.py").write_text(HOLDS_THE_BACKEND)
+    record, log = tmp_path / "record.json", tmp_path / "run.log"
+    env = {**os.environ, "SHIPLINGS_WORKSPACE": str(workspace), "RECORD": str(record)}
+    run = subprocess.Popen([sys.executable, "-m", "pytest", *PYTEST_FLAGS, f"-c={checks / 'pytest.ini'}",
+                            f"--rootdir={checks}", str(checks / "16_dockerfiles")], cwd=checks, env=env,
+                           stdout=log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 1700
+        while not record.exists() and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert record.exists(), f"the check run did not reach its container:\n{log.read_text()[-3000:]}"
+        dockerd, inside, answered = json.loads(record.read_text())
+        assert answered and _alive(dockerd) and _alive(inside)
+        run.send_signal(signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while (_alive(dockerd) or _alive(inside)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(inside), "the backend container outlived the check run that started it"
+        assert not _alive(dockerd), "the private engine outlived the check run that started it"
+    finally:
+        run.kill()
+        run.wait()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
