@@ -76,14 +76,21 @@ def built_dist(frontend: Path, node: npm.Node) -> Path:
         staging = cached.with_name(f"{cached.name}.{os.getpid()}.part")
         shutil.rmtree(staging, ignore_errors=True)
         vite = frontend / "node_modules" / "vite" / "bin" / "vite.js"
-        done = subprocess.run([node.node, str(vite), "build", "--outDir", str(staging), "--emptyOutDir"],
-                              cwd=frontend, env=node.env({"CI": "1", "NO_COLOR": "1"}), capture_output=True,
-                              text=True, timeout=300, stdin=subprocess.DEVNULL)
-        if done.returncode != 0 or not (staging / "index.html").is_file():
+        # through lifeline: a check run killed outright takes the build with it
+        build = lifeline.spawn([node.node, str(vite), "build", "--outDir", str(staging), "--emptyOutDir"],
+                               cwd=frontend, env=node.env({"CI": "1", "NO_COLOR": "1"}), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
+        try:
+            printed, _ = build.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            printed = "(it did not finish within 300 s)"
+        finally:
+            services.stop(build)
+        if build.returncode != 0 or not (staging / "index.html").is_file():
             shutil.rmtree(staging, ignore_errors=True)
             raise AssertionError(
                 "The checks build your front end as `npm run build` does (`vite build` in frontend/), to serve "
-                f"what production serves; the build failed. Vite printed:\n{tail(done.stdout + done.stderr, 15)}"
+                f"what production serves; the build failed. Vite printed:\n{tail(printed or '', 15)}"
             )
         staging.replace(cached)
     builds = sorted((path for path in root.iterdir() if path.is_dir() and not path.name.endswith(".part")),
