@@ -13,7 +13,7 @@ export interface Task {
 export const useTasksStore = defineStore('tasks', () => {
   const tasks = ref<Task[]>([])
   // The access token lives in memory only, never in localStorage, where any script on the
-  // page could read it (lesson 13 adds the refresh cookie that survives a reload).
+  // page could read it; it is lost on a reload.
   const token = ref<string | null>(null)
   const error = ref<string | null>(null)
   const open = computed(() => tasks.value.filter((task) => !task.done).length)
