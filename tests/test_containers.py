@@ -271,3 +271,11 @@ def test_docker_compose_runs_as_a_plugin_with_real_exit_codes(engine, tmp_path):
     assert refused.returncode != 0, refused
     assert "v2." in engine.compose("version").stdout
 
+
+
+def test_the_image_store_is_the_state_folders_unless_named(monkeypatch, tmp_path):
+    monkeypatch.setenv("SHIPLINGS_STATE", str(tmp_path / "state"))
+    monkeypatch.delenv(containers.IMAGE_STORE_VARIABLE, raising=False)
+    assert containers.image_store() == tmp_path / "state" / "docker" / "data"
+    monkeypatch.setenv(containers.IMAGE_STORE_VARIABLE, str(tmp_path / "images"))
+    assert containers.image_store() == tmp_path / "images"

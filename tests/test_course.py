@@ -1,5 +1,6 @@
 """The real course: every lesson proves the invariants of `shiplings dev check`."""
 
+import re
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -9,6 +10,7 @@ import pytest
 from conftest import LESSON_PROOFS
 from shiplings import devcheck
 from shiplings.manifest import load_course
+from shiplings.overlays import snapshot_tree
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE = load_course(REPO)
@@ -53,3 +55,23 @@ def test_lesson_is_consistent(lesson_id, proofs, pytestconfig):
     pytestconfig.stash.setdefault(LESSON_PROOFS, []).append(report)
     problems = [f"{f.invariant}:\n{f.detail}" for f in report.findings if not f.ok]
     assert not problems, "\n\n".join(problems)
+
+
+# The app the learner ships is production code: the notebook explains, the code stays terse.
+# A comment that points at a lesson ("until lesson 13...") is course scaffolding left in it.
+APP_CODE = re.compile(r"^(app/.*\.py|gunicorn\.conf\.py|migrations/env\.py|frontend/src/.*\.(ts|vue)"
+                      r"|frontend/nginx\.conf|(.*/)?Dockerfile)$")
+COURSE_WORDS = re.compile(r"\b(lessons?|notebooks?|shiplings)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("lesson_id", [lesson.id for lesson in COURSE.lessons])
+def test_app_code_never_mentions_the_course(lesson_id):
+    lesson = COURSE.lesson(lesson_id)
+    found = [
+        f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+        for name, path in sorted(snapshot_tree(COURSE, lesson, REPO).items())
+        if APP_CODE.match(name) and "__tests__" not in name
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if COURSE_WORDS.search(line)
+    ]
+    assert not found, "app code in snapshot({}) talks about the course:\n{}".format(lesson.number, "\n".join(found))

@@ -71,6 +71,18 @@ def test_the_notebook_runs_against_the_snapshot_workspace(tiny_course):
     assert prove(tiny_course, 1).ok
 
 
+def test_the_notebook_keeps_its_own_progress_but_finds_the_authors_docker_images(tiny_course):
+    # progress goes to a scratch state folder; images built before (base images, layers) stay reachable
+    images = tiny_course / ".shiplings" / "docker" / "data"
+    make_notebook(
+        tiny_course / "lessons/01_hello/lesson.ipynb",
+        "import os\n"
+        f"assert os.environ['SHIPLINGS_DOCKER_DATA'] == {str(images)!r}, os.environ['SHIPLINGS_DOCKER_DATA']\n"
+        f"assert os.environ['SHIPLINGS_STATE'] != {str(tiny_course / '.shiplings')!r}",
+    )
+    assert prove(tiny_course, 1).ok
+
+
 def test_the_notebook_runs_beside_the_checks_in_a_workspace_of_its_own(tiny_course, tmp_path):
     """The notebook and the check runs overlap (most of both is waiting), and cannot see each other's files."""
     signal = tmp_path / "notebook-ran"

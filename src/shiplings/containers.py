@@ -266,6 +266,16 @@ def _exclusive(lock_file: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+# Where a private engine keeps its images, when not the state folder's docker/data: a notebook
+# that dev check runs with a scratch state folder still finds the base images built before.
+IMAGE_STORE_VARIABLE = "SHIPLINGS_DOCKER_DATA"
+
+
+def image_store() -> Path:
+    """The private engine's image folder: $SHIPLINGS_DOCKER_DATA, else the state folder's docker/data."""
+    return Path(os.environ.get(IMAGE_STORE_VARIABLE) or paths.state_dir() / "docker" / "data")
+
+
 @contextlib.contextmanager
 def private_engine(data_root: Path | None = None) -> Iterator[Engine]:
     """Start a dockerd of our own for the block; it is stopped at the end, or dies with us.
@@ -276,7 +286,7 @@ def private_engine(data_root: Path | None = None) -> Iterator[Engine]:
     """
     if not can_start_private():
         raise EngineUnavailable("dockerd is not installed here, or this process is not root")
-    data_root = (data_root or paths.state_dir() / "docker" / "data").resolve()
+    data_root = (data_root or image_store()).resolve()
     lock_file = data_root.parent / f"{data_root.name}.lock"
     with _exclusive(lock_file):
         scratch = Path(tempfile.mkdtemp(prefix=scratch_prefix("dockerd")))

@@ -42,6 +42,8 @@ from shiplings.scratch import prefix as scratch_prefix
 from shiplings.warm import WarmRunner
 
 NOTEBOOK_TIMEOUT = 180
+# A cell of a Docker lesson may build an image from nothing (a full pip install) on a loaded machine.
+ENGINE_CELL_TIMEOUT = 900
 
 
 @dataclass
@@ -163,7 +165,8 @@ def notebook_stripped_problems(path: Path) -> list[str]:
     return []
 
 
-def execute_notebook(path: Path, workspace: Path, keep: Callable | None = None) -> list[str]:
+def execute_notebook(path: Path, workspace: Path, keep: Callable | None = None,
+                     cell_timeout: float = NOTEBOOK_TIMEOUT) -> list[str]:
     """Invariant 4: the notebook runs top to bottom against this workspace.
 
     keep, if given, receives the executed notebook (the site publishes it with its outputs).
@@ -171,14 +174,18 @@ def execute_notebook(path: Path, workspace: Path, keep: Callable | None = None) 
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+    from shiplings.containers import IMAGE_STORE_VARIABLE, image_store
+
     notebook = nbformat.read(path, as_version=4)
     run_dir = workspace / "notebooks"
     run_dir.mkdir(parents=True, exist_ok=True)
     # %check in the notebook records progress: keep it out of the author's own state file
+    # (but not its images: a Docker lesson's cells build on the base images and layers the
+    # author's runs built, under the same engine lock, instead of building them all again)
     env = {**os.environ, "SHIPLINGS_WORKSPACE": str(workspace), "SHIPLINGS_NOTEBOOK_CHECK": "1",
-           "SHIPLINGS_STATE": str(workspace.parent / "state")}
+           "SHIPLINGS_STATE": str(workspace.parent / "state"), IMAGE_STORE_VARIABLE: str(image_store())}
     client = NotebookClient(
-        notebook, timeout=NOTEBOOK_TIMEOUT, kernel_name="python3",
+        notebook, timeout=cell_timeout, kernel_name="python3",
         resources={"metadata": {"path": str(run_dir)}},
     )
     # the kernel is started by jupyter_client: marked, it and every server a cell starts die
@@ -406,6 +413,7 @@ def check_lesson(
     rerun = {kind: [earlier for earlier in course.before(lesson) if (kind, earlier.id) not in reused]
              for kind in ("snapshot", "starter")}
     notebook = root / "lessons" / lesson.id / "lesson.ipynb"
+    uses_engine = "docker" in lesson.services
     with tempfile.TemporaryDirectory(prefix=scratch_prefix("lesson")) as scratch:
         snapshot = Path(scratch) / "snapshot"
         starter = Path(scratch) / "starter"
@@ -424,6 +432,8 @@ def check_lesson(
             def keep(done, lesson=lesson, workspace=workspace):
                 executed.keep(done, course, lesson, root, workspace)
 
+            if uses_engine:
+                return execute_notebook(notebook, workspace, keep, cell_timeout=ENGINE_CELL_TIMEOUT)
             return _in_slot(execute_notebook, notebook, workspace, keep)
 
         def run_mutants_of_lesson() -> list[str] | None:
@@ -447,11 +457,15 @@ def check_lesson(
                                        [*rerun["snapshot"], lesson], snapshot, at=lesson)
             starter_run = pool.submit(timed, "starter", _in_slot, run_lessons, course, root,
                                       [*rerun["starter"], lesson], starter, at=lesson)
-            notebook_run = pool.submit(timed, "notebook", run_notebook)
             mutant_runs = pool.submit(timed, "mutants", run_mutants_of_lesson)
+            if not uses_engine:
+                notebook_run = pool.submit(timed, "notebook", run_notebook)
             on_snapshot, on_starter = snapshot_run.result(), starter_run.result()
             step("notebook and mutants")
-            ran_notebook, caught_mutants = notebook_run.result(), mutant_runs.result()
+            caught_mutants = mutant_runs.result()
+        # one private Docker engine per image store, held by one run at a time: a Docker
+        # lesson's notebook waits for it behind the check runs, so it goes after them
+        ran_notebook = timed("notebook", run_notebook) if uses_engine else notebook_run.result()
         report.add("1. its checks pass on the solution", _problems_passing(on_snapshot[-1], "snapshot"))
         report.add("2. its checks fail on the starter, each by its own assertion",
                    _problems_failing_well(on_starter[-1]))
