@@ -279,3 +279,13 @@ def test_the_image_store_is_the_state_folders_unless_named(monkeypatch, tmp_path
     assert containers.image_store() == tmp_path / "state" / "docker" / "data"
     monkeypatch.setenv(containers.IMAGE_STORE_VARIABLE, str(tmp_path / "images"))
     assert containers.image_store() == tmp_path / "images"
+
+
+def test_the_course_base_images_are_every_from_of_its_dockerfiles(tiny_course):
+    assert standins.course_base_images(tiny_course) == []
+    (tiny_course / "solutions/02_bye/web").mkdir(parents=True)
+    (tiny_course / "solutions/02_bye/web/Dockerfile").write_text("FROM node:22-slim AS build\nFROM nginx:1.27\n")
+    (tiny_course / "lessons/02_bye/starter/Dockerfile").write_text("FROM python:3.11\n")
+    assert standins.course_base_images(tiny_course) == ["nginx:1.27", "node:22-slim", "python:3.11"]
+    real = standins.course_base_images(Path(__file__).resolve().parents[1])
+    assert {"python:3.11-slim", "node:22-slim", "nginx:1.27"} <= set(real)

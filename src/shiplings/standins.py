@@ -212,6 +212,12 @@ def base_images(dockerfile: Path) -> list[str]:
     return images
 
 
+def course_base_images(root: Path) -> list[str]:
+    """Every image the course's Dockerfiles (starters and solutions) start FROM."""
+    dockerfiles = {*root.glob("lessons/*/starter/**/Dockerfile"), *root.glob("solutions/*/**/Dockerfile")}
+    return sorted({image for dockerfile in dockerfiles for image in base_images(dockerfile)})
+
+
 def recipe_for(image: str) -> Recipe | None:
     """The stand-in recipe that answers to an official image name, or None."""
     return next((recipe for recipe in RECIPES.values() if image in recipe.tags), None)

@@ -225,6 +225,26 @@ def dev_new(
                          f"then `shiplings dev check {number}`.")
 
 
+def prepare_base_images(root: Path) -> None:
+    """Make every base image the course's Dockerfiles start FROM available before the suite runs.
+
+    Where no registry answers (CI), each is a stand-in built from Debian packages, minutes
+    each the first time: built inside a check, that time would count against the check's
+    own budget while every other run waits for the one engine.
+    """
+    from shiplings import containers, standins
+
+    images = standins.course_base_images(root)
+    try:
+        with containers.engine() as engine:
+            for image in images:
+                common.errors.print(f"shiplings: base image {image}: {standins.ensure(engine, image)}")
+    except containers.EngineUnavailable as why:
+        common.errors.print(f"shiplings: no Docker Engine ({why}); the container checks will say they cannot run.")
+    except Exception as why:  # a head start only: the checks build what is missing and say what failed
+        common.errors.print(f"shiplings: the base images could not be made ready now ({why}); the checks will try.")
+
+
 @dev_app.command("test", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def dev_test(
     context: typer.Context,
@@ -242,6 +262,8 @@ def dev_test(
         # every server a lesson's checks use, and Chromium for the site's browser test
         needed = {service for lesson in common.course().lessons for service in lesson.services}
         install_missing(needed | {"chromium"})
+        if "docker" in needed:
+            prepare_base_images(root)
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     command = [sys.executable, "-m", "pytest", "-p", "pytest_timeout", "-p", "anyio.pytest_plugin",
                "-q", "--durations=10", *(pytest_args or [])]
