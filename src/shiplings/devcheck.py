@@ -36,7 +36,7 @@ import nbformat
 from shiplings import lifeline
 from shiplings import mutants as mutant_files
 from shiplings.manifest import Course, Lesson
-from shiplings.overlays import Tree, overlay_files, remove_paths, snapshot_tree, starter_tree, write_tree
+from shiplings.overlays import Tree, lesson_trees, overlay_files, remove_paths, snapshot_tree, starter_tree, write_tree
 from shiplings.runner import RunResult, run_lessons
 from shiplings.scratch import prefix as scratch_prefix
 from shiplings.warm import WarmRunner
@@ -347,17 +347,6 @@ def files_read_digest(course: Course, checked: Lesson, tree: Tree) -> str:
     return digest.hexdigest()
 
 
-def course_trees(course: Course, root: Path, last: Lesson) -> dict[tuple[str, str], Tree]:
-    """starter(M) and snapshot(M) of every lesson M up to `last`, keyed (kind, lesson id)."""
-    trees: dict[tuple[str, str], Tree] = {}
-    solved: Tree = {}
-    for lesson in course.lessons[: course.index(last) + 1]:
-        started = {**solved, **overlay_files(root / "lessons" / lesson.id / "starter")}
-        solved = {**remove_paths(dict(started), lesson.removes), **overlay_files(root / "solutions" / lesson.id)}
-        trees["starter", lesson.id], trees["snapshot", lesson.id] = started, solved
-    return trees
-
-
 def proven_elsewhere(course: Course, root: Path, lesson: Lesson, proving: frozenset[str]) -> dict[tuple[str, str], str]:
     """Earlier lessons' check runs of this proof that another proof covers: {(kind, earlier id): where}.
 
@@ -368,7 +357,7 @@ def proven_elsewhere(course: Course, root: Path, lesson: Lesson, proving: frozen
     runs it, unless an earlier candidate with the same files covers it in turn, and the
     earliest one is always run.
     """
-    trees = course_trees(course, root, lesson)
+    trees = lesson_trees(course, root, lesson)
 
     digests: dict[tuple[str, str, str], str] = {}
 

@@ -44,13 +44,22 @@ def remove_paths(tree: Tree, removed: list[str]) -> Tree:
     return tree
 
 
+def lesson_trees(course: Course, root: Path, last: Lesson) -> dict[tuple[str, str], Tree]:
+    """starter(M) and snapshot(M) of every lesson M up to `last`, keyed ("starter" | "snapshot", lesson id)."""
+    trees: dict[tuple[str, str], Tree] = {}
+    solved: Tree = {}
+    for lesson in course.lessons[: course.index(last) + 1]:
+        started = {**solved, **overlay_files(root / "lessons" / lesson.id / "starter")}
+        solved = {**remove_paths(dict(started), lesson.removes), **overlay_files(root / "solutions" / lesson.id)}
+        trees["starter", lesson.id], trees["snapshot", lesson.id] = started, solved
+    return trees
+
+
 def snapshot_tree(course: Course, lesson: Lesson | None, root: Path) -> Tree:
     """The files exactly as they stand after `lesson` (None: before the first lesson)."""
     if lesson is None:
         return {}
-    tree = remove_paths(starter_tree(course, lesson, root), lesson.removes)
-    tree.update(overlay_files(root / "solutions" / lesson.id))
-    return tree
+    return lesson_trees(course, root, lesson)["snapshot", lesson.id]
 
 
 def previous(course: Course, lesson: Lesson) -> Lesson | None:
@@ -60,9 +69,7 @@ def previous(course: Course, lesson: Lesson) -> Lesson | None:
 
 def starter_tree(course: Course, lesson: Lesson, root: Path) -> Tree:
     """What the learner starts lesson N with: snapshot(N-1) plus the starter overlay."""
-    tree = snapshot_tree(course, previous(course, lesson), root)
-    tree.update(overlay_files(root / "lessons" / lesson.id / "starter"))
-    return tree
+    return lesson_trees(course, root, lesson)["starter", lesson.id]
 
 
 def write_tree(tree: Tree, destination: Path) -> None:
