@@ -1,8 +1,8 @@
 """TaskRepository: the tasks, kept in the database.
 
-It has the same methods as the in-memory TaskStore (app/store.py): the routes ask for
-`store: TaskStoreDep`, and app/api/deps.py hands them a TaskRepository on the request's
-session.
+It has the methods the in-memory TaskStore had, so the routes did not change: they ask
+for `store: TaskStoreDep`, and app/api/deps.py hands them a TaskRepository on the
+request's session.
 
 The repository speaks in API schemas (TaskIn in, Task out) and keeps the ORM rows to
 itself. Each change is committed before the method returns, so when a route answers

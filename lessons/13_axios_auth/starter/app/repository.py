@@ -3,8 +3,8 @@
 RefreshTokenRepository keeps the refresh tokens' digests: which session (family) each
 belongs to, whether it was spent, and when it expires.
 
-TaskRepository has the same methods as the in-memory TaskStore (app/store.py): the
-routes ask for `store: TaskStoreDep`, and app/api/deps.py hands them a TaskRepository
+TaskRepository has the methods the in-memory TaskStore had, so the routes did not
+change: they ask for `store: TaskStoreDep`, and app/api/deps.py hands them a TaskRepository
 for the request's session AND the signed-in user. Every query it makes
 is limited to that user's tasks, in this one place, so no route can forget it.
 
