@@ -6,12 +6,14 @@ real on loopback ports: count its workers, load it, and stop it mid-request.
 
 import asyncio
 import difflib
+import logging
 import os
 import signal
 import subprocess
 import threading
 import time
 import types
+from pathlib import Path
 
 import httpx
 import pytest
@@ -159,6 +161,56 @@ def test_shutdown_and_recycling_settings(gunicorn_config):
         f"on the same machine (a test run, a second app) fights over it. {CONFIG} leaves it on."
         + misspelled(names, "control_socket_disable")
     )
+
+
+def test_metrics_hooks_tidy_up(gunicorn_config, tmp_path, monkeypatch):
+    """child_exit forgets only a dead worker's live gauges; a folder on_starting made leaves with on_exit."""
+    _, names = gunicorn_config()
+    server = types.SimpleNamespace(log=logging.getLogger("gunicorn.error"))
+    child_exit = names.get("child_exit")
+    assert callable(child_exit), (
+        f"{CONFIG} has no child_exit(server, worker) hook, which gunicorn calls in the master after a "
+        "worker exits (a crash, max_requests, a stop). Without it, the gauges a dead worker kept "
+        "(requests in progress, say) stay in /metrics forever, frozen at their last value."
+        + misspelled(names, "child_exit")
+    )
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    dead, alive = 4242, 4343
+    for pid in (dead, alive):  # the files prometheus_client's multiprocess mode writes per process
+        for kind in ("counter", "histogram", "gauge_livesum", "gauge_all"):
+            (folder / f"{kind}_{pid}.db").write_bytes(b"")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    child_exit(server, types.SimpleNamespace(pid=dead))
+    left = sorted(path.name for path in folder.iterdir())
+    assert f"gauge_livesum_{dead}.db" not in left, (
+        f"After child_exit for worker {dead}, its live gauge file gauge_livesum_{dead}.db should be gone "
+        f"(it holds values only a running worker can vouch for, such as requests in progress); the folder "
+        f"still holds it. Look at child_exit() in {CONFIG}: prometheus_client's multiprocess module has a "
+        "function for exactly this."
+    )
+    kept = {f"counter_{dead}.db", f"histogram_{dead}.db", f"gauge_all_{dead}.db"} | {
+        f"{kind}_{alive}.db" for kind in ("counter", "histogram", "gauge_livesum", "gauge_all")}
+    lost = sorted(kept - set(left))
+    assert not lost, (
+        f"child_exit for worker {dead} should remove only that worker's live gauges; it also removed "
+        f"{', '.join(lost)}. A dead worker's counters and histograms are requests it really served: "
+        f"without their files /metrics counts backwards, and Prometheus reads a drop as a restart. Look "
+        f"at child_exit() in {CONFIG}."
+    )
+    on_starting, on_exit = names.get("on_starting"), names.get("on_exit")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    if callable(on_starting):
+        on_starting(server)
+    made = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if made and Path(made).is_dir():  # the hook made a folder of its own: it must not outlive the server
+        if callable(on_exit):
+            on_exit(server)
+        assert not Path(made).exists(), (
+            f"With no PROMETHEUS_MULTIPROC_DIR set, on_starting in {CONFIG} made the folder {made}, and it "
+            "is still there after the server stopped (on_exit). Every start would leave another folder "
+            f"of metrics files behind. Look at on_exit(server) in {CONFIG}."
+        )
 
 
 @pytest.mark.timeout(90)
