@@ -289,3 +289,23 @@ def test_the_course_base_images_are_every_from_of_its_dockerfiles(tiny_course):
     assert standins.course_base_images(tiny_course) == ["nginx:1.27", "node:22-slim", "python:3.11"]
     real = standins.course_base_images(Path(__file__).resolve().parents[1])
     assert {"python:3.11-slim", "node:22-slim", "nginx:1.27"} <= set(real)
+
+
+def test_the_course_base_images_include_what_its_compose_files_run(tiny_course):
+    (tiny_course / "solutions/02_bye").mkdir(parents=True, exist_ok=True)
+    (tiny_course / "solutions/02_bye/compose.yaml").write_text(textwrap.dedent("""\
+        services:
+          db:
+            image: postgres:15
+          cache:
+            image: "redis:7"  # the rate limits
+          api:
+            build: .
+            image: tasks-backend
+          again:
+            image: postgres:15
+    """))
+    assert standins.compose_images(tiny_course / "solutions/02_bye/compose.yaml") == ["postgres:15", "redis:7"]
+    assert standins.course_base_images(tiny_course) == ["postgres:15", "redis:7"]
+    real = standins.course_base_images(Path(__file__).resolve().parents[1])
+    assert {"postgres:15", "redis:7", "nginx:1.27"} <= set(real)

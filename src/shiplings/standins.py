@@ -212,10 +212,22 @@ def base_images(dockerfile: Path) -> list[str]:
     return images
 
 
+def compose_images(compose_file: Path) -> list[str]:
+    """The images a compose file's services name that shiplings has a stand-in for, in order.
+
+    Read from the text (`image: NAME` lines), no compose needed: an image a service builds
+    itself (tasks-backend) has no stand-in and is left out.
+    """
+    names = re.findall(r"^\s*image:\s*[\"']?([^\s\"'#]+)", Path(compose_file).read_text(), re.MULTILINE)
+    return [name for name in dict.fromkeys(names) if recipe_for(name) is not None]
+
+
 def course_base_images(root: Path) -> list[str]:
-    """Every image the course's Dockerfiles (starters and solutions) start FROM."""
+    """Every image the course's Dockerfiles start FROM and its compose files run (starters and solutions)."""
     dockerfiles = {*root.glob("lessons/*/starter/**/Dockerfile"), *root.glob("solutions/*/**/Dockerfile")}
-    return sorted({image for dockerfile in dockerfiles for image in base_images(dockerfile)})
+    compose_files = {*root.glob("lessons/*/starter/**/compose.yaml"), *root.glob("solutions/*/**/compose.yaml")}
+    return sorted({image for dockerfile in dockerfiles for image in base_images(dockerfile)}
+                  | {image for compose_file in compose_files for image in compose_images(compose_file)})
 
 
 def recipe_for(image: str) -> Recipe | None:

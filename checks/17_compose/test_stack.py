@@ -1,0 +1,359 @@
+"""Lesson 17 on a real engine: the learner's stack, up once per run, used and broken on purpose.
+
+Each check reads what it can from the compose model first (no engine needed) and asks for the
+running stack only once that is right: a mistake the file already shows costs seconds. The
+checks run in this order on the one stack: up and healthy, closed to the host, the critical
+path in Chromium, the proxy's headers, a killed backend, `down` and `up` again, and last the
+sign-in limit (it uses up this machine's sign-in attempts for a minute).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import signal
+import time
+
+import httpx
+import pytest
+
+from shiplings.patience import machine_factor
+from support import compose
+from support.accounts import LEARNER_PASSWORD
+
+# building the images the first time installs every dependency: minutes on a busy machine
+STACK = pytest.mark.timeout(1800)
+ENGINE = pytest.mark.timeout(300)
+# how long a killed backend may take to answer again: a restart, two workers importing the app
+BACK_WITHIN_SECONDS = 60
+# nginx's own error pages end like this; a friendly page says something to the people using the app
+NGINX_STOCK_PAGE = re.compile(r"<center>nginx(/[\d.]+)?</center>", re.IGNORECASE)
+
+
+def the_stack(request, resolved):
+    """The running stack, once the compose model has the six services; fails the check if it is not up."""
+    missing = compose.missing_services(resolved.services())
+    assert not missing, f"compose.yaml has no service named {', '.join(missing)}: see the first check."
+    stack = request.getfixturevalue("stack")
+    stack.require_up()
+    return stack
+
+
+def new_account(api: httpx.Client) -> tuple[str, dict[str, str]]:
+    """Sign up and in through the proxy; (email, the Authorization header)."""
+    email = f"compose-{secrets.token_hex(4)}@example.com"
+    signed_up = api.post("/auth/register", json={"email": email, "password": LEARNER_PASSWORD})
+    assert signed_up.status_code == 201, (
+        f"Signing up through the proxy (POST /api/auth/register) answered {signed_up.status_code} "
+        f"{signed_up.text[:300]!r}; the proxy should forward /api/... to the backend without the /api prefix "
+        "(/api/auth/register arrives as /auth/register), where it answers 201. The proxy's config: proxy/nginx.conf."
+    )
+    token = api.post("/auth/token", data={"username": email, "password": LEARNER_PASSWORD})
+    assert token.status_code == 200, (
+        f"Signing in through the proxy (POST /api/auth/token) answered {token.status_code} {token.text[:300]!r}."
+    )
+    return email, {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+@STACK
+def test_stack_comes_up_healthy(resolved, request):
+    stack = the_stack(request, resolved)
+    states = {entry["Service"]: entry for entry in stack.ps()}
+    problems = []
+    for name in stack.model["services"]:
+        entry = states.get(name)
+        if entry is None:
+            problems.append(f"{name} has no container")
+        elif name == "migrate":
+            if entry["State"] != "exited" or entry.get("ExitCode") != 0:
+                problems.append(f"migrate is {entry['State']} (exit code {entry.get('ExitCode')})")
+        elif entry["State"] != "running" or entry.get("Health") not in ("", None, "healthy"):
+            problems.append(f"{name} is {entry['State']} {entry.get('Health') or ''}".strip())
+    assert not problems, (
+        "After `docker compose up --wait` every service should be running (and healthy, where it has a "
+        "healthcheck), and migrate should have exited with 0: " + "; ".join(problems) + f".\n{stack.states()}"
+    )
+
+
+@ENGINE
+def test_database_and_redis_unreachable_from_the_host(resolved, request):
+    published = compose.published_ports(resolved.services())
+    open_ones = {name: published[name] for name in ("db", "redis") if name in published}
+    assert not open_ones, (
+        "The database and Redis should be reachable from the stack's own network only; "
+        + "; ".join(f"{name} publishes {', '.join(ports)}" for name, ports in open_ones.items())
+        + ". Remove their `ports:`: the backend reaches them as db:5432 and redis:6379."
+    )
+    stack = the_stack(request, resolved)
+    for name in ("db", "redis"):
+        found = stack.engine.docker("inspect", "--format",
+                                    "{{json .NetworkSettings.Ports}} {{.HostConfig.NetworkMode}}",
+                                    stack.container(name), check=False, timeout=60).stdout.strip()
+        ports, _, mode = found.rpartition(" ")
+        bound = {port: bindings for port, bindings in (json.loads(ports or "null") or {}).items() if bindings}
+        assert not bound and mode != "host", (
+            f"The running {name} container is reachable from this machine: "
+            f"{'it shares the host network' if mode == 'host' else f'ports {sorted(bound)} are bound on the host'}. "
+            "Only the proxy should be."
+        )
+
+
+@ENGINE
+def test_critical_path_through_the_proxy_in_a_browser(resolved, request):
+    stack = the_stack(request, resolved)
+    browser = request.getfixturevalue("browser")
+    with httpx.Client(base_url=stack.url + "/api", timeout=30) as api:
+        email, _ = new_account(api)
+    context = browser.new_context(base_url=stack.url)
+    try:
+        tab = context.new_page()
+        opened = tab.goto("/login", wait_until="domcontentloaded")
+        assert opened is not None and opened.status == 200, (
+            f"Opening {stack.url}/login through the proxy answered {opened.status if opened else 'nothing'}: "
+            "the proxy should pass every path outside /api/ to the frontend container (proxy_pass http://frontend)."
+        )
+        title = f"Shipped with compose {secrets.token_hex(3)}"
+        try:
+            tab.get_by_label("Email").fill(email)
+            tab.get_by_label("Password").fill(LEARNER_PASSWORD)
+            tab.get_by_role("button", name="Sign in").click()
+            tab.get_by_label("New task").fill(title, timeout=20_000)
+            tab.get_by_role("button", name="Add").click()
+            tab.locator('[data-test="task"]', has_text=title).wait_for(timeout=20_000)
+        except Exception as error:  # noqa: BLE001 - Playwright's TimeoutError: the assertion says where it stopped
+            raise AssertionError(
+                "In Chromium, through the proxy: signing in on /login and adding a task should work; it stopped "
+                f"at {tab.url.removeprefix(stack.url)} ({str(error).splitlines()[0][:200]}). The page calls /api/..., "
+                f"which the proxy should forward to the backend without the /api prefix. The proxy's last log lines:\n"
+                f"{stack.logs('proxy', 8)}"
+            ) from None
+        tab.reload()
+        try:
+            tab.locator('[data-test="task"]', has_text=title).wait_for(timeout=20_000)
+        except Exception:  # noqa: BLE001
+            raise AssertionError(
+                f"After a reload the page should keep the session and show the task; it shows {tab.url}. The page "
+                "asks POST /api/auth/refresh with the refresh cookie, whose Path the backend sets to /auth: the "
+                "proxy should rewrite it to /api/auth (proxy_cookie_path /auth /api/auth)."
+            ) from None
+    finally:
+        context.close()
+
+
+@ENGINE
+def test_proxy_sets_headers_limits_and_timeouts(resolved, request):
+    text, where = compose.proxy_config(resolved.services())
+    assert text, (
+        "The proxy mounts no nginx config of yours: mount proxy/nginx.conf as /etc/nginx/conf.d/default.conf "
+        "(volumes: [\"./proxy/nginx.conf:/etc/nginx/conf.d/default.conf:ro\"])."
+    )
+    wanted = {"client_max_body_size": "the largest request it lets through",
+              "proxy_read_timeout": "how long it waits for the backend's answer",
+              "proxy_connect_timeout": "how long it waits to reach the backend",
+              "gzip": "compression of text answers"}
+    missing = [f"{directive} ({why})" for directive, why in wanted.items()
+               if not re.search(rf"^\s*{directive}\s", text, re.MULTILINE)]
+    assert not missing, (
+        f"The proxy's config ({os.path.basename(where)}) leaves these to nginx's defaults: {'; '.join(missing)}. "
+        "Say them in the server block: the defaults (1 MB, 60 s, no gzip) are nobody's decision."
+    )
+    stack = the_stack(request, resolved)
+    with httpx.Client(base_url=stack.url, timeout=30) as client:
+        answers = {"/": client.get("/"), "/api/health": client.get("/api/health")}
+        spec = client.get("/api/openapi.json", headers={"Accept-Encoding": "gzip"})
+    for path, answer in answers.items():
+        assert answer.status_code == 200, (
+            f"GET {path} through the proxy answered {answer.status_code} {answer.text[:200]!r}."
+        )
+        missing = [name for name in ("x-content-type-options", "x-frame-options") if name not in answer.headers]
+        assert not missing, (
+            f"GET {path} through the proxy has no {' and no '.join(missing)} header. The proxy is the one place "
+            "every answer passes: add_header ... always in its server block (X-Content-Type-Options nosniff, "
+            "X-Frame-Options DENY)."
+        )
+        server = answer.headers.get("server", "")
+        assert not re.search(r"\d", server), (
+            f"GET {path} says which server answers, version and all (Server: {server}): free help for whoever "
+            "looks for a known hole in it. `server_tokens off;` in the proxy's config."
+        )
+    if spec.status_code == 200 and len(spec.content) > 2000:
+        assert spec.headers.get("content-encoding") == "gzip", (
+            "GET /api/openapi.json through the proxy, asked for gzip, came back uncompressed: the proxy should "
+            "compress JSON from the backend too (gzip_types application/json; gzip_proxied any)."
+        )
+
+
+def kill_main_process(stack, container: str) -> None:
+    """Kill the container's main process outright (SIGKILL), as a crash or the OOM killer would.
+
+    Not `docker kill`: a container stopped through docker counts as stopped on purpose, and no
+    restart policy brings it back. From this machine when its processes are visible here (a
+    Linux engine, run as root); otherwise from a helper container in the engine's own process
+    namespace (Docker Desktop, colima: the engine runs in a virtual machine).
+    """
+    pid = int(stack.engine.docker("inspect", "--format", "{{.State.Pid}}", container, timeout=60).stdout.strip())
+    try:
+        os.kill(pid, signal.SIGKILL)
+        return
+    except (PermissionError, ProcessLookupError):
+        pass
+    image = stack.engine.docker("inspect", "--format", "{{.Config.Image}}", container, timeout=60).stdout.strip()
+    stack.engine.docker("run", "--rm", "--pid", "host", "--user", "0", "--entrypoint", "sh", image, "-c",
+                        f"kill -KILL {pid}", timeout=120)
+
+
+def watch_outage(url: str, seconds: float) -> tuple[list[tuple[float, int, str]], float | None]:
+    """GET url every 0.1 s until it fails and answers 200 again (at most `seconds`).
+
+    Returns every failed answer (seconds since the start, status or 0 for no answer, body) and
+    when it answered 200 again (None: it did not).
+    """
+    started = time.monotonic()
+    failed: list[tuple[float, int, str]] = []
+    with httpx.Client(timeout=5) as client:
+        while time.monotonic() - started < seconds:
+            try:
+                answer = client.get(url)
+                status, body = answer.status_code, answer.text[:500]
+            except httpx.TransportError as error:
+                status, body = 0, type(error).__name__
+            now = time.monotonic() - started
+            if status == 200 and failed:
+                return failed, now
+            if status != 200:
+                failed.append((now, status, body))
+            time.sleep(0.1)
+    return failed, None
+
+
+@ENGINE
+def test_backend_crash_is_survived(resolved, request):
+    backend = resolved.services().get("backend") or {}
+    assert compose.restarts(backend), (
+        f"The backend's restart policy is {compose.restart_policy(backend) or 'none'} (`no`, compose's default): a "
+        "backend that crashes stays down until someone notices. Give every long-running service "
+        "`restart: unless-stopped` (or on-failure); not migrate, which runs once."
+    )
+    stack = the_stack(request, resolved)
+    container = stack.container("backend")
+    restarts_before = int(stack.engine.docker("inspect", "--format", "{{.RestartCount}}", container,
+                                              timeout=60).stdout.strip() or 0)
+    kill_main_process(stack, container)
+    failed, back = watch_outage(stack.url + "/api/health", BACK_WITHIN_SECONDS * min(machine_factor(), 3))
+    restarted = stack.engine.docker("inspect", "--format", "{{.RestartCount}} {{.State.Status}}", container,
+                                    check=False, timeout=60).stdout.split()
+    assert back is not None, (
+        f"The backend's main process was killed (as a crash would) and GET /api/health through the proxy did "
+        f"not answer 200 again within {BACK_WITHIN_SECONDS * min(machine_factor(), 3):.0f} s; the backend "
+        f"container is {' '.join(restarted[1:]) or 'gone'} after {restarted[0] if restarted else '?'} restarts. "
+        f"A restart policy (restart: unless-stopped) brings it back. Its last log lines:\n{stack.logs('backend')}\n"
+        f"The proxy's:\n{stack.logs('proxy', 6)}"
+    )
+    assert restarted and int(restarted[0]) > restarts_before, (
+        "GET /api/health answered again, but the backend container was not restarted: the check could not "
+        "kill it."
+    )
+    unfriendly = [(status, body) for _, status, body in failed
+                  if status not in (502, 503, 504) or NGINX_STOCK_PAGE.search(body) or not body.strip()]
+    assert failed and not unfriendly, (
+        f"While the backend restarted ({back:.1f} s), the proxy answered "
+        + (f"{unfriendly[0][0] or 'nothing'} {unfriendly[0][1][:200]!r}" if unfriendly else "every request")
+        + ": nginx's bare error page (or none) for the people using the app. Give the proxy a friendly answer of "
+        "its own for 502/503/504 (error_page 502 503 504 ...): for /api/ a 503 in the API's error envelope with "
+        "Retry-After, for pages an HTML page that says the app is restarting."
+    )
+
+
+@ENGINE
+def test_data_survives_down_and_up(resolved, request):
+    model = resolved.require()
+    named, instead = compose.named_data_volume(resolved.services().get("db") or {}, model.get("volumes") or {})
+    assert named, f"PostgreSQL keeps its data in {instead}: see the volume check."
+    stack = the_stack(request, resolved)
+    title = f"Still here after down {secrets.token_hex(3)}"
+    with httpx.Client(base_url=stack.url + "/api", timeout=30) as api:
+        email, auth = new_account(api)
+        created = api.post("/tasks", json={"title": title}, headers=auth)
+        assert created.status_code == 201, f"Creating a task through the proxy answered {created.status_code}."
+    down = stack.compose("down", "--timeout", "10")
+    assert down.returncode == 0, f"`docker compose down` failed: {down.stderr[-500:]}"
+    up = stack.up_again()
+    assert up.returncode == 0, (
+        f"After `docker compose down`, `docker compose up --wait` should bring the stack back; it said:\n"
+        f"{(up.stdout + up.stderr)[-800:]}\n{stack.states()}"
+    )
+    with httpx.Client(base_url=stack.url + "/api", timeout=30) as api:
+        token = api.post("/auth/token", data={"username": email, "password": LEARNER_PASSWORD})
+        assert token.status_code == 200, (
+            f"After `docker compose down` and `up`, signing in as the account made before answered "
+            f"{token.status_code} {token.text[:200]!r}: the database started empty. {instead.capitalize()} "
+            "should be a named volume, which `down` keeps."
+        )
+        tasks = api.get("/tasks", headers={"Authorization": f"Bearer {token.json()['access_token']}"}).json()
+    titles = [task.get("title") for task in (tasks if isinstance(tasks, list) else tasks.get("items", []))]
+    assert title in titles, f"After `docker compose down` and `up`, the task made before is gone: {titles}."
+
+
+# What the backend sees of sign-in attempts sent from inside the stack (python's urllib: the image has no curl)
+ATTEMPTS = """
+import sys, urllib.error, urllib.parse, urllib.request
+url, count, spoof = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "spoof"
+codes = []
+for i in range(count):
+    form = urllib.parse.urlencode({"username": f"nobody{i}@example.com", "password": "not-the-password"}).encode()
+    asked = urllib.request.Request(url, data=form)
+    if spoof:
+        asked.add_header("X-Forwarded-For", f"198.51.100.{i + 1}")
+    try:
+        codes.append(urllib.request.urlopen(asked, timeout=10).status)
+    except urllib.error.HTTPError as error:
+        codes.append(error.code)
+print(" ".join(map(str, codes)))
+"""
+
+
+def login_limit(backend: dict) -> int:
+    limit = compose.environment(backend).get("TASKS_LOGIN_RATE_LIMIT", "5/minute")
+    found = re.match(r"\s*(\d+)", limit)
+    return min(int(found.group(1)) if found else 5, 20)
+
+
+@ENGINE
+def test_backend_trusts_forwarded_headers_from_the_proxy_only(resolved, request):
+    stack = the_stack(request, resolved)
+    limit = login_limit(stack.model["services"]["backend"])
+    tries = limit + 3
+    codes = []
+    with httpx.Client(base_url=stack.url + "/api", timeout=30) as api:
+        for attempt in range(tries):
+            codes.append(api.post("/auth/token", data={"username": f"nobody{attempt}@example.com",
+                                                       "password": "not-the-password"},
+                                  headers={"X-Forwarded-For": f"203.0.113.{attempt + 1}"}).status_code)
+            if codes[-1] == 429:
+                break
+    assert 429 in codes, (
+        f"{tries} sign-in attempts from one client through the proxy, each with a different made-up "
+        f"X-Forwarded-For, all got through ({codes}): the sign-in limit ({limit} a minute) counts whatever address "
+        "a client writes into that header. The proxy should set it from the connection "
+        "(proxy_set_header X-Forwarded-For $remote_addr, or $proxy_add_x_forwarded_for), and the backend believe "
+        "it from the proxy's address only (FORWARDED_ALLOW_IPS), never from `*`."
+    )
+    neighbour = stack.in_service("backend", "python", "-c", ATTEMPTS, "http://proxy:80/api/auth/token", "1", "plain")
+    assert neighbour.returncode == 0, f"A sign-in attempt from inside the stack failed: {neighbour.stderr[-400:]}"
+    assert neighbour.stdout.split() != ["429"], (
+        "One client used up its sign-in attempts through the proxy, and then another client (another address) "
+        "was refused too (429): the backend counts every request as coming from the proxy's address, so one "
+        "client locks everyone out. gunicorn should believe X-Forwarded-For from the proxy: FORWARDED_ALLOW_IPS "
+        "set to the proxy's address in the backend's environment (compose.yaml gives the proxy a fixed one)."
+    )
+    direct = stack.in_service("backend", "python", "-c", ATTEMPTS, "http://backend:8000/auth/token", str(tries),
+                              "spoof")
+    direct_codes = direct.stdout.split()
+    assert "429" in direct_codes, (
+        f"{tries} sign-in attempts sent to the backend directly (not through the proxy), each with a different "
+        f"made-up X-Forwarded-For, all got through ({' '.join(direct_codes) or direct.stderr[-300:]}): the backend "
+        "believes that header from anyone who reaches it. Set FORWARDED_ALLOW_IPS to the proxy's address only, "
+        "not `*`."
+    )
