@@ -155,6 +155,20 @@ def test_shutdown_and_recycling_settings(gunicorn_config):
         "inside the container alone, and a fixed port ignores the platform's."
         + misspelled(names, "bind")
     )
+    assert config.errorlog == "-", (
+        "gunicorn's own messages (workers started, killed, timed out) should go to stderr (errorlog = \"-\", "
+        "gunicorn's default), where a container's log driver, systemd or a platform collects them beside the "
+        f"app's JSON lines; {CONFIG} writes them to {config.errorlog!r}, a file inside the container or server "
+        "that nobody reads and that grows until the disk is full." + misspelled(names, "errorlog")
+    )
+    trusted = config.forwarded_allow_ips
+    assert "*" not in trusted, (
+        "forwarded_allow_ips names the addresses whose X-Forwarded-For and X-Forwarded-Proto gunicorn believes; "
+        f"{CONFIG} trusts {', '.join(trusted)}. With \"*\" any client can write its own X-Forwarded-For, and "
+        "the app then sees whatever address the client chose: the rate limit of lesson 09, counted per "
+        "address, is gone (one header per request, a new address each time), and so is the address in the "
+        "logs. Trust only the proxy in front of the app; with no proxy yet, gunicorn's default (loopback only)."
+    )
     assert config.control_socket_disable, (
         "gunicorn's control socket should be off (control_socket_disable = True): gunicorn 27 otherwise "
         "opens one at $XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl, and a second gunicorn "

@@ -48,6 +48,11 @@ wsgi_app = "app.main:app"  # the ASGI app, when the command line names none
 # A laptop that should not expose the app to its network: gunicorn --bind 127.0.0.1:8000
 bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
 
+# Whose X-Forwarded-For and X-Forwarded-Proto to believe: gunicorn's default, loopback only,
+# spelled out. Behind a proxy, name the proxy's address here, never "*": with "*" every
+# client can choose the address the app sees, and a rate limit counted per address is gone.
+forwarded_allow_ips = "127.0.0.1,::1"
+
 # --- the workers ------------------------------------------------------------------------
 
 # One process per core: each uvicorn worker runs an event loop that already serves many
