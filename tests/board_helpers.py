@@ -6,31 +6,14 @@ server-sent events, a learner's outbox and a browser need a server that really l
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import uvicorn
-
-from shiplings.net import free_port
+from shiplings.net import serving_in_thread
 
 
 @contextmanager
 def serving(app, port: int | None = None) -> Iterator[str]:
     """Run app under uvicorn on 127.0.0.1 (a free port unless given) until the block ends; yields its base URL."""
-    port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
-                                           lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the board did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving_in_thread(app, port=port, log_config=None) as url:
+        yield url

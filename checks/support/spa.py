@@ -26,14 +26,12 @@ import re
 import shutil
 import signal
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from shiplings import lifeline, npm, services, tools
 from shiplings.locks import exclusive
-from shiplings.net import free_port
+from shiplings.net import DidNotStart, free_port, serving_in_thread
 from shiplings.paths import state_dir
 from support.frontend import tail
 
@@ -113,27 +111,14 @@ def serving(app, timeout: float = 60.0) -> Iterator[str]:
     The thread dies with the check's process, like every server a check starts.
     AssertionError (a learner's message) when the app does not start: its lifespan failed.
     """
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise AssertionError(
-                "Your app should start under uvicorn and answer; it did not (its lifespan failed, or it never "
-                "listened). Start it yourself with `uvicorn app.main:app` and read what it prints."
-            )
-        time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        with serving_in_thread(app, timeout=timeout, log_level="warning") as url:
+            yield url
+    except DidNotStart:
+        raise AssertionError(
+            "Your app should start under uvicorn and answer; it did not (its lifespan failed, or it never "
+            "listened). Start it yourself with `uvicorn app.main:app` and read what it prints."
+        ) from None
 
 
 # --- nginx ----------------------------------------------------------------------------------
