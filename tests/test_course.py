@@ -1,6 +1,7 @@
 """The real course: every lesson proves the invariants of `shiplings dev check`."""
 
 import re
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -33,18 +34,69 @@ def proving(request) -> frozenset[str]:
 PROOF_JOBS = 2
 
 
+def uses_engine(lesson_id: str) -> bool:
+    return "docker" in COURSE.lesson(lesson_id).services
+
+
+def next_proof(pending: list[str], engine_busy: bool) -> str | None:
+    """The longest pending proof that can go now: never two on the Docker Engine at once.
+
+    A machine has one engine per image store, held by one run at a time: a second engine
+    lesson beside the first would only wait for it, with a proof slot idle all along.
+    """
+    for lesson_id in pending:
+        if not (engine_busy and uses_engine(lesson_id)):
+            return lesson_id
+    return pending[0] if pending else None
+
+
 @pytest.fixture(scope="session")
 def proofs(proving) -> Iterator[dict[str, Future]]:
-    """Every proof of the session, started at once in course order from the last lesson (the longest)."""
-    last_first = sorted(proving, key=lambda lesson_id: COURSE.index(COURSE.lesson(lesson_id)), reverse=True)
+    """Every proof of the session, longest (the last lesson) first, PROOF_JOBS at a time."""
+    pending = sorted(proving, key=lambda lesson_id: COURSE.index(COURSE.lesson(lesson_id)), reverse=True)
+    started = {lesson_id: Future() for lesson_id in pending}
+    choosing, engine_busy = threading.Lock(), threading.Event()
+
+    def prove() -> None:
+        while True:
+            with choosing:
+                lesson_id = next_proof(pending, engine_busy.is_set())
+                if lesson_id is None:
+                    return
+                pending.remove(lesson_id)
+                if uses_engine(lesson_id):
+                    engine_busy.set()
+            future = started[lesson_id]
+            try:
+                if future.set_running_or_notify_cancel():
+                    future.set_result(devcheck.check_lesson(COURSE, REPO, COURSE.lesson(lesson_id), proving=proving))
+            except BaseException as error:  # the test of that lesson reports it
+                future.set_exception(error)
+            finally:
+                if uses_engine(lesson_id):
+                    engine_busy.clear()
+
     with ThreadPoolExecutor(max_workers=PROOF_JOBS, thread_name_prefix="proof") as pool:
-        started = {lesson_id: pool.submit(devcheck.check_lesson, COURSE, REPO, COURSE.lesson(lesson_id),
-                                          proving=proving) for lesson_id in last_first}
+        for _ in range(PROOF_JOBS):
+            pool.submit(prove)
         try:
             yield started
         finally:
             for future in started.values():
                 future.cancel()  # an interrupted session proves nothing more
+
+
+def test_proofs_never_put_two_engine_lessons_side_by_side():
+    engine_lessons = [lesson.id for lesson in reversed(COURSE.lessons) if uses_engine(lesson.id)]
+    others = [lesson.id for lesson in reversed(COURSE.lessons) if not uses_engine(lesson.id)]
+    if not engine_lessons or not others:
+        pytest.skip("the course needs lessons of both kinds for this")
+    pending = engine_lessons + others
+    assert next_proof(pending, engine_busy=False) == engine_lessons[0]
+    assert next_proof(pending, engine_busy=True) == others[0]
+    # with nothing else left, an engine lesson still goes (and waits for the engine)
+    assert next_proof(engine_lessons[-1:], engine_busy=True) == engine_lessons[-1]
+    assert next_proof([], engine_busy=False) is None
 
 
 # in the order the proofs start, so each test waits for its own proof only
