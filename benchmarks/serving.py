@@ -27,6 +27,13 @@ each round prints its own ratio so a round spoiled by another process shows as o
    With redis-server installed, one more line: the full stack counting in a real Redis,
    as production does.
 
+3. What the database hardening costs (lessons 03-04: connect, statement and pool timeouts,
+   pool_pre_ping, hide_parameters), on a real PostgreSQL as production runs it (SQLite when
+   PostgreSQL is not installed), GET /users/me, full stack both: the app as shipped against
+   the same app whose make_engine() is a bare create_async_engine(url). The error envelopes
+   and the outage's 503 only run when something fails, so a healthy request pays nothing
+   for them. The issue's bar: the hardening costs at most 3%.
+
 The gunicorn servers run with --max-requests 0: a worker recycled in the middle of a run
 would measure its own boot, not the serving. Load comes from wrk (-t2) when it is
 installed, else from a bounded asyncio load generator in this process (lower absolute
@@ -85,6 +92,20 @@ app.state.settings = get_settings()
 app.state.limiter = build_limiter(app.state.settings)  # never asked; the lifespan closes it
 app.include_router(auth.router)
 app.dependency_overrides[get_current_user] = the_user
+'''
+
+SOFT_APP = '''"""The app as shipped, but its database engine unhardened: no timeouts, no pre-ping, parameters shown."""
+from sqlalchemy.ext.asyncio import create_async_engine
+
+import app.core.db
+
+
+def bare_engine(database_url, **options):
+    return create_async_engine(database_url)
+
+
+app.core.db.make_engine = bare_engine  # before app.main binds the name
+from app.main import app  # noqa: E402
 '''
 
 
@@ -151,6 +172,37 @@ def bar(rate: float, top: float, width: int = 36) -> str:
     return "█" * max(1, round(width * rate / top))
 
 
+def signed_in(url: str) -> dict[str, str]:
+    """Register the benchmark's user on this server's database and sign in: the request headers."""
+    http = httpx.Client(base_url=url, timeout=30)
+    http.post("/auth/register", json={"email": EMAIL, "password": PASSWORD})
+    answer = http.post("/auth/token", data={"username": EMAIL, "password": PASSWORD})
+    answer.raise_for_status()
+    headers = {"Authorization": f"Bearer {answer.json()['access_token']}", "Origin": ORIGIN}
+    http.get("/users/me", headers=headers).raise_for_status()
+    return headers
+
+
+def compare_hardening(stack: contextlib.ExitStack, app_dir: Path, env: dict[str, str], rounds: int,
+                      connections: int, seconds: float) -> tuple[str, dict]:
+    """Comparison 3: the app as shipped against the same app with a bare database engine, same database."""
+    if tools.find("postgresql"):
+        database, url = "PostgreSQL", stack.enter_context(services.postgres()).url()
+    else:
+        database, url = "SQLite", env["TASKS_DATABASE_URL"]
+    run_migrations(url, app_dir)
+    env = {**env, "TASKS_DATABASE_URL": url}
+    hardened = stack.enter_context(server("hardened", gunicorn("app.main:app"), app_dir, env))
+    soft = stack.enter_context(server("unhardened", gunicorn("soft_app:app"), app_dir, env))
+    headers = signed_in(hardened.url)
+    settle([hardened.url + "/health", soft.url + "/health"])
+    rates = compare(f"3. the database hardening's cost, {database}, GET /users/me, full stack, 2 workers",
+                    {"unhardened": (soft.url + "/users/me", headers),
+                     "hardened": (hardened.url + "/users/me", headers)},
+                    rounds, connections, seconds)
+    return database, rates
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=4, help="length of one load run (default 4)")
@@ -167,6 +219,7 @@ def main() -> None:
         app_dir = scratch / "app"
         materialize(app_dir)
         (app_dir / "bare_app.py").write_text(BARE_APP, encoding="utf-8")
+        (app_dir / "soft_app.py").write_text(SOFT_APP, encoding="utf-8")
         database = f"sqlite+aiosqlite:///{scratch / 'tasks.db'}"
         run_migrations(database, app_dir)
         env = {
@@ -216,6 +269,7 @@ def main() -> None:
                 runs["full+redis"] = (redis_prod.url + "/users/me", auth)
             stack_rates = compare("2. full production stack vs bare endpoint, GET /users/me, 2 workers",
                                   runs, rounds, connections, seconds)
+            hardening = compare_hardening(stack, app_dir, env, rounds, connections, seconds)
 
     top = max(serving.values())
     print(f"\nResults (median of {rounds} rounds; load average {load_average()})")
@@ -234,6 +288,10 @@ def main() -> None:
     if "full+redis" in stack_rates:
         print(f"  full stack, rate limit counted in Redis       {stack_rates['full+redis']:8,.0f} req/s  "
               f"{bar(stack_rates['full+redis'], top)}  ({stack_rates['full+redis'] / stack_rates['bare']:.0%} of bare)")
+    database, rates = hardening
+    print(f"  hardened     timeouts, pre-ping, hidden params {rates['hardened']:8,.0f} req/s  ({database})")
+    print(f"  unhardened   create_async_engine(url) alone    {rates['unhardened']:8,.0f} req/s")
+    print(f"  -> the hardening costs {1 - rates['hardened'] / rates['unhardened']:.1%}   (the issue's bar: <= 3%)")
     print(f"\n{time.perf_counter() - started:.0f} s in all")
 
 
