@@ -69,6 +69,16 @@ def gone_within(pids: list[int], seconds: float) -> list[int]:
 
 # --- no engine needed --------------------------------------------------------------------
 
+def test_a_container_owner_is_gone_only_when_its_process_on_this_machine_ended():
+    assert not containers.owner_is_gone(containers.owner())
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    host = containers.owner().rpartition(":")[0]
+    assert containers.owner_is_gone(f"{host}:{ended.pid}")
+    assert not containers.owner_is_gone(f"another-laptop:{ended.pid}"), "another machine's run is not ours to judge"
+    assert not containers.owner_is_gone("garbage")
+
+
 def test_compose_config_rejects_a_broken_file_with_a_real_exit_code(tmp_path):
     good, broken = tmp_path / "good.yml", tmp_path / "broken.yml"
     good.write_text(VALID_COMPOSE)
@@ -262,6 +272,38 @@ def test_a_stand_in_is_built_once_then_found_by_its_recipe_hash(engine):
         ca = engine.docker("run", "--rm", "python:3.11-slim", "sh", "-c",
                            'test -s "$PIP_CERT" && test "$PIP_CERT" = "$REQUESTS_CA_BUNDLE" && echo ok')
         assert ca.stdout.strip() == "ok"
+
+
+@pytest.mark.timeout(BUILD_TIMEOUT)
+def test_on_the_learners_own_engine_the_next_run_removes_what_a_killed_run_left(engine, tmp_path, monkeypatch):
+    """The module's engine stands in for the learner's: DOCKER_HOST points a run at it, as Docker Desktop would."""
+    standins.ensure(engine, "debian:bookworm-slim")
+    record, log = tmp_path / "container", tmp_path / "run.log"
+    run = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import pathlib, time
+        from shiplings import containers
+        with containers.engine() as engine:
+            assert engine.pid is None, "the learner's engine, not a private one"
+            with engine.published("debian:bookworm-slim", 80, "--entrypoint", "sleep") as (container, url):
+                pathlib.Path("{record}").write_text(container)
+                time.sleep(600)
+    """)], env={**os.environ, "DOCKER_HOST": engine.host}, stderr=log.open("w"))
+    try:
+        deadline = time.monotonic() + 120
+        while not record.exists() and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert record.exists(), f"the run did not start its container:\n{log.read_text()[-3000:]}"
+        container = record.read_text()
+        run.kill()  # no finalizer runs: the container stays on the engine
+        run.wait()
+        assert container in engine.docker("ps", "--all", "--quiet", "--no-trunc").stdout
+    finally:
+        run.kill()
+    monkeypatch.setenv("DOCKER_HOST", engine.host)
+    with containers.engine():
+        pass
+    assert container not in engine.docker("ps", "--all", "--quiet", "--no-trunc").stdout, (
+        "the next run on the learner's engine should have removed the killed run's container")
 
 
 def test_docker_compose_runs_as_a_plugin_with_real_exit_codes(engine, tmp_path):

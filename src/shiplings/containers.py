@@ -22,6 +22,7 @@ import importlib.util
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -94,12 +95,53 @@ class Engine:
         removed at the end, whatever happened.
         """
         host_port = free_port()
-        container = self.docker("run", "--detach", "--publish", f"127.0.0.1:{host_port}:{port}", *args,
-                                image).stdout.strip()
+        container = self.docker("run", "--detach", "--publish", f"127.0.0.1:{host_port}:{port}",
+                                "--label", f"{OWNER_LABEL}={owner()}", *args, image).stdout.strip()
         try:
             yield container, f"http://127.0.0.1:{host_port}"
         finally:
             self.docker("rm", "--force", container, check=False, timeout=60)
+
+
+# --- what a killed run leaves on the learner's engine ---------------------------------------
+
+# A private engine takes its containers with it; the learner's own engine (Docker Desktop, a
+# system dockerd) outlives every run. A run killed outright (kill -9, a closed laptop) cannot
+# remove what it started, so each container says who started it, and the next run removes
+# those whose owner is gone. Compose stacks carry the label too; they need `compose down`
+# (networks, volumes), which their checks do with their own project names.
+OWNER_LABEL = "org.shiplings.owner"
+
+
+def owner() -> str:
+    """Who owns a container a check starts: this machine and this process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner_is_gone(who: str) -> bool:
+    """True when `who` (an owner() label) names a process of this machine that no longer runs."""
+    host, _, pid = who.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's run (a shared engine): not ours to judge
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # somebody else's process, alive
+        return False
+    return False
+
+
+def remove_abandoned(engine: Engine) -> list[str]:
+    """Remove the containers (not compose stacks') whose owning run is gone; their ids."""
+    listed = engine.docker("ps", "--all", "--filter", f"label={OWNER_LABEL}", "--format",
+                           f'{{{{.ID}}}} {{{{.Label "{OWNER_LABEL}"}}}} {{{{.Label "com.docker.compose.project"}}}}',
+                           check=False, timeout=60).stdout.splitlines()
+    abandoned = [fields[0] for fields in (line.split() for line in listed)
+                 if len(fields) == 2 and owner_is_gone(fields[1])]
+    if abandoned:
+        engine.docker("rm", "--force", "--volumes", *abandoned, check=False, timeout=120)
+    return abandoned
 
 
 # --- Compose and hadolint, which need no engine -------------------------------------------
@@ -230,7 +272,9 @@ def engine() -> Iterator[Engine]:
         host = learner_host()
         version, why = ask_version(host)
         if version:
-            yield Engine(host, version, client_env(host))
+            learners = Engine(host, version, client_env(host))
+            remove_abandoned(learners)
+            yield learners
             return
     if not can_start_private():
         raise EngineUnavailable(why)
