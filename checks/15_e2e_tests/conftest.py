@@ -1,0 +1,295 @@
+"""Lesson 15 runs the learner's own end-to-end suite (e2e/), on their app and on seeded bugs.
+
+Like lesson 06 does for the backend, a suite proves itself by failing on a broken app.
+Each bug of BUGS is a small edit of the learner's frontend/src that a real team could ship;
+the backend is the same for all of them. `e2e` (once per check run) plans what the selected
+checks need, then:
+
+- builds the learner's front end once per variant (support/spa.py's cache, by content: a
+  second run builds nothing), a bug's variant in a scratch copy of frontend/ that borrows
+  the workspace's node_modules;
+- runs `pytest e2e` in the workspace once per variant, as the learner does, with
+  TASKS_FRONTEND_DIST naming that variant's build (e2e/conftest.py then serves it instead
+  of building) and E2E_CHROMIUM the machine's Chromium: one uvicorn and one browser per run;
+  the clean run and the bug runs side by side (two at a time), each bug run stopping at the
+  first failure (-x);
+- reads each run's JUnit XML report into a SuiteRun.
+
+Nothing here raises for something the learner did: every problem ends up in the results,
+and the checks turn it into a message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ElementTree
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from shiplings import lifeline
+from shiplings.patience import machine_factor
+from shiplings.testing import FRONTEND, workspace
+from support import spa
+from support.browser import chromium_path
+from support.spa import built_dist
+
+HERE = Path(__file__).resolve().parent
+TODO = "TODO(15)"
+SUITE = "e2e"
+# how long one run of the learner's suite may take on an idle machine (longer on a busy one)
+RUN_TIMEOUT = 150
+PARALLEL = 2
+# pytest as the learner runs `pytest e2e`, minus plugin auto-loading (the plugins are named)
+PYTEST_ARGS = ["-p", "pytest_playwright.pytest_playwright", "-p", "anyio.pytest_plugin", "-p", "pytest_timeout",
+               "-p", "no:cacheprovider", "-q", "-rN", "--color=no"]
+# what a scratch copy of frontend/ leaves out
+NOT_COPIED = shutil.ignore_patterns("node_modules", "dist", ".vite", "coverage")
+
+
+@dataclass(frozen=True)
+class Bug:
+    name: str
+    check: str  # the check that reports whether the suite caught it
+    what: str  # what a user of the broken app sees, in the learner's words
+    edits: tuple[tuple[str, str, str], ...]  # (file under frontend/, exact text, replacement)
+    likely: str = ""  # words of the names of the tests likely to meet it: they run first (e2e_first.py)
+
+
+BUGS = {bug.name: bug for bug in [
+    Bug("sign-out-keeps-token", "test_catches_sign_out_that_keeps_the_token",
+        "Sign out calls the API but keeps the access token in memory: the Back button (or any link) "
+        "shows the task list again without a sign-in",
+        (("src/stores/auth.ts", "    } finally {\n      token.value = null\n    }",
+          "    } finally {\n      error.value = null\n    }"),),
+        likely="sign_out signout logout back protect"),
+    Bug("stale-task-list", "test_catches_a_stale_task_list",
+        "the task store loads once and keeps its tasks across a sign-out: the next user to sign in "
+        "in the same tab sees the previous user's tasks",
+        (("src/stores/tasks.ts", "  async function load(): Promise<void> {\n",
+          "  async function load(): Promise<void> {\n    if (tasks.value.length > 0) return\n"),
+         ("src/App.vue", "  useTasksStore().tasks = []\n", "")),
+        likely="own other second user isolat"),
+    Bug("list-not-loaded", "test_catches_a_list_that_never_loads",
+        "the task view never asks for the tasks (`store.load` without the call's parentheses): "
+        "a user who signs in sees an empty list, though tasks added in this visit still appear",
+        (("src/views/TasksView.vue", "onMounted(() => store.load())", "onMounted(() => store.load)"),),
+        likely="again return load"),
+    Bug("create-drops-title", "test_catches_a_create_form_that_drops_the_title",
+        "the create form sends the title as `name`, which the API does not know: every new task is refused "
+        "(422) and never appears in the list",
+        (("src/stores/tasks.ts", "api.post<Task>('/tasks', { title })", "api.post<Task>('/tasks', { name: title })"),),
+        likely="add create new"),
+    Bug("silent-wrong-password", "test_catches_a_silent_wrong_password",
+        "a wrong password leaves the login form as it was, with no message: the API's "
+        "\"Incorrect email or password.\" is swallowed",
+        (("src/stores/auth.ts", "      error.value = errorMessage(problem)\n      return false",
+          "      console.warn(errorMessage(problem))\n      return false"),),
+        likely="wrong password invalid incorrect"),
+    Bug("faint-empty-list", "test_catches_an_unreadable_empty_list",
+        "the empty task list's text (\"No tasks yet\") turns light grey on white (contrast about 1.6:1, "
+        "4.5:1 needed): unreadable for many people, invisible to every test that only reads text",
+        (("src/assets/main.css", ".empty { color: #52606d;", ".empty { color: #c8cfd6;"),),
+        likely="task_list tasks_list axe accessib a11y"),
+]}
+
+
+# every variant's build stays in the cache (support/spa.py keeps the newest few): a second
+# check run then builds nothing
+spa.BUILDS_KEPT = max(spa.BUILDS_KEPT, len(BUGS) + 2)
+
+
+@dataclass
+class TestOutcome:
+    name: str  # e2e/test_critical_path.py::test_...
+    outcome: str  # passed | failed | error | skipped
+    message: str = ""
+
+
+@dataclass
+class SuiteRun:
+    """What one run of the learner's suite did."""
+
+    name: str
+    exit_code: int | None = None
+    timed_out: bool = False
+    seconds: float = 0.0
+    tests: list[TestOutcome] = field(default_factory=list)
+    output: str = ""
+    problem: str = ""  # why the run could not happen (a build that failed, a bug that could not be planted)
+
+    def with_outcome(self, *outcomes: str) -> list[TestOutcome]:
+        return [test for test in self.tests if test.outcome in outcomes]
+
+    @property
+    def broken(self) -> list[TestOutcome]:
+        return self.with_outcome("failed", "error")
+
+    def todo_skips(self) -> list[TestOutcome]:
+        return [test for test in self.with_outcome("skipped") if TODO in test.message]
+
+    @property
+    def green(self) -> bool:
+        return (not self.problem and not self.timed_out and self.exit_code == 0 and bool(self.with_outcome("passed"))
+                and not self.broken and not self.todo_skips())
+
+    def what_happened(self) -> str:
+        """A few lines a learner can act on: the failures, or pytest's own last words."""
+        if self.problem:
+            return self.problem
+        if self.timed_out:
+            return f"`pytest e2e` was still running after {self.seconds:.0f} s and was stopped."
+        if self.broken:
+            return "\n".join(f"- {test.name}: {test.message}" for test in self.broken[:4])
+        return tail(self.output)
+
+
+def tail(text: str, lines: int = 12) -> str:
+    kept = [line for line in text.strip().splitlines() if line.strip()]
+    return "\n".join(kept[-lines:])[-1500:]
+
+
+def read_report(path: Path) -> list[TestOutcome]:
+    """The tests of a JUnit XML report (pytest --junitxml), each with its outcome and first line."""
+    try:
+        root = ElementTree.parse(path).getroot()
+    except (OSError, ElementTree.ParseError):
+        return []
+    found = []
+    for case in root.iter("testcase"):
+        module = case.get("classname", "").replace(".", "/")
+        name = f"{module}.py::{case.get('name')}"
+        outcome, message = "passed", ""
+        for tag in ("failure", "error", "skipped"):
+            element = case.find(tag)
+            if element is not None:
+                outcome = {"failure": "failed", "error": "error", "skipped": "skipped"}[tag]
+                message = (element.get("message") or element.text or "").strip()
+                break
+        found.append(TestOutcome(name, outcome, first_lines(message)))
+    return found
+
+
+def first_lines(message: str, count: int = 3) -> str:
+    message = re.sub(r"^(Skipped|AssertionError): ", "", message)
+    lines = [line.strip() for line in message.splitlines() if line.strip() and not line.startswith("Call log")]
+    return " ".join(lines[:count])[:400]
+
+
+def suite_files(folder: Path) -> list[Path]:
+    suite = folder / SUITE
+    return sorted(suite.rglob("test_*.py")) if suite.is_dir() else []
+
+
+def environment(dist: Path, chromium: str) -> dict[str, str]:
+    """The learner's shell as a suite should see it: no TASKS_ or PYTEST_ variables but the build's."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("TASKS_", "SHIPLINGS_", "PYTEST_", "COV_CORE_"))}
+    env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1",
+               TASKS_FRONTEND_DIST=str(dist), E2E_CHROMIUM=chromium)
+    return env
+
+
+def run_suite(name: str, dist: Path, chromium: str, scratch: Path, bug: Bug | None = None) -> SuiteRun:
+    """`pytest e2e` in the workspace against the build in `dist`; its SuiteRun."""
+    report = scratch / f"{name}.xml"
+    log_path = scratch / f"{name}.log"
+    command = [sys.executable, "-m", "pytest", SUITE, *PYTEST_ARGS, f"--junitxml={report}",
+               "--output", str(scratch / f"{name}-artifacts")]
+    env = environment(dist, chromium)
+    if bug is not None:  # a bug is caught by its first failure: the likely tests first, then stop
+        command += ["-x", "-p", "e2e_first"]
+        env.update(E2E_FIRST=bug.likely, PYTHONPATH=os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")])))
+    started = time.monotonic()
+    result = SuiteRun(name)
+    with open(log_path, "w") as log:
+        # through lifeline, as a tree: a check run stopped outright takes uvicorn and Chromium along
+        process = lifeline.spawn(command, tree=True, stop_signal=signal.SIGINT, cwd=workspace(),
+                                 env=env, stdout=log, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL)
+        try:
+            result.exit_code = process.wait(timeout=RUN_TIMEOUT * machine_factor())
+        except subprocess.TimeoutExpired:
+            result.timed_out = True
+        finally:
+            lifeline.stop(process)
+    result.seconds = time.monotonic() - started
+    result.output = log_path.read_text(errors="replace")[-6000:]
+    result.tests = read_report(report)
+    return result
+
+
+def bug_frontend(bug: Bug, scratch: Path) -> Path:
+    """A scratch copy of the learner's frontend/ with the bug planted; ValueError when it cannot be."""
+    source = workspace() / FRONTEND
+    copy = scratch / bug.name / FRONTEND
+    shutil.rmtree(copy.parent, ignore_errors=True)
+    shutil.copytree(source, copy, ignore=NOT_COPIED, symlinks=True)
+    (copy / "node_modules").symlink_to(source / "node_modules", target_is_directory=True)
+    for file, find, replace in bug.edits:
+        path = copy / file
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if text.count(find) != 1:
+            raise ValueError(
+                f"The check plants this bug by changing {FRONTEND}/{file}, and the line it changes is not there "
+                f"as the course wrote it ({find.strip()!r}). Put that line back as it was (`shiplings diff 15` "
+                "shows your changes), or leave that file to the course."
+            )
+        path.write_text(text.replace(find, replace), encoding="utf-8")
+    return copy
+
+
+@dataclass
+class Results:
+    clean: SuiteRun | None
+    bugs: dict[str, SuiteRun]
+    files: list[Path]
+    seeded: dict[str, Bug] = field(default_factory=lambda: BUGS)
+
+    def bug(self, name: str) -> SuiteRun:
+        return self.bugs[name]
+
+
+def planned_bugs(session: pytest.Session) -> list[Bug]:
+    """The bugs whose checks this run selected: one check alone plants only its own bug."""
+    selected = {item.originalname if hasattr(item, "originalname") else item.name for item in session.items}
+    return [bug for bug in BUGS.values() if bug.check in selected]
+
+
+@pytest.fixture(scope="session")
+def e2e(request, tmp_path_factory, node) -> Results:
+    files = suite_files(workspace())
+    if not files:
+        return Results(None, {}, files)
+    chromium = chromium_path()  # none: "cannot run", before anything is built
+    scratch = tmp_path_factory.mktemp("e2e")
+    bugs = planned_bugs(request.session)
+    clean_dist = built_dist(workspace() / FRONTEND, node)
+
+    def one_bug(bug: Bug) -> SuiteRun:
+        try:
+            dist = built_dist(bug_frontend(bug, scratch), node)
+        except ValueError as problem:
+            return SuiteRun(bug.name, problem=str(problem))
+        except AssertionError as problem:
+            return SuiteRun(bug.name, problem=f"With this bug planted, the front end did not build: {problem}")
+        return run_suite(bug.name, dist, chromium, scratch, bug)
+
+    # the clean run and the bug runs side by side: a bug run only counts when the clean run is
+    # green, and waiting for it first would double the time a single check takes
+    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        clean = pool.submit(run_suite, "clean", clean_dist, chromium, scratch)
+        runs = {bug.name: pool.submit(one_bug, bug) for bug in bugs}
+        if not clean.result().green:  # planting bugs in an app whose suite is red proves nothing
+            for run in runs.values():
+                run.cancel()
+        return Results(clean.result(), {name: SuiteRun(name, problem="not run") if run.cancelled() else run.result()
+                                        for name, run in runs.items()}, files)
