@@ -61,24 +61,24 @@ SECRET_NAME = re.compile(r"(SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|PRIVATE_KEY|_KE
 INSTALL_STEP = re.compile(r"\b(pip3?|uv|poetry|pdm|npm|yarn|pnpm)\b.*\b(install|sync|ci)\b|requirements", re.I)
 
 
-def build_context(workspace: Path, folder: Path) -> Path:
-    """A copy of the workspace as a build context, with the paths .dockerignore must keep out planted in it."""
-    shutil.copytree(workspace, folder, ignore=shutil.ignore_patterns(*NOT_COPIED), symlinks=True)
-    for name, text in PLANTED.items():
+def planted_copy(source: Path, folder: Path, planted: dict[str, str]) -> Path:
+    """A copy of source as a build context, with files .dockerignore must keep out planted in it."""
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns(*NOT_COPIED), symlinks=True)
+    for name, text in planted.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return folder
+
+
+def build_context(workspace: Path, folder: Path) -> Path:
+    """A copy of the workspace as a build context, with the paths .dockerignore must keep out planted in it."""
+    return planted_copy(workspace, folder, PLANTED)
 
 
 def frontend_context(frontend: Path, folder: Path) -> Path:
     """A copy of the workspace's frontend/ as a build context, with a node_modules/ and a dist/ planted in it."""
-    shutil.copytree(frontend, folder, ignore=shutil.ignore_patterns(*NOT_COPIED), symlinks=True)
-    for name, text in FRONTEND_PLANTED.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return folder
+    return planted_copy(frontend, folder, FRONTEND_PLANTED)
 
 
 def cache_key(*files: Path) -> str:
