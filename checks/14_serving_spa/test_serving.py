@@ -72,6 +72,22 @@ async def test_api_and_missing_files_answer_json(site, dist):
         f"/api/health should be the app's GET /health; your app answered {show(health)}. Mount the API at /api in "
         f"serve_frontend(), before the build at /. {LOOK}"
     )
+    api_health = (await site.get("/api/health")).json()
+    for probe, is_its_answer in (
+        ("/health", lambda answer: "json" in answer.headers.get("content-type", "") and answer.json() == api_health),
+        ("/metrics", lambda answer: answer.text.startswith("# HELP")),
+    ):
+        answered = await site.get(probe)
+        if is_the_page(answered, dist):
+            said = ("index.html with 200: the page's fallback took it, so a health check passes while the API is "
+                    "down, and Prometheus reads HTML where metrics should be")
+        else:
+            said = show(answered)
+        assert answered.status_code == 200 and is_its_answer(answered), (
+            f"GET {probe} at the root should be the API's own {probe} (as /api{probe} is), where health probes and "
+            f"Prometheus look on every deployment; your app answered {said}. Those paths must reach the API "
+            f"before the page's fallback sees them. {LOOK}"
+        )
     for path, what in (("/api/nope", "a path the API does not have"),
                        ("/api/tasks/nope/more", "a path the API does not have"),
                        ("/assets/nope.js", "a file the build does not have"),

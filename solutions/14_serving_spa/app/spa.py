@@ -8,6 +8,8 @@ the API to serve_frontend(), which builds the site around it:
 - /api/... is the API, mounted there, so the page's calls (VITE_API_BASE, "/api") reach
   it on the page's own origin: no CORS, no proxy. The API sees where it is mounted in
   request.scope["root_path"] ("/api"), which is how the refresh cookie gets its path.
+- /health, /ready and /metrics are the API's at the root too, where probes and Prometheus
+  look.
 - every other path is a file of dist, with the SPA fallback: a path that names no file
   and looks like no file (/login, /tasks/7: the router's views) answers index.html, and
   vue-router shows the view. A missing file (/assets/nope.js) stays a 404, in the API's
@@ -65,6 +67,11 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 
+# Where health probes and Prometheus look, at the root as on every other deployment: the API
+# answers them here too. Left to the page's fallback they would get index.html and a 200, a
+# health check that passes while the API is down, and HTML where metrics should be.
+PROBES = ("/health", "/ready", "/metrics")
+
 # Responses smaller than this are sent as they are: gzip's header and the CPU cost more than
 # they save on a few hundred bytes.
 GZIP_MINIMUM_SIZE = 1000
@@ -104,6 +111,8 @@ def serve_frontend(api: FastAPI, dist: Path) -> FastAPI:
 
     site = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     site.mount(API_PREFIX, api)
+    for path in PROBES:  # before the page: its fallback would answer them with index.html
+        site.add_route(path, api)
     site.mount("/", SinglePageApp(directory=dist, html=True))
     register_error_handlers(site)  # a missing file answers in the envelope too
     site.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE)

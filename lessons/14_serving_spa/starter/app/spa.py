@@ -8,6 +8,8 @@ the API to serve_frontend(), which builds the site around it:
 - /api/... is the API, mounted there, so the page's calls (VITE_API_BASE, "/api") reach
   it on the page's own origin: no CORS, no proxy. The API sees where it is mounted in
   request.scope["root_path"] ("/api"), which is how the refresh cookie gets its path.
+- /health, /ready and /metrics are the API's at the root too, where probes and Prometheus
+  look.
 - every other path is a file of dist, with the SPA fallback: a path that names no file
   and looks like no file (/login, /tasks/7: the router's views) answers index.html, and
   vue-router shows the view. A missing file (/assets/nope.js) stays a 404, in the API's
@@ -77,6 +79,8 @@ def serve_frontend(api: FastAPI, dist: Path) -> FastAPI:
 
     site = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     site.mount(API_PREFIX, api)
+    # TODO(14): health probes and Prometheus ask at the root (/health, /ready, /metrics), as on
+    # every deployment. Here the page's fallback would answer them with index.html and a 200.
     site.mount("/", SinglePageApp(directory=dist, html=True))
     # TODO(14): a missing file answers in the API's error envelope too (app/core/errors.py),
     # not in Starlette's {"detail": "Not Found"}.
