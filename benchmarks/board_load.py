@@ -73,12 +73,23 @@ def a_report(learner_index: int, sequence: int) -> dict:
             "duration": round(random.uniform(0.5, 3), 3), "checks": checks, "at": time.time()}
 
 
+async def join(client: httpx.AsyncClient, index: int, code: str, outcome: dict) -> dict[str, str]:
+    """Join as `shiplings join` does; a connection the busy board drops is tried again, and counted."""
+    for attempt in range(10):
+        try:
+            joined = await client.post("/api/join", json={"code": code, "name": f"learner {index:03d}"}, timeout=60)
+            joined.raise_for_status()
+            return {"Authorization": f"Bearer {joined.json()['token']}"}
+        except httpx.TransportError as error:
+            outcome["join_errors"][type(error).__name__] = outcome["join_errors"].get(type(error).__name__, 0) + 1
+            await asyncio.sleep(1 + attempt)
+    raise SystemExit(f"learner {index} could not join in ten tries: {outcome['join_errors']}")
+
+
 async def learner(client: httpx.AsyncClient, index: int, code: str, until: float, latencies: list[float],
                   outcome: dict) -> None:
     await asyncio.sleep(random.uniform(0, INTERVAL))  # a room does not join or check in step
-    joined = await client.post("/api/join", json={"code": code, "name": f"learner {index:03d}"}, timeout=60)
-    joined.raise_for_status()
-    headers = {"Authorization": f"Bearer {joined.json()['token']}"}
+    headers = await join(client, index, code, outcome)
     queue: list[dict] = []
     sequence = 0
     while True:
@@ -122,7 +133,7 @@ async def watch_board(url: str, secret: str, stop: asyncio.Event, seen: dict) ->
 
 async def run(url: str, code: str, secret: str, learners: int, minutes: float) -> dict:
     latencies: list[float] = []
-    outcome = {"generated": 0, "errors": 0, "unsent": 0, "why": {}}
+    outcome = {"generated": 0, "errors": 0, "unsent": 0, "why": {}, "join_errors": {}}
     seen = {"updates": 0}
     until = time.monotonic() + minutes * 60
     stop = asyncio.Event()
@@ -176,7 +187,8 @@ def main() -> None:
           f"({elapsed:.0f} s with joining), {'SQLite' if not args.database else 'PostgreSQL'}")
     print(f"  requests {len(latencies)}  ({len(latencies) / elapsed:.1f}/s)   reports generated {result['generated']}"
           f"  stored {result['stored']}  lost {lost}  errors/retried {result['errors']} {result['why'] or ''}"
-          f"  unsent {result['unsent']}")
+          f"  unsent {result['unsent']}"
+          + (f"  joins retried {result['join_errors']}" if result["join_errors"] else ""))
     print(f"  latency ms: p50 {percentile(latencies, 0.5):.1f}  p95 {percentile(latencies, 0.95):.1f}  "
           f"p99 {percentile(latencies, 0.99):.1f}  max {max(latencies):.1f}  mean {statistics.fmean(latencies):.1f}")
     print(f"  live updates the page received: {result['updates']}")
