@@ -174,7 +174,7 @@ def read_report(path: Path) -> list[TestOutcome]:
                 outcome = {"failure": "failed", "error": "error", "skipped": "skipped"}[tag]
                 message = (element.get("message") or element.text or "").strip()
                 break
-        found.append(TestOutcome(name, outcome, first_lines(message)))
+        found.append(TestOutcome(name.removesuffix("[chromium]"), outcome, first_lines(message)))
     return found
 
 
