@@ -101,3 +101,50 @@ def test_proxy_forwards_only_api(dev_server, backend):
                 "from the backend. Only paths under /api should be forwarded: look at the keys of "
                 "server.proxy in frontend/vite.config.ts."
             )
+
+
+def page_text(tab) -> str:
+    """What the page shows now, as text ('' when there is nothing to read)."""
+    try:
+        return tab.locator("body").inner_text(timeout=2000).strip()
+    except Exception:  # noqa: BLE001 - Playwright's TimeoutError or Error
+        return ""
+
+
+@pytest.mark.timeout(300)
+def test_page_works_in_a_browser(dev_server, backend, browser):
+    """The page as a person uses it: Chromium on the Vite dev server, signing in and adding a task."""
+    email = f"browser-{secrets.token_hex(4)}@example.com"
+    httpx.post(backend.url + "/auth/register", json={"email": email, "password": PASSWORD}, timeout=30)
+    context = browser.new_context(base_url=dev_server.url)
+    # generous: a dev server's first page transforms every module, slow on a busy machine
+    context.set_default_timeout(20_000)
+    context.set_default_navigation_timeout(45_000)
+    crashed: list[str] = []  # what the page's own scripts threw
+    try:
+        tab = context.new_page()
+        tab.on("pageerror", lambda error: crashed.append(str(error).splitlines()[0]))
+        step = "open the page"
+        try:
+            tab.goto("/", wait_until="domcontentloaded")
+            step = "fill in the sign-in form"
+            tab.get_by_label("Email").fill(email)
+            tab.get_by_label("Password").fill(PASSWORD)
+            tab.get_by_role("button", name="Sign in").click()
+            step = "add a task in the form once signed in"
+            tab.get_by_label("New task").fill("Added in a browser")
+            tab.get_by_role("button", name="Add").click()
+            step = "show the new task in the list"
+            tab.locator('[data-test="task"]', has_text="Added in a browser").wait_for()
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError or Error: the message below says what was there
+            threw = f" The page's scripts threw: {'; '.join(crashed[:3])}." if crashed else ""
+            shown = page_text(tab)
+            raise AssertionError(
+                f"In a real browser (headless Chromium on your Vite dev server, the backend behind its proxy) "
+                f"the page should show the sign-in form, sign in, and list a task added in its form; it could not "
+                f"{step}.{threw} The page showed: {shown[:300]!r}. Open it yourself (`npm run dev` in frontend/, "
+                "the backend with uvicorn) and read the browser's console; frontend/src/main.ts is where the app "
+                "and what every component needs are set up."
+            ) from None
+    finally:
+        context.close()
