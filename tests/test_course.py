@@ -55,17 +55,18 @@ def proofs(proving) -> Iterator[dict[str, Future]]:
     """Every proof of the session, longest (the last lesson) first, PROOF_JOBS at a time."""
     pending = sorted(proving, key=lambda lesson_id: COURSE.index(COURSE.lesson(lesson_id)), reverse=True)
     started = {lesson_id: Future() for lesson_id in pending}
-    choosing, engine_busy = threading.Lock(), threading.Event()
+    choosing = threading.Lock()
+    on_the_engine = []  # the engine lessons being proved now
 
     def prove() -> None:
         while True:
             with choosing:
-                lesson_id = next_proof(pending, engine_busy.is_set())
+                lesson_id = next_proof(pending, engine_busy=bool(on_the_engine))
                 if lesson_id is None:
                     return
                 pending.remove(lesson_id)
                 if uses_engine(lesson_id):
-                    engine_busy.set()
+                    on_the_engine.append(lesson_id)
             future = started[lesson_id]
             try:
                 if future.set_running_or_notify_cancel():
@@ -74,7 +75,8 @@ def proofs(proving) -> Iterator[dict[str, Future]]:
                 future.set_exception(error)
             finally:
                 if uses_engine(lesson_id):
-                    engine_busy.clear()
+                    with choosing:
+                        on_the_engine.remove(lesson_id)
 
     with ThreadPoolExecutor(max_workers=PROOF_JOBS, thread_name_prefix="proof") as pool:
         for _ in range(PROOF_JOBS):
