@@ -51,6 +51,8 @@ PARALLEL = 2
 # pytest as the learner runs `pytest e2e`, minus plugin auto-loading (the plugins are named)
 PYTEST_ARGS = ["-p", "pytest_playwright.pytest_playwright", "-p", "anyio.pytest_plugin", "-p", "pytest_timeout",
                "-p", "no:cacheprovider", "-q", "-rN", "--color=no"]
+# a test the learner has not written yet (the starter's pytest.skip("TODO(15): ..."))
+UNWRITTEN = re.compile(r"skip\(\s*[\"']" + re.escape(TODO))
 # what a scratch copy of frontend/ leaves out
 NOT_COPIED = shutil.ignore_patterns("node_modules", "dist", ".vite", "coverage")
 
@@ -255,7 +257,8 @@ class Results:
     seeded: dict[str, Bug] = field(default_factory=lambda: BUGS)
 
     def bug(self, name: str) -> SuiteRun:
-        return self.bugs[name]
+        not_planted = SuiteRun(name, problem="The check did not plant this bug: your suite is not done yet.")
+        return self.bugs.get(name) or not_planted
 
 
 def planned_bugs(session: pytest.Session) -> list[Bug]:
@@ -272,6 +275,8 @@ def e2e(request, tmp_path_factory, node) -> Results:
     chromium = chromium_path()  # none: "cannot run", before anything is built
     scratch = tmp_path_factory.mktemp("e2e")
     bugs = planned_bugs(request.session)
+    if any(UNWRITTEN.search(path.read_text(encoding="utf-8", errors="replace")) for path in files):
+        bugs = []  # tests still skip with TODO(15): the clean run cannot be green, and bug runs would only cost time
     clean_dist = built_dist(workspace() / FRONTEND, node)
 
     def one_bug(bug: Bug) -> SuiteRun:
