@@ -48,10 +48,11 @@ wsgi_app = "app.main:app"  # the ASGI app, when the command line names none
 # A laptop that should not expose the app to its network: gunicorn --bind 127.0.0.1:8000
 bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
 
-# Whose X-Forwarded-For and X-Forwarded-Proto to believe: gunicorn's default, loopback only,
-# spelled out. Behind a proxy, name the proxy's address here, never "*": with "*" every
-# client can choose the address the app sees, and a rate limit counted per address is gone.
-forwarded_allow_ips = "127.0.0.1,::1"
+# Whose X-Forwarded-For and X-Forwarded-Proto to believe: loopback only, as gunicorn's default,
+# unless FORWARDED_ALLOW_IPS (the variable gunicorn itself reads) names the proxy in front.
+# Never "*": with "*" every client can choose the address the app sees, and a rate limit
+# counted per address is gone.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 # --- the workers ------------------------------------------------------------------------
 
