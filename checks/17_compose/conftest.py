@@ -160,7 +160,7 @@ def stack(docker_engine, resolved, project) -> Iterator[Stack]:
             with contextlib.suppress(RuntimeError):  # an image nobody has: `up` says so, in the learner's words
                 standins.ensure(docker_engine, service["image"])
     model = compose.for_this_run(resolved.model, {name: b.image for name, b in built.items() if b.ok},
-                                 free_port(), compose.owner(), compose.subnets_in_use(docker_engine))
+                                 free_port(), containers.owner(), compose.subnets_in_use(docker_engine))
     file = folder / "compose.check.json"
     file.write_text(json.dumps(model, indent=1))
     port = next(service["ports"][0]["published"] for service in model["services"].values() if service.get("ports")) \

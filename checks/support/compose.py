@@ -22,11 +22,11 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shiplings.containers import OWNER_LABEL, owner_is_gone
 from support.docker import NOT_COPIED, SECRET_NAME
 
 COMPOSE_FILE = "compose.yaml"
@@ -43,7 +43,6 @@ SERVICES = {
 PGDATA = "/var/lib/postgresql/data"
 # What every container of a check run carries: the lesson, and the run that owns it.
 CHECK_LABEL = "org.shiplings.check"
-OWNER_LABEL = "org.shiplings.owner"
 PROJECT_PREFIX = "shiplings17-"
 # A URL with a password in it: scheme://user:password@host
 URL_PASSWORD = re.compile(r"://[^:/@\s]+:([^@\s]+)@")
@@ -282,33 +281,12 @@ def for_this_run(model: dict, images: dict[str, str], proxy_port: int, owner: st
     return model
 
 
-def owner() -> str:
-    """Who owns a check run's containers: this machine and this process."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def abandoned_projects(labels: list[tuple[str, str]]) -> list[str]:
     """The compose projects whose owner (a run on this machine) no longer exists.
 
     `labels`: (project, owner) of every container the checks started on the engine.
     """
-    here = socket.gethostname()
-    gone = set()
-    for project, who in labels:
-        host, _, pid = who.rpartition(":")
-        if host == here and pid.isdigit() and not alive(int(pid)):
-            gone.add(project)
-    return sorted(gone)
+    return sorted({project for project, who in labels if owner_is_gone(who)})
 
 
 def prune_abandoned(engine) -> list[str]:
