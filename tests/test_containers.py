@@ -211,6 +211,37 @@ def test_a_private_engine_and_its_containers_die_with_an_owner_killed_outright(t
         owner.wait()
 
 
+@pytest.mark.timeout(BUILD_TIMEOUT)
+def test_the_next_run_of_a_private_engine_builds_a_multi_stage_image_from_cache(tmp_path):
+    """The untagged first stage is the next run's cache: an engine that pruned it at its end
+    made every check run install the dependencies again. Runs before the module's engine."""
+    engine_or_skip()
+    if containers.ask_version(containers.learner_host())[0]:
+        pytest.skip("the learner's own engine answers: shiplings starts none, nor prunes it")
+    (tmp_path / "Dockerfile").write_text(textwrap.dedent(f"""\
+        FROM debian:bookworm-slim AS dependencies
+        RUN echo "installed for {os.getpid()}-{time.time_ns()}" > /installed
+        FROM debian:bookworm-slim
+        COPY --from=dependencies /installed /installed
+    """))
+    image = f"shiplings-test-stages:{os.getpid()}"
+    with containers.engine() as engine:
+        standins.ensure(engine, "debian:bookworm-slim")
+        first = engine.build(tmp_path, image)
+        assert first.returncode == 0, first.stderr
+        engine.docker("rmi", image)  # the first stage alone remains, untagged
+    try:
+        with containers.engine() as engine:
+            again = engine.build(tmp_path, image)
+            assert again.returncode == 0, again.stderr
+            said = again.stdout + again.stderr
+            run_step = said.split('RUN echo "installed', 1)[1][:400]
+            assert "Using cache" in run_step or "CACHED" in run_step, f"the first stage was built again:\n{said}"
+    finally:  # the few bytes of the untagged stage go with the store's week-old leftovers
+        with containers.engine() as engine:
+            engine.docker("rmi", "--force", image, check=False)
+
+
 @pytest.fixture(scope="module")
 def engine():
     engine_or_skip()

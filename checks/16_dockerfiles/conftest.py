@@ -36,8 +36,6 @@ BACKEND_PORT = 8000
 def docker_engine() -> Iterator[containers.Engine]:
     with containers.engine() as engine:
         yield engine
-        if engine.pid is not None:  # a private engine: what this run built and left untagged goes
-            engine.docker("image", "prune", "--force", check=False, timeout=300)
 
 
 @pytest.fixture(scope="session")

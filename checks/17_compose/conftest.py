@@ -55,8 +55,6 @@ def docker_engine() -> Iterator[containers.Engine]:
     with containers.engine() as engine:
         compose.prune_abandoned(engine)
         yield engine
-        if engine.pid is not None:  # a private engine: what this run built and left untagged goes
-            engine.docker("image", "prune", "--force", check=False, timeout=300)
 
 
 @dataclass

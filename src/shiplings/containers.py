@@ -320,6 +320,13 @@ def image_store() -> Path:
     return Path(os.environ.get(IMAGE_STORE_VARIABLE) or paths.state_dir() / "docker" / "data")
 
 
+# What builds leave untagged is the next build's cache, not waste: the stages of a multi-stage
+# build are never tagged, and pruning them made every run reinstall the dependencies (pip,
+# npm ci) from scratch. The private engine drops them when they are a week old, so its store
+# stays bounded at the price of one rebuild a week.
+UNTAGGED_KEPT_HOURS = 168
+
+
 @contextlib.contextmanager
 def private_engine(data_root: Path | None = None) -> Iterator[Engine]:
     """Start a dockerd of our own for the block; it is stopped at the end, or dies with us.
@@ -354,6 +361,8 @@ def private_engine(data_root: Path | None = None) -> Iterator[Engine]:
                 # earlier run left (stopped when it was killed) only holds on to old images
                 started.docker("container", "prune", "--force", check=False, timeout=120)
                 yield started
+                started.docker("image", "prune", "--force", "--filter", f"until={UNTAGGED_KEPT_HOURS}h",
+                               check=False, timeout=300)
             finally:
                 # dockerd stops its containers, then containerd; then the tree is killed
                 lifeline.stop(process, grace=SHUTDOWN_SECONDS + 15)
