@@ -212,6 +212,37 @@ def test_a_private_engine_and_its_containers_die_with_an_owner_killed_outright(t
 
 
 @pytest.mark.timeout(BUILD_TIMEOUT)
+def test_a_container_with_a_restart_policy_is_gone_when_the_next_private_engine_starts(tmp_path):
+    """dockerd starts containers with a restart policy again when it starts: a compose stack of
+    a run that was killed outright must not come back to life in the next run's engine."""
+    engine_or_skip()
+    if containers.ask_version(containers.learner_host())[0]:
+        pytest.skip("the learner's own engine answers: shiplings starts none")
+    record, log = tmp_path / "container", tmp_path / "owner.log"
+    owner = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import pathlib, time
+        from shiplings import containers, standins
+        with containers.engine() as engine:
+            standins.ensure(engine, "debian:bookworm-slim")
+            container = engine.docker("run", "-d", "--restart", "unless-stopped", "debian:bookworm-slim",
+                                      "sleep", "300").stdout.strip()
+            pathlib.Path("{record}").write_text(container)
+            time.sleep(600)
+    """)], stderr=log.open("w"))
+    try:
+        deadline = time.monotonic() + BUILD_TIMEOUT - 120
+        while not record.exists() and owner.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert record.exists(), f"the engine did not start:\n{log.read_text()[-3000:]}"
+    finally:
+        owner.kill()
+        owner.wait()
+    with containers.engine() as engine:
+        left = engine.docker("ps", "--all", "--quiet", "--no-trunc").stdout.split()
+    assert record.read_text() not in left, "a killed run's container came back with the next engine"
+
+
+@pytest.mark.timeout(BUILD_TIMEOUT)
 def test_the_next_run_of_a_private_engine_builds_a_multi_stage_image_from_cache(tmp_path):
     """The untagged first stage is the next run's cache: an engine that pruned it at its end
     made every check run install the dependencies again. Runs before the module's engine."""

