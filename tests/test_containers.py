@@ -212,7 +212,7 @@ def test_a_private_engine_and_its_containers_die_with_an_owner_killed_outright(t
 
 
 @pytest.mark.timeout(BUILD_TIMEOUT)
-def test_a_container_with_a_restart_policy_is_gone_when_the_next_private_engine_starts(tmp_path):
+def test_a_killed_runs_containers_and_volumes_are_gone_when_the_next_private_engine_starts(tmp_path):
     """dockerd starts containers with a restart policy again when it starts: a compose stack of
     a run that was killed outright must not come back to life in the next run's engine."""
     engine_or_skip()
@@ -224,9 +224,13 @@ def test_a_container_with_a_restart_policy_is_gone_when_the_next_private_engine_
         from shiplings import containers, standins
         with containers.engine() as engine:
             standins.ensure(engine, "debian:bookworm-slim")
+            # an anonymous volume its container no longer uses, as `compose down` leaves them
+            used = engine.docker("create", "--volume", "/data", "debian:bookworm-slim", "true").stdout.strip()
+            volume = engine.docker("inspect", "--format", "{{{{(index .Mounts 0).Name}}}}", used).stdout.strip()
+            engine.docker("rm", used)
             container = engine.docker("run", "-d", "--restart", "unless-stopped", "debian:bookworm-slim",
                                       "sleep", "300").stdout.strip()
-            pathlib.Path("{record}").write_text(container)
+            pathlib.Path("{record}").write_text(container + " " + volume)
             time.sleep(600)
     """)], stderr=log.open("w"))
     try:
@@ -237,9 +241,12 @@ def test_a_container_with_a_restart_policy_is_gone_when_the_next_private_engine_
     finally:
         owner.kill()
         owner.wait()
+    container, volume = record.read_text().split()
     with containers.engine() as engine:
         left = engine.docker("ps", "--all", "--quiet", "--no-trunc").stdout.split()
-    assert record.read_text() not in left, "a killed run's container came back with the next engine"
+        volumes = engine.docker("volume", "ls", "--quiet").stdout.split()
+    assert container not in left, "a killed run's container came back with the next engine"
+    assert volume not in volumes, "a killed run's unused anonymous volume is still there"
 
 
 @pytest.mark.timeout(BUILD_TIMEOUT)

@@ -374,6 +374,9 @@ def private_engine(data_root: Path | None = None) -> Iterator[Engine]:
                 left = started.docker("ps", "--all", "--quiet", check=False, timeout=60).stdout.split()
                 if left:
                     started.docker("rm", "--force", "--volumes", *left, check=False, timeout=120)
+                # and the anonymous volumes that no container uses any more (an image's VOLUME,
+                # such as Redis's /data, gets a new one per container); named volumes stay
+                started.docker("volume", "prune", "--force", check=False, timeout=120)
                 yield started
                 started.docker("image", "prune", "--force", "--filter", f"until={UNTAGGED_KEPT_HOURS}h",
                                check=False, timeout=300)
