@@ -150,7 +150,14 @@ def settle(urls: list[str], seconds: float = 1.0) -> None:
 
 
 def compare(label: str, runs: dict[str, tuple[str, dict]], rounds: int, connections: int, seconds: float) -> dict:
-    """Alternate load runs between the servers; print each round; return the median rate of each.
+    """Alternate load runs between the servers; print each round; return the median rate of each."""
+    rates = compare_rounds(label, runs, rounds, connections, seconds)
+    return {name: statistics.median(values) for name, values in rates.items()}
+
+
+def compare_rounds(label: str, runs: dict[str, tuple[str, dict]], rounds: int, connections: int,
+                   seconds: float) -> dict[str, list[float]]:
+    """Alternate load runs between the servers; print each round; return every round's rate of each.
 
     The first server is the reference: every round prints the others' rates as a share of it.
     """
@@ -166,7 +173,7 @@ def compare(label: str, runs: dict[str, tuple[str, dict]], rounds: int, connecti
             share = "" if name == reference else f" ({rate / rates[reference][-1]:.0%})"
             line.append(f"{name} {rate:8,.0f}/s{share}" + (f" ({bad} not 2xx!)" if bad else ""))
         print(f"  round {number}: " + "   ".join(line))
-    return {name: statistics.median(values) for name, values in rates.items()}
+    return rates
 
 
 def load_average() -> str:
