@@ -219,6 +219,7 @@ def test_a_killed_runs_containers_and_volumes_are_gone_when_the_next_private_eng
     if containers.ask_version(containers.learner_host())[0]:
         pytest.skip("the learner's own engine answers: shiplings starts none")
     record, log = tmp_path / "container", tmp_path / "owner.log"
+    kept = f"shiplings-test-kept-{os.getpid()}"
     owner = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import pathlib, time
         from shiplings import containers, standins
@@ -228,6 +229,7 @@ def test_a_killed_runs_containers_and_volumes_are_gone_when_the_next_private_eng
             used = engine.docker("create", "--volume", "/data", "debian:bookworm-slim", "true").stdout.strip()
             volume = engine.docker("inspect", "--format", "{{{{(index .Mounts 0).Name}}}}", used).stdout.strip()
             engine.docker("rm", used)
+            engine.docker("volume", "create", "{kept}")  # a named one, such as a database's, stays
             container = engine.docker("run", "-d", "--restart", "unless-stopped", "debian:bookworm-slim",
                                       "sleep", "300").stdout.strip()
             pathlib.Path("{record}").write_text(container + " " + volume)
@@ -245,8 +247,10 @@ def test_a_killed_runs_containers_and_volumes_are_gone_when_the_next_private_eng
     with containers.engine() as engine:
         left = engine.docker("ps", "--all", "--quiet", "--no-trunc").stdout.split()
         volumes = engine.docker("volume", "ls", "--quiet").stdout.split()
+        engine.docker("volume", "rm", kept, check=False)
     assert container not in left, "a killed run's container came back with the next engine"
     assert volume not in volumes, "a killed run's unused anonymous volume is still there"
+    assert kept in volumes, "a named volume (a learner's database) was removed with the anonymous ones"
 
 
 @pytest.mark.timeout(BUILD_TIMEOUT)

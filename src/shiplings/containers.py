@@ -336,6 +336,8 @@ def image_store() -> Path:
 # npm ci) from scratch. The private engine drops them when they are a week old, so its store
 # stays bounded at the price of one rebuild a week.
 UNTAGGED_KEPT_HOURS = 168
+# the name Docker gives a volume nobody named
+ANONYMOUS_VOLUME = re.compile(r"[0-9a-f]{64}")
 
 
 @contextlib.contextmanager
@@ -375,8 +377,14 @@ def private_engine(data_root: Path | None = None) -> Iterator[Engine]:
                 if left:
                     started.docker("rm", "--force", "--volumes", *left, check=False, timeout=120)
                 # and the anonymous volumes that no container uses any more (an image's VOLUME,
-                # such as Redis's /data, gets a new one per container); named volumes stay
-                started.docker("volume", "prune", "--force", check=False, timeout=120)
+                # such as Redis's /data, gets a new one per container). Not `volume prune`:
+                # before Docker 23 (Debian's docker.io is 20.10) it removes named volumes too,
+                # a learner's database among them
+                unused = started.docker("volume", "ls", "--quiet", "--filter", "dangling=true",
+                                        check=False, timeout=60).stdout.split()
+                anonymous = [name for name in unused if ANONYMOUS_VOLUME.fullmatch(name)]
+                if anonymous:
+                    started.docker("volume", "rm", *anonymous, check=False, timeout=120)
                 yield started
                 started.docker("image", "prune", "--force", "--filter", f"until={UNTAGGED_KEPT_HOURS}h",
                                check=False, timeout=300)
