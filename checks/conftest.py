@@ -13,6 +13,10 @@ the engine's fixtures (shiplings.testing) with what this course's app needs:
   Playwright Browser on it per module; where Chromium is missing, those checks "cannot
   run" with the doctor's fix (support/browser.py)
 - `pg_database`: a new, empty database on the session's real PostgreSQL: (name, URL)
+- `docker_engine`: one Docker Engine for every container check of a run (lessons 16-18): the
+  learner's own, or a private one that dies with the run (shiplings.containers). One per run,
+  because a private engine holds its image store's lock: a second one in the same run (a run
+  of lessons 16 and 17 together) would wait for the first. Without an engine, "cannot run"
 
 Helpers several lessons share are in checks/support/ (`from support.envelope import ...`).
 """
@@ -71,6 +75,15 @@ async def pg_database(postgres):
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> Iterator:
+    """The run's Docker Engine; without one, the checks that need it "cannot run" with the doctor's fix."""
+    from shiplings import containers
+
+    with containers.engine() as engine:
+        yield engine
 
 
 @pytest.fixture(scope="session")

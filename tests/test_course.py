@@ -114,7 +114,8 @@ def test_lesson_is_consistent(lesson_id, proofs, pytestconfig):
 # The app the learner ships is production code: the notebook explains, the code stays terse.
 # A comment that points at a lesson ("until lesson 13...") is course scaffolding left in it.
 APP_CODE = re.compile(r"^(app/.*\.py|gunicorn\.conf\.py|migrations/env\.py|frontend/src/.*\.(ts|vue)"
-                      r"|frontend/nginx\.conf|(.*/)?Dockerfile)$")
+                      r"|frontend/nginx\.conf|(.*/)?Dockerfile|compose\.yaml|proxy/nginx\.conf"
+                      r"|scripts/.*|\.github/workflows/.*|monitoring/.*)$")
 COURSE_WORDS = re.compile(r"\b(lessons?|notebooks?|shiplings)\b", re.IGNORECASE)
 
 

@@ -1,6 +1,6 @@
 """Fixtures of the lesson 16 checks: the learner's images, built once per run on a real engine.
 
-- `docker_engine`: the learner's Docker Engine, or a private one started for this run
+- `docker_engine` (checks/conftest.py): the learner's Docker Engine, or a private one started for this run
   (shiplings.containers): it, and every container the checks start, dies with the run,
   however the run ends. Without any engine the engine checks "cannot run" (with the
   doctor's fix); the static ones (hadolint) still run.
@@ -25,17 +25,10 @@ from pathlib import Path
 
 import pytest
 
-from shiplings import containers
 from shiplings.testing import workspace
 from support import docker
 
 BACKEND_PORT = 8000
-
-
-@pytest.fixture(scope="session")
-def docker_engine() -> Iterator[containers.Engine]:
-    with containers.engine() as engine:
-        yield engine
 
 
 @pytest.fixture(scope="session")

@@ -43,7 +43,6 @@ SERVICES = {
 PGDATA = "/var/lib/postgresql/data"
 # What every container of a check run carries: the lesson, and the run that owns it.
 CHECK_LABEL = "org.shiplings.check"
-PROJECT_PREFIX = "shiplings17-"
 # A URL with a password in it: scheme://user:password@host
 URL_PASSWORD = re.compile(r"://[^:/@\s]+:([^@\s]+)@")
 # Restart policies that bring a crashed container back (a process killed ends with 137)
@@ -231,7 +230,7 @@ def free_subnet(taken: list[str]) -> tuple[str, str]:
 
 
 def for_this_run(model: dict, images: dict[str, str], proxy_port: int, owner: str,
-                 taken_subnets: list[str]) -> dict:
+                 taken_subnets: list[str], lesson: str = "17_compose") -> dict:
     """The resolved model as the check runs it.
 
     - `images`: service -> the image the check built for it; a service that names the same
@@ -239,7 +238,7 @@ def for_this_run(model: dict, images: dict[str, str], proxy_port: int, owner: st
     - the proxy's published ports become one: 127.0.0.1:`proxy_port` -> its first target;
     - a network with a fixed /24 moves to a free one (with every address in it: the proxy's
       fixed address and whatever trusts it), so that two runs never fight over a subnet;
-    - every service carries the check's labels (the run that owns it).
+    - every service carries the check's labels (the lesson, and the run that owns it).
     """
     text = json.dumps(model)
     for network in (model.get("networks") or {}).values():
@@ -263,7 +262,7 @@ def for_this_run(model: dict, images: dict[str, str], proxy_port: int, owner: st
             service["pull_policy"] = "never"
         labels = service.get("labels") or {}
         labels = dict(labels) if isinstance(labels, dict) else dict(item.split("=", 1) for item in labels)
-        service["labels"] = {**labels, CHECK_LABEL: "17_compose", OWNER_LABEL: owner}
+        service["labels"] = {**labels, CHECK_LABEL: lesson, OWNER_LABEL: owner}
         service.pop("container_name", None)  # one name per engine: two runs could not both have it
         if service.get("ports"):
             first = service["ports"][0]

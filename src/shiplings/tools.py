@@ -44,6 +44,12 @@ TOOLS: dict[str, Tool] = {
         Tool("redis", "redis-server", "shared rate limits and readiness checks", "redis-server", "redis"),
         Tool("nginx", "nginx", "the reverse proxy lessons", "nginx", "nginx", "", ("/usr/sbin/nginx",)),
         Tool("wrk", "wrk", "load measurements in the workers lesson", "wrk", "wrk"),
+        # Prometheus' own rule checker and unit-test runner: Debian's prometheus package brings it
+        # (the server too, unused), Homebrew's prometheus formula as well; without root, the
+        # official release archive holds a promtool binary that runs from any folder.
+        Tool("promtool", "promtool", "checking and unit-testing Prometheus alert rules (lesson 18)", "prometheus",
+             "prometheus", "the promtool binary from a Prometheus release archive "
+             "(https://prometheus.io/download/), put on your PATH"),
         # A real engine for the container lessons: the learner's (Docker Desktop, colima, a system
         # dockerd), or where dockerd is installed and we are root, a private one (shiplings.containers).
         Tool("docker", "dockerd", "building and running containers (lessons 16-18)", "docker.io", "",

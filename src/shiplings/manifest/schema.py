@@ -18,7 +18,8 @@ from shiplings.paths import course_root
 
 LESSON_ID = re.compile(r"^\d{2}_[a-z0-9_]+$")
 
-Service = Literal["node", "chromium", "postgresql", "redis", "nginx", "wrk", "docker", "compose", "hadolint"]
+Service = Literal["node", "chromium", "postgresql", "redis", "nginx", "wrk", "docker", "compose", "hadolint",
+                  "promtool"]
 
 
 class Strict(BaseModel):
