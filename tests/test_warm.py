@@ -79,3 +79,24 @@ def test_what_a_warm_run_leaves_behind_is_stopped_with_it(tiny_course, warm, tmp
     else:
         os.kill(sleeper, signal.SIGKILL)
         raise AssertionError("the process the check left behind outlived the warm run")
+
+
+
+def test_close_lets_the_helper_leave_by_itself_before_any_signal(tmp_path):
+    """The helper leaves when its stdin closes, and takes a moment to (interpreter shutdown). A
+    SIGTERM sent meanwhile landed outside its handler and printed "stopped by SIGTERM" under a
+    run that had gone well (`dev mutants`, `watch` on exit)."""
+    import subprocess
+
+    signals = tmp_path / "signals"
+    helper = subprocess.Popen([sys.executable, "-c", f"""
+import signal, sys, time
+signal.signal(signal.SIGTERM, lambda *_: open({str(signals)!r}, "a").write("SIGTERM\\n"))
+sys.stdin.read()
+time.sleep(0.5)
+"""], stdin=subprocess.PIPE, text=True, start_new_session=True)  # a group of its own, as lifeline.spawn makes
+    runner = WarmRunner()
+    runner.process = helper
+    runner.close()
+    assert helper.returncode == 0
+    assert not signals.exists(), "close() signalled a helper that was already leaving"

@@ -15,6 +15,7 @@ when its run ends, or when the helper or its owner die.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -76,6 +77,10 @@ class WarmRunner:
         if self.process is not None:
             if self.process.poll() is None:
                 self.process.stdin.close()  # the helper's signal to finish and leave
+                # and time to do so: a SIGTERM while it leaves would land outside its handler,
+                # and print "stopped by SIGTERM" after a run that went well
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=grace)
             lifeline.stop(self.process, grace=grace)
         self.process = None
 
