@@ -51,10 +51,13 @@ def test_lay_out_writes_the_last_solution_keeps_the_secrets_and_drops_stale_file
     (folder / "old" / "deep").mkdir(parents=True)
     (folder / "old" / "deep" / "file.txt").write_text("old\n")
     (folder / "compose.yaml").write_text("edited by hand\n")
+    (folder / "backups").mkdir(exist_ok=True)
+    (folder / "backups" / "tasks-20261204-120000.dump").write_bytes(b"PGDMP...")
 
     up.lay_out(course, REPO, folder)
     up.ensure_env(folder)
     assert not (folder / "app" / "left_from_an_older_course.py").exists() and not (folder / "old").exists()
+    assert (folder / "backups" / "tasks-20261204-120000.dump").read_bytes() == b"PGDMP...", "a dump is data"
     assert (folder / "compose.yaml").read_text() == tree["compose.yaml"].read_text()
     assert (folder / ".env").read_text() == secrets_before, "the database volume knows the first password"
     assert up.first_sign_in(folder) == account

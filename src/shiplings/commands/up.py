@@ -34,8 +34,10 @@ ENV_FILE = ".env"
 ENV_EXAMPLE = ".env.example"
 SIGN_IN_FILE = "first-sign-in.json"
 OVERRIDE_FILE = "compose.port.yaml"
-# kept in product/ across runs: what `up` made there, not what the course ships
+# kept in product/ across runs: what `up` made there, not what the course ships, and the
+# database dumps scripts/backup.sh writes (every user's data)
 KEPT = {ENV_FILE, SIGN_IN_FILE, OVERRIDE_FILE}
+KEPT_FOLDERS = ("backups/",)
 # the backend's access line for the container's own healthcheck, every few seconds: not shown
 HEALTHCHECK_LINE = '"path": "/health"'
 # the first `up` builds both images and starts PostgreSQL for the first time
@@ -60,7 +62,7 @@ def lay_out(course, root: Path, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for path in sorted(folder.rglob("*"), reverse=True):  # files before the folders that hold them
         relative = path.relative_to(folder).as_posix()
-        if relative in KEPT or relative in tree:
+        if relative in KEPT or relative in tree or relative.startswith(KEPT_FOLDERS):
             continue
         if path.is_dir() and not path.is_symlink():
             if not any(path.iterdir()):
