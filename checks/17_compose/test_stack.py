@@ -22,6 +22,7 @@ import pytest
 from shiplings.patience import machine_factor
 from support import compose
 from support.accounts import LEARNER_PASSWORD
+from support.compose_stack import running_stack
 
 # building the images the first time installs every dependency: minutes on a busy machine
 STACK = pytest.mark.timeout(1800)
@@ -33,12 +34,7 @@ NGINX_STOCK_PAGE = re.compile(r"<center>nginx(/[\d.]+)?</center>", re.IGNORECASE
 
 
 def the_stack(request, resolved):
-    """The running stack, once the compose model has the six services; fails the check if it is not up."""
-    missing = compose.missing_services(resolved.services())
-    assert not missing, f"compose.yaml has no service named {', '.join(missing)}: see the first check."
-    stack = request.getfixturevalue("stack")
-    stack.require_up()
-    return stack
+    return running_stack(request, resolved, ": see the first check.")
 
 
 def new_account(api: httpx.Client) -> tuple[str, dict[str, str]]:

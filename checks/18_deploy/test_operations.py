@@ -24,8 +24,8 @@ import pytest
 
 from shiplings.patience import machine_factor
 from shiplings.testing import workspace
-from support import compose
 from support.accounts import LEARNER_PASSWORD
+from support.compose_stack import running_stack
 
 STACK = pytest.mark.timeout(1800)
 BACKUP, RESTORE, DRILL = "scripts/backup.sh", "scripts/restore.sh", "scripts/drill.sh"
@@ -48,11 +48,7 @@ def script(name: str, *patterns: str) -> str:
 
 
 def the_stack(request, resolved):
-    missing = compose.missing_services(resolved.services())
-    assert not missing, f"compose.yaml has no service named {', '.join(missing)} (lesson 17's stack)."
-    stack = request.getfixturevalue("stack")
-    stack.require_up()
-    return stack
+    return running_stack(request, resolved, " (lesson 17's stack).")
 
 
 def run_script(stack, folder: Path, name: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -146,6 +146,18 @@ def build_images(engine, services: dict[str, dict]) -> dict[str, docker.Built]:
     return built
 
 
+def running_stack(request, resolved, when_missing: str) -> Stack:
+    """The run's stack, once the compose model has the six services; fails the check if it is not up.
+
+    when_missing ends the message for a model without them (where the learner should look).
+    """
+    missing = compose.missing_services(resolved.services())
+    assert not missing, f"compose.yaml has no service named {', '.join(missing)}{when_missing}"
+    stack = request.getfixturevalue("stack")
+    stack.require_up()
+    return stack
+
+
 @pytest.fixture(scope="session")
 def stack(docker_engine, resolved, project, stack_lesson) -> Iterator[Stack]:
     folder, env_file = project
