@@ -105,8 +105,8 @@ def main() -> None:
                                            {"direct": (direct + route, route_headers),
                                             "proxy": (proxied + route, route_headers)},
                                            options.rounds, options.connections, options.seconds)
-                    paired = zip(rates["proxy"], rates["direct"], strict=True)
-                    ratios[route] = (statistics.median(rates["direct"]), statistics.median(rates["proxy"]),
+                    paired = zip(rates["proxy"].rates, rates["direct"].rates, strict=True)
+                    ratios[route] = (statistics.median(rates["direct"].rates), statistics.median(rates["proxy"].rates),
                                      statistics.median(proxy / direct for proxy, direct in paired))
             finally:
                 engine.docker(*command, "down", "--volumes", "--timeout", "5", check=False, timeout=300)

@@ -77,7 +77,7 @@ async def test_database_outage_is_503(app_env, build_app, talk_to):
                 '"service_unavailable" in the envelope and a Retry-After header (seconds), so clients '
                 f"and load balancers know to come back; your app answered {show(wrong[0])}. The "
                 f"timeouts of make_engine() in {DB} raise TimeoutError, and outage_is_503() turns it "
-                "into that 503: is get_session() still asking for it?"
+                "into that 503: does get_session() open its session inside it?"
             )
 
             back, seconds = await timed_get(http, "/tasks")
