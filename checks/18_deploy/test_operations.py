@@ -148,7 +148,11 @@ def test_backup_restores_the_tasks(resolved, project, request):
     )
     with httpx.Client(base_url=stack.url + "/api", timeout=30) as api:
         found = titles(api, auth)
-    missing = [title for title in wanted if title not in found] if isinstance(found, list) else wanted
+    assert isinstance(found, list), (
+        f"Once `{RESTORE} {relative}` had ended, GET /api/tasks answered {found}: the API should serve again as "
+        f"soon as the restore is done, and the backend does not ({stack.states()})."
+    )
+    missing = [title for title in wanted if title not in found]
     assert not missing, (
         f"The drill: 3 tasks, `{BACKUP}`, `docker compose down --volumes`, `up`, `{RESTORE}`; then GET /api/tasks "
         f"(as the same user) answered {found!r}, without {', '.join(missing)}. The restore should bring back "
