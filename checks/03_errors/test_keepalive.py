@@ -9,7 +9,6 @@ runs the learner's app under a real uvicorn and talks to it the way a keep-alive
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 
@@ -80,20 +79,23 @@ async def test_crash_closes_the_connection_openly(build_app):
         return {"ok": True}
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False, log_level="critical"))
-    serving = asyncio.create_task(server.serve())
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False, log_level="critical")
+    server = uvicorn.Server(config)
+    # What Server.serve() runs, minus its main loop and its pause before shutting down: two
+    # sleeps of 0.1 s, most of this check's time.
+    config.load()
+    server.lifespan = config.lifespan_class(config)
+    with anyio.fail_after(30):
+        await server.startup()
+    if server.should_exit:  # the app's lifespan failed, or the port was taken
+        pytest.fail("uvicorn stopped before it served your app: look at create_app() in app/main.py")
     try:
-        with anyio.fail_after(30):
-            while not server.started:
-                if serving.done():
-                    serving.result()  # raises what stopped it
-                    pytest.fail("uvicorn stopped before it served your app: look at create_app() in app/main.py")
-                await asyncio.sleep(0.02)
         # the client blocks on its socket: it runs in a thread while the server answers here
         crashed, following = await anyio.to_thread.run_sync(two_requests, port)
     finally:
-        server.should_exit = True
-        await serving
+        for listening in server.servers:
+            listening.close()
+        await server.lifespan.shutdown()
     assert crashed is not None, (
         "A route that raises should answer 500; under uvicorn your app closed the connection "
         f"without any answer. Look at handle_unexpected_error() in {ERRORS}."
