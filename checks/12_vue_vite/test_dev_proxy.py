@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from shiplings.testing import show
+from support.browser import patient
 
 PASSWORD = "correct horse battery staple"
 
@@ -118,8 +119,8 @@ def test_page_works_in_a_browser(dev_server, backend, browser):
     httpx.post(backend.url + "/auth/register", json={"email": email, "password": PASSWORD}, timeout=30)
     context = browser.new_context(base_url=dev_server.url)
     # generous: a dev server's first page transforms every module, slow on a busy machine
-    context.set_default_timeout(20_000)
-    context.set_default_navigation_timeout(45_000)
+    context.set_default_timeout(patient(20_000))
+    context.set_default_navigation_timeout(patient(45_000))
     crashed: list[str] = []  # what the page's own scripts threw
     try:
         tab = context.new_page()

@@ -22,6 +22,7 @@ import pytest
 
 from shiplings import npm
 from shiplings.testing import FRONTEND, workspace
+from support.browser import patient
 from support.frontend import VitestReport
 from support.stack import full_stack
 
@@ -94,8 +95,8 @@ def page(browser, stack):
     """A fresh context (no cookies, empty storage) and page, its relative URLs on the Vite dev server."""
     context = browser.new_context(base_url=stack.vite.url)
     # generous: a dev server's first page transforms every module, slow on a busy machine
-    context.set_default_timeout(20_000)
-    context.set_default_navigation_timeout(45_000)
+    context.set_default_timeout(patient(20_000))
+    context.set_default_navigation_timeout(patient(45_000))
     try:
         tab = context.new_page()
         opened = Page(tab)

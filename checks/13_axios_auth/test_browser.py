@@ -14,6 +14,7 @@ import jwt
 import pytest
 
 from support.accounts import LEARNER_PASSWORD
+from support.browser import patient
 
 LOGIN_VIEW = "frontend/src/views/LoginView.vue"
 JWT_SHAPE = re.compile(r"eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*")
@@ -42,7 +43,7 @@ def shown_tasks(tab, wanted: list[str], timeout: float = 20_000) -> list[str]:
     try:
         tab.wait_for_function(
             "wanted => JSON.stringify([...document.querySelectorAll('[data-test=\"task\"]')]"
-            ".map(item => item.textContent.trim())) === JSON.stringify(wanted)", arg=wanted, timeout=timeout)
+            ".map(item => item.textContent.trim())) === JSON.stringify(wanted)", arg=wanted, timeout=patient(timeout))
     except Exception:  # noqa: BLE001 - Playwright's TimeoutError: the assertion below says what was there
         pass
     return [item.strip() for item in tab.locator('[data-test="task"]').all_text_contents()]
@@ -76,9 +77,17 @@ def test_sign_in_reaches_task_list(page, stack):
     asked = []  # what the page asked the API before anyone signed in
     tab.on("request", lambda request: asked.append(request.url) if "/api/tasks" in request.url else None)
     page.go("/")
+    waited = patient(20_000)
     try:
-        tab.wait_for_url("**/login**", timeout=20_000)
+        tab.wait_for_url("**/login**", timeout=waited)
     except Exception:  # noqa: BLE001 - Playwright's TimeoutError
+        rendered = tab.evaluate("() => (document.querySelector('#app')?.children.length ?? 0) > 0")
+        assert rendered, (
+            f"The page at / showed nothing within {waited / 1000:.0f} s: your app did not mount (main.ts "
+            "never reached app.mount('#app'), or it threw before), or the dev server was still transforming "
+            "its modules on a busy machine. Open it with `npm run dev` in frontend/ and look at the browser's "
+            "console."
+        )
         raise AssertionError(
             "Opening the task list (/) without a session should lead to the login view (/login); "
             f"{what_the_page_shows(tab)}. The task route needs a route guard: meta: {{ requiresAuth: true }} "
@@ -108,7 +117,7 @@ def test_wrong_password_shows_message(page, stack):
     fill_login(page.page, email, "wrong password")
     alert = page.page.locator('[role="alert"]')
     try:
-        alert.first.wait_for(timeout=20_000)
+        alert.first.wait_for(timeout=patient(20_000))
         page.page.wait_for_function("text => document.body.innerText.includes(text)", arg=expected, timeout=3000)
     except Exception:  # noqa: BLE001 - Playwright's TimeoutError: the assertion below says what was there
         pass

@@ -22,6 +22,7 @@ import pytest
 
 from shiplings.testing import DATABASE_URL_VARIABLE, FRONTEND, copy_template, running_client, workspace
 from support.apps import app_builder, app_environment
+from support.browser import patient
 from support.spa import NGINX_CONF, built_dist, nginx_binary, nginx_site, serving
 
 
@@ -84,8 +85,8 @@ REPORT_VIOLATIONS = """document.addEventListener('securitypolicyviolation', (eve
 @pytest.fixture
 def page(browser, site_server) -> Iterator[Page]:
     context = browser.new_context(base_url=site_server)
-    context.set_default_timeout(20_000)
-    context.set_default_navigation_timeout(30_000)
+    context.set_default_timeout(patient(20_000))
+    context.set_default_navigation_timeout(patient(30_000))
     try:
         context.add_init_script(REPORT_VIOLATIONS)
         tab = context.new_page()

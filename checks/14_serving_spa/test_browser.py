@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from support.accounts import LEARNER_PASSWORD
+from support.browser import patient
 
 TASKS = ["Served from dist", "Under a strict policy"]
 
@@ -30,7 +31,7 @@ def shown_tasks(tab) -> list[str]:
     try:
         tab.wait_for_function(
             "wanted => JSON.stringify([...document.querySelectorAll('[data-test=\"task\"]')]"
-            ".map(item => item.textContent.trim())) === JSON.stringify(wanted)", arg=TASKS, timeout=20_000)
+            ".map(item => item.textContent.trim())) === JSON.stringify(wanted)", arg=TASKS, timeout=patient(20_000))
     except Exception:  # noqa: BLE001 - Playwright's TimeoutError: the assertion says what was there
         pass
     return [item.strip() for item in tab.locator('[data-test="task"]').all_text_contents()]

@@ -14,6 +14,7 @@ import pytest
 from shiplings.testing import DATABASE_URL_VARIABLE, FRONTEND, copy_template, workspace
 from support.accounts import LEARNER_PASSWORD
 from support.apps import app_builder, app_environment
+from support.browser import patient
 from support.spa import built_dist, serving
 
 BLOCKING = {"serious", "critical"}
@@ -57,7 +58,7 @@ def test_views_pass_axe(browser, site_url):
     with httpx.Client(base_url=site_url + "/api", timeout=30) as api:
         api.post("/auth/register", json={"email": email, "password": LEARNER_PASSWORD})
     context = browser.new_context(base_url=site_url)
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(patient(20_000))
     try:
         tab = context.new_page()
         tab.goto("/login")

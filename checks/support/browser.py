@@ -24,6 +24,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from shiplings import lifeline, services, tools
+from shiplings.patience import machine_factor
+
+
+def patient(milliseconds: float) -> float:
+    """A browser wait, stretched while the machine is busy (up to 3x): a dev server's first page
+    transforms every module, and on a loaded machine that alone can take longer than the wait."""
+    return milliseconds * min(machine_factor(), 3)
+
 
 CHROMIUM_ARGS = [
     "--no-sandbox",  # containers and CI run as root, where Chromium's sandbox cannot start
