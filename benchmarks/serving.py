@@ -1,10 +1,10 @@
 """How many requests a second the course app serves, measured side by side. Asserts nothing.
 
-    .venv/bin/python benchmarks/serving.py [--seconds 4] [--rounds 5] [--connections 64]
+    .venv/bin/python benchmarks/serving.py [--seconds 4] [--rounds 5] [--connections 64] [--skip-serving]
 
 Runs on the solved app of lesson 11 (snapshot(11_workers)) in a temporary folder, with a
 migrated SQLite database, every server on a free loopback port, every load run bounded in
-time and connections. Two comparisons, each measured in the same run, in alternating
+time and connections. Three comparisons of servers under load, each in alternating
 rounds (A, B, A, B, ...) so that whatever else the machine does hits both alike; the
 median round of each counts (the best round flatters whichever server was lucky once), and
 each round prints its own ratio so a round spoiled by another process shows as one. Each run
@@ -46,6 +46,12 @@ spent per request, read from the kernel before and after.
    outage into a 503: it runs on every request, failing or not); and, for the record, as
    shipped but with outage_is_503() a FastAPI dependency of its own, as lesson 04 first had
    it. Medians of the rounds' paired ratios.
+
+5. Where a signed-in request's CPU goes, the same way: the app as shipped against itself
+   without one layer at a time (the request id and JSON access line, the Prometheus
+   instrumentation, CORS, the default rate limit, counted in Redis when redis-server is
+   installed). What taking a layer away saves is its cost; the rest is the route's own work
+   (JWT, the user lookup) and FastAPI's.
 
 The gunicorn servers run with --max-requests 0: a worker recycled in the middle of a run
 would measure its own boot, not the serving. Load comes from wrk (-t2) when it is
@@ -132,17 +138,19 @@ from app.main import app  # noqa: E402
 '''
 
 
-IN_PROCESS = '''"""One build of the app, served in this process for the hardening's CPU per request.
+IN_PROCESS = '''"""One build of the app, served in this process, for its CPU per request.
 
     python in_process.py VARIANT EMAIL PASSWORD ORIGIN BLOCK
 
-VARIANT: before (lesson 04's engine, sessions opened without outage_is_503()), +timeouts
-(the shipped engine, sessions without outage_is_503()), shipped, or dependency (as shipped,
-but outage_is_503() a dependency of get_session() of its own, as lesson 04 first had it). The
-variant is put in place before the app is imported, so every route is built on it, as a
-server would build it. Each line read from stdin runs one block: BLOCK sequential GET
-/users/me through httpx's ASGI transport (no HTTP server, no network); the reply is the
-block's CPU per request in µs, time.process_time(): this process's CPU alone.
+VARIANT: shipped; before (lesson 04's engine, sessions opened without outage_is_503());
++timeouts (the shipped engine, sessions without outage_is_503()); dependency (as shipped,
+but outage_is_503() a dependency of get_session() of its own, as lesson 04 first had it);
+or shipped minus one layer: -context (the request id and access line), -metrics, -cors,
+-limit (the default rate limit). The variant is put in place before the app is imported or
+built, so every route is built on it, as a server would build it. Each line read from stdin
+runs one block: BLOCK sequential GET /users/me through httpx's ASGI transport (no HTTP
+server, no network); the reply is the block's CPU per request in µs, time.process_time():
+this process's CPU alone.
 """
 import asyncio
 import os
@@ -192,9 +200,24 @@ if VARIANT == "dependency":
 
 import app.main  # noqa: E402  (after the variant is in place)
 
+MIDDLEWARE = {"-context": "RequestContextMiddleware", "-metrics": "PrometheusInstrumentatorMiddleware",
+              "-cors": "CORSMiddleware"}
+
+
+async def no_limit():
+    return None
+
+
+if VARIANT == "-limit":
+    app.main.default_limit = no_limit  # create_app() reads the name when it runs
+
 
 async def main():
     application = app.main.create_app()
+    if VARIANT in MIDDLEWARE:  # the stack is built at the first request, from this list
+        application.user_middleware = [layer for layer in application.user_middleware
+                                       if layer.cls.__name__ != MIDDLEWARE[VARIANT]]
+        assert len(application.user_middleware) == 2, VARIANT
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
@@ -395,16 +418,20 @@ def compare_hardening(stack: contextlib.ExitStack, app_dir: Path, env: dict[str,
     return database, url, rates
 
 
-def in_process_costs(app_dir: Path, env: dict[str, str], rounds: int = 300, block: int = 50) -> dict[str, list[float]]:
-    """Comparison 4: the hardening's CPU per request in one process per build (IN_PROCESS).
+LAYERS = {"-context": "request id and JSON access line", "-metrics": "Prometheus instrumentation",
+          "-cors": "CORS", "-limit": "default rate limit"}
 
-    The three builds run side by side; each round asks each for one short block, the order
-    rotating, so that a drift of the machine hits all three alike. A block's CPU still varies
+
+def in_process_costs(app_dir: Path, env: dict[str, str], label: str, names: list[str], rounds: int = 300,
+                     block: int = 50) -> dict[str, list[float]]:
+    """The CPU per request of each build `names` (IN_PROCESS), in one process per build.
+
+    The builds run side by side; each round asks each for one short block, the order
+    rotating, so that a drift of the machine hits them all alike. A block's CPU still varies
     by 5-15% on a shared virtual machine; many short paired rounds make the median of the
     paired ratios good to about half a percent. Returns every round's µs per build.
     """
     (app_dir / "in_process.py").write_text(IN_PROCESS, encoding="utf-8")
-    names = ["before", "+timeouts", "shipped", "dependency"]
     costs: dict[str, list[float]] = {name: [] for name in names}
     with contextlib.ExitStack() as stack:
         builds = {}
@@ -420,14 +447,12 @@ def in_process_costs(app_dir: Path, env: dict[str, str], rounds: int = 300, bloc
             builds[name].stdin.flush()
             reply = builds[name].stdout.readline()
             if not reply:
-                sys.exit(f"comparison 4: the {name} build stopped (run {app_dir / 'in_process.py'} to see why)")
+                sys.exit(f"{label}: the {name} build stopped (run {app_dir / 'in_process.py'} {name} to see why)")
             return float(reply)
 
         for name in names:
             one_block(name)  # warm: the pool's connections, caches, the first of everything
-        driver = env["TASKS_DATABASE_URL"].split(":")[0]
-        print(f"\n4. the hardening's CPU per request, in one process per build, {driver}, "
-              f"GET /users/me ({rounds} rounds of {block} requests)")
+        print(f"\n{label} ({rounds} rounds of {block} requests, one process per build)")
         for number in range(rounds):
             for name in names[number % len(names):] + names[:number % len(names)]:
                 costs[name].append(one_block(name))
@@ -437,12 +462,29 @@ def in_process_costs(app_dir: Path, env: dict[str, str], rounds: int = 300, bloc
     return costs
 
 
+def paired(costs: dict[str, list[float]], name: str, reference: str) -> tuple[float, float, float]:
+    """Quartiles of the rounds' paired ratios name/reference - 1: (low, median, high)."""
+    ratios = [cost / base - 1 for cost, base in zip(costs[name], costs[reference], strict=True)]
+    low, middle, high = statistics.quantiles(ratios, n=4)
+    return low, middle, high
+
+
+def compare_layers(stack: contextlib.ExitStack, app_dir: Path, env: dict[str, str]) -> dict[str, list[float]]:
+    """Comparison 5: where a signed-in request's CPU goes, one layer taken away at a time."""
+    storage = "memory"
+    if tools.find("redis"):
+        env = {**env, "TASKS_RATE_LIMIT_STORAGE_URI": stack.enter_context(services.redis())}
+        storage = "Redis"
+    return in_process_costs(app_dir, env, f"5. the layers of a signed-in GET /users/me, rate limit in {storage}",
+                            ["shipped", *LAYERS])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=4, help="length of one load run (default 4)")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per comparison (default 5)")
     parser.add_argument("--connections", type=int, default=64, help="concurrent connections (default 64)")
-    parser.add_argument("--hardening-only", action="store_true", help="comparisons 3 and 4 only")
+    parser.add_argument("--skip-serving", action="store_true", help="skip comparisons 1 and 2")
     options = parser.parse_args()
     seconds = max(1.0, min(options.seconds, 30.0))
     connections = max(1, min(options.connections, 512))
@@ -472,15 +514,20 @@ def main() -> None:
 
         with contextlib.ExitStack() as stack:
             serving = stack_rates = None
-            if not options.hardening_only:
+            if not options.skip_serving:
                 serving, stack_rates = compare_serving(stack, app_dir, env, rounds, connections, seconds)
             database, database_url, engines = compare_hardening(stack, app_dir, env, rounds, connections, seconds)
-            in_process = in_process_costs(app_dir, {**env, "TASKS_DATABASE_URL": database_url})
+            database_env = {**env, "TASKS_DATABASE_URL": database_url}
+            in_process = in_process_costs(app_dir, database_env,
+                                          f"4. the hardening's CPU per request, {database}, GET /users/me",
+                                          ["before", "+timeouts", "shipped", "dependency"])
+            layers = compare_layers(stack, app_dir, database_env)
 
     print(f"\nResults (median of {rounds} rounds; load average {load_average()}; µs: the server's CPU per request)")
     if serving and stack_rates:
         print_serving(serving, stack_rates)
     print_hardening(database, engines, in_process)
+    print_layers(layers)
     print(f"\n{time.perf_counter() - started:.0f} s in all")
 
 
@@ -524,19 +571,30 @@ def print_hardening(database: str, engines: dict[str, Measured], in_process: dic
     # database server, the load generator): all its cores for 1/rate s while the load saturates it.
     machine_us = (os.cpu_count() or 1) * 1e6 / engines["shipped"].rate
 
-    def paired(name: str) -> str:
-        """The median of the rounds' paired ratios against `before`, their middle half, and in µs."""
-        ratios = [cost / base - 1 for cost, base in zip(in_process[name], in_process["before"], strict=True)]
-        low, middle, high = statistics.quantiles(ratios, n=4)
+    def against_before(name: str) -> str:
+        low, middle, high = paired(in_process, name, "before")
         return (f"{middle:+.1%} (middle half of the rounds {low:+.1%} to {high:+.1%}), {middle * before_us:+.0f} µs: "
                 f"{middle * before_us / machine_us:+.1%} of the {machine_us:.0f} µs a served request costs the machine")
 
     print(f"  in one process ({database}, {len(in_process['before'])} paired rounds): before the hardening "
           f"{before_us:.0f} µs of CPU a request")
-    print(f"  -> the engine's timeouts {paired('+timeouts')}")
-    print(f"  -> as shipped, outage_is_503() too, {paired('shipped')}   (the issue's bar: <= 3%)")
-    print(f"  -> had outage_is_503() stayed a dependency of its own: {paired('dependency')}")
+    print(f"  -> the engine's timeouts {against_before('+timeouts')}")
+    print(f"  -> as shipped, outage_is_503() too, {against_before('shipped')}   (the issue's bar: <= 3%)")
+    print(f"  -> had outage_is_503() stayed a dependency of its own: {against_before('dependency')}")
 
+
+def print_layers(layers: dict[str, list[float]]) -> None:
+    shipped = statistics.median(layers["shipped"])
+    print(f"  where a signed-in GET /users/me's {shipped:.0f} µs go (in one process; a layer costs what taking it "
+          "away saves, median of the paired rounds):")
+    saved_in_all = 0.0
+    for name, what in LAYERS.items():
+        low, middle, high = paired(layers, "shipped", name)  # shipped / without it - 1
+        saved = shipped - shipped / (1 + middle)
+        saved_in_all += saved
+        print(f"    {what:50} {saved:5.0f} µs  {saved / shipped:5.1%}   (middle half {low:+.1%} to {high:+.1%})")
+    rest = shipped - saved_in_all
+    print(f"    {'the rest: JWT, the user lookup, routing, FastAPI':50} {rest:5.0f} µs  {rest / shipped:5.1%}")
 
 if __name__ == "__main__":
     main()
