@@ -76,13 +76,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import psutil
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from shiplings import services, tools  # noqa: E402
 from shiplings.load import load  # noqa: E402
+from shiplings.patience import cpu_seconds  # noqa: E402
 from shiplings.testing import run_migrations  # noqa: E402
 
 LESSON = "11_workers"
@@ -156,7 +156,6 @@ import asyncio
 import os
 import sys
 import time
-
 from typing import Annotated
 
 import httpx
@@ -266,20 +265,6 @@ def settle(urls: list[str], seconds: float = 1.0) -> None:
     time.sleep(seconds)
 
 
-def cpu_seconds(process: subprocess.Popen) -> float:
-    """CPU time (user + system) the server has used so far: its own process and every worker."""
-    total = 0.0
-    try:
-        root = psutil.Process(process.pid)
-        for member in [root, *root.children(recursive=True)]:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                times = member.cpu_times()
-                total += times.user + times.system
-    except psutil.NoSuchProcess:
-        pass
-    return total
-
-
 @dataclass
 class Rounds:
     rates: list[float] = field(default_factory=list)  # requests a second, one per round
@@ -318,7 +303,7 @@ def compare_rounds(label: str, runs: dict[str, tuple], rounds: int, connections:
     for number in range(1, rounds + 1):
         line = []
         for name, (url, headers, *process) in runs.items():
-            cpu_before = cpu_seconds(process[0]) if process else 0.0
+            cpu_before = (cpu_seconds(process[0].pid) or 0.0) if process else 0.0
             result = load(url, seconds=seconds, connections=connections, headers=headers)
             rounds_of = measured[name]
             rounds_of.rates.append(result.rate)
@@ -326,7 +311,7 @@ def compare_rounds(label: str, runs: dict[str, tuple], rounds: int, connections:
             shown = f"{name} {result.rate:7,.0f}/s{share}"
             if process:
                 requests = max(1.0, result.rate * max(1, round(seconds)))
-                rounds_of.costs.append(1e6 * (cpu_seconds(process[0]) - cpu_before) / requests)
+                rounds_of.costs.append(1e6 * ((cpu_seconds(process[0].pid) or 0.0) - cpu_before) / requests)
                 shown += f" {rounds_of.costs[-1]:4.0f} µs"
             line.append(shown + (f" ({result.failed} not 2xx!)" if result.failed else ""))
         print(f"  round {number}: " + "   ".join(line))
@@ -531,35 +516,33 @@ def main() -> None:
     print(f"\n{time.perf_counter() - started:.0f} s in all")
 
 
+def row(label: str, measured: Measured, top: float, note: str = "") -> None:
+    """One result line: the rate, the CPU per request, a bar against the fastest of its group."""
+    print(f"  {label:47}{measured.rate:8,.0f} req/s  {measured.cpu_us:5.0f} µs  {bar(measured.rate, top)}{note}")
+
+
 def print_serving(serving: dict[str, Measured], stack_rates: dict[str, Measured]) -> None:
-    rate = {name: measured.rate for name, measured in serving.items()}
-    top = max(rate.values())
-    print(f"  dev server   uvicorn --reload, 1 process      {rate['dev']:8,.0f} req/s  "
-          f"{serving['dev'].cpu_us:5.0f} µs  {bar(rate['dev'], top)}")
-    print(f"  production   gunicorn, 2 uvicorn workers      {rate['production']:8,.0f} req/s  "
-          f"{serving['production'].cpu_us:5.0f} µs  {bar(rate['production'], top)}")
-    print(f"  -> production / dev = {rate['production'] / rate['dev']:.2f}x   (lesson 11 expects >= 1.5x)")
-    rate = {name: measured.rate for name, measured in stack_rates.items()}
-    top = max(rate.values())
-    print(f"  bare         GET /users/me, no middleware     {rate['bare']:8,.0f} req/s  "
-          f"{stack_rates['bare'].cpu_us:5.0f} µs  {bar(rate['bare'], top)}")
-    print(f"  full stack   request id + log, metrics, CORS,  {rate['full']:8,.0f} req/s  "
-          f"{stack_rates['full'].cpu_us:5.0f} µs  {bar(rate['full'], top)}")
+    top = max(measured.rate for measured in serving.values())
+    row("dev server   uvicorn --reload, 1 process", serving["dev"], top)
+    row("production   gunicorn, 2 uvicorn workers", serving["production"], top)
+    print(f"  -> production / dev = {serving['production'].rate / serving['dev'].rate:.2f}x   "
+          "(lesson 11 expects >= 1.5x)")
+    top = max(measured.rate for measured in stack_rates.values())
+    bare = stack_rates["bare"].rate
+    row("bare         GET /users/me, no middleware", stack_rates["bare"], top)
+    row("full stack   request id + log, metrics, CORS,", stack_rates["full"], top)
     print("               rate limit (memory), JWT")
-    print(f"  -> full / bare = {rate['full'] / rate['bare']:.0%}   (lesson 11 expects >= 60%)")
-    if "full+redis" in rate:
-        print(f"  full stack, rate limit counted in Redis       {rate['full+redis']:8,.0f} req/s  "
-              f"{stack_rates['full+redis'].cpu_us:5.0f} µs  {bar(rate['full+redis'], top)}  "
-              f"({rate['full+redis'] / rate['bare']:.0%} of bare)")
+    print(f"  -> full / bare = {stack_rates['full'].rate / bare:.0%}   (lesson 11 expects >= 60%)")
+    if "full+redis" in stack_rates:
+        redis = stack_rates["full+redis"]
+        row("full stack, rate limit counted in Redis", redis, top, f"  ({redis.rate / bare:.0%} of bare)")
 
 
 def print_hardening(database: str, engines: dict[str, Measured], in_process: dict[str, list[float]]) -> None:
-    print(f"  no-ping      create_async_engine(url) alone    {engines['no-ping'].rate:8,.0f} req/s  "
-          f"{engines['no-ping'].cpu_us:5.0f} µs  ({database})")
-    print(f"  pre-ping     + pool_pre_ping, hide_parameters  {engines['pre-ping'].rate:8,.0f} req/s  "
-          f"{engines['pre-ping'].cpu_us:5.0f} µs  (lesson 04's engine)")
-    print(f"  shipped      + connect, statement, pool limits {engines['shipped'].rate:8,.0f} req/s  "
-          f"{engines['shipped'].cpu_us:5.0f} µs")
+    top = max(measured.rate for measured in engines.values())
+    row("no-ping      create_async_engine(url) alone", engines["no-ping"], top, f"  ({database})")
+    row("pre-ping     + pool_pre_ping, hide_parameters", engines["pre-ping"], top, "  (lesson 04's engine)")
+    row("shipped      + connect, statement, pool limits", engines["shipped"], top)
     shipped, before, bare = engines["shipped"], engines["pre-ping"], engines["no-ping"]
     print(f"  -> the timeouts cost {1 - shipped.rate / before.rate:.1%} of the rate and "
           f"{shipped.cpu_us / before.cpu_us - 1:.1%} more CPU a request   (the issue's bar: <= 3%); "

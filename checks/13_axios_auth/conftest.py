@@ -22,7 +22,7 @@ import pytest
 
 from shiplings import npm
 from shiplings.testing import FRONTEND, workspace
-from support.browser import patient
+from support.browser import patient, warm_up_page
 from support.frontend import VitestReport
 from support.stack import full_stack
 
@@ -93,6 +93,7 @@ class Page:
 @pytest.fixture
 def page(browser, stack):
     """A fresh context (no cookies, empty storage) and page, its relative URLs on the Vite dev server."""
+    warm_up_page(browser, stack.vite.url)
     context = browser.new_context(base_url=stack.vite.url)
     # generous: a dev server's first page transforms every module, slow on a busy machine
     context.set_default_timeout(patient(20_000))

@@ -14,7 +14,7 @@ import jwt
 import pytest
 
 from support.accounts import LEARNER_PASSWORD
-from support.browser import patient
+from support.browser import VUE_MOUNTED, patient
 
 LOGIN_VIEW = "frontend/src/views/LoginView.vue"
 JWT_SHAPE = re.compile(r"eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*")
@@ -33,9 +33,16 @@ def new_account(stack, tasks: tuple[str, ...] = ()) -> tuple[str, int]:
 
 
 def fill_login(tab, email: str, password: str) -> None:
-    tab.get_by_label("Email").fill(email)
-    tab.get_by_label("Password").fill(password)
-    tab.get_by_role("button", name="Sign in").click()
+    try:
+        tab.get_by_label("Email").fill(email)
+        tab.get_by_label("Password").fill(password)
+        tab.get_by_role("button", name="Sign in").click()
+    except Exception as error:  # noqa: BLE001 - Playwright's TimeoutError: the form is not there
+        raise AssertionError(
+            "The login view should show a form with the fields labelled Email and Password and a Sign in "
+            f"button; {what_the_page_shows(tab)}, and Chromium said: {str(error).splitlines()[0]} "
+            f"Look at {LOGIN_VIEW}."
+        ) from None
 
 
 def shown_tasks(tab, wanted: list[str], timeout: float = 20_000) -> list[str]:
@@ -81,11 +88,10 @@ def test_sign_in_reaches_task_list(page, stack):
     try:
         tab.wait_for_url("**/login**", timeout=waited)
     except Exception:  # noqa: BLE001 - Playwright's TimeoutError
-        rendered = tab.evaluate("() => (document.querySelector('#app')?.children.length ?? 0) > 0")
-        assert rendered, (
-            f"The page at / showed nothing within {waited / 1000:.0f} s: your app did not mount (main.ts "
-            "never reached app.mount('#app'), or it threw before), or the dev server was still transforming "
-            "its modules on a busy machine. Open it with `npm run dev` in frontend/ and look at the browser's "
+        assert tab.evaluate(VUE_MOUNTED), (
+            f"Your app did not mount on the page at / within {waited / 1000:.0f} s: main.ts never reached "
+            "app.mount('#app'), or something threw before it (or the dev server was still transforming its "
+            "modules on a very busy machine). Open it with `npm run dev` in frontend/ and look at the browser's "
             "console."
         )
         raise AssertionError(

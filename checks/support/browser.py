@@ -33,6 +33,32 @@ def patient(milliseconds: float) -> float:
     return milliseconds * min(machine_factor(), 3)
 
 
+# true once the learner's Vue app has mounted on the page (Vue marks its container)
+VUE_MOUNTED = "() => !!document.querySelector('#app')?.__vue_app__"
+_warmed: set[str] = set()
+
+
+def warm_up_page(browser, url: str) -> None:
+    """Open the page at `url` once and wait for the Vue app to mount, before any check does.
+
+    A dev server's first visit transforms every module, may pre-bundle dependencies and then
+    reload the page: on a busy machine longer than a check's own waits. A page that does not
+    mount is left to the checks to describe.
+    """
+    if url in _warmed:
+        return
+    _warmed.add(url)
+    context = browser.new_context(base_url=url)
+    try:
+        tab = context.new_page()
+        tab.goto("/", wait_until="domcontentloaded", timeout=patient(60_000))
+        tab.wait_for_function(VUE_MOUNTED, timeout=patient(60_000))
+    except Exception:  # noqa: BLE001, S110 - Playwright's TimeoutError or Error: the checks say what the page does
+        pass
+    finally:
+        context.close()
+
+
 CHROMIUM_ARGS = [
     "--no-sandbox",  # containers and CI run as root, where Chromium's sandbox cannot start
     "--disable-gpu",
