@@ -32,7 +32,7 @@ c.ServerApp.terminado_settings = {
 c.ServerProxy.servers = {
     "vite": {
         "port": 5173,
-        # Vite runs with --base set to this path (SHIPLINGS_VITE_BASE), so it sees the whole path
+        # Vite serves the page under this path (VITE_DEV_BASE, set by binder/start), so it sees the whole path
         "absolute_url": True,
         # Vite refuses a Host it does not know; to it, the request comes from its own machine
         "request_headers_override": {"Host": "localhost:5173"},

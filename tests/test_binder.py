@@ -122,10 +122,10 @@ def test_the_proxy_entries_point_at_the_lessons_ports(monkeypatch: pytest.Monkey
     vite_port = int(re.search(r'cors_origins: list\[str\] = \["http://localhost:(\d+)"\]', settings).group(1))
     assert (servers["tasks-app"]["port"], servers["vite"]["port"]) == (app_port, vite_port) == (8000, 5173)
     assert not servers["tasks-app"].get("command") and not servers["vite"].get("command")  # the learner starts them
-    # Vite keeps the whole path, and runs with --base at exactly that path: the one binder/start exports
+    # Vite keeps the whole path, and serves the page at exactly that path: the one binder/start exports
     assert servers["vite"]["absolute_url"] is True
     start = (BINDER / "start").read_text(encoding="utf-8")
-    assert 'SHIPLINGS_VITE_BASE="${JUPYTERHUB_SERVICE_PREFIX:-/}vite/"' in start
+    assert 'VITE_DEV_BASE="${JUPYTERHUB_SERVICE_PREFIX:-/}vite/"' in start
     # the app sees its own paths (/docs, /tasks), as on a laptop
     assert servers["tasks-app"]["absolute_url"] is False
 
@@ -154,7 +154,7 @@ def test_a_hub_s_first_start_makes_the_learner_s_workspace_in_their_home(tmp_pat
     seen = dict(line.split("=", 1) for line in started.stdout.splitlines() if "=" in line)
     assert seen["SHIPLINGS_WORKSPACE"] == str(home / "shiplings" / "workspace")
     assert seen["SHIPLINGS_SCRIPTS"] == str(ROOT / ".venv" / "bin")
-    assert seen["SHIPLINGS_VITE_BASE"] == "/user/ada/vite/"
+    assert seen["VITE_DEV_BASE"] == "/user/ada/vite/"
     first = load_course(ROOT).lessons[0].id
     assert (home / "shiplings" / "workspace" / "notebooks" / f"{first}.ipynb").is_file()
     assert "TODO(01)" in (home / "shiplings" / "workspace" / "main.py").read_text(encoding="utf-8")

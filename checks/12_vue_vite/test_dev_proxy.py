@@ -11,8 +11,12 @@ import pytest
 
 from shiplings.testing import show
 from support.browser import patient
+from support.stack import dev_server as start_dev_server
 
 PASSWORD = "correct horse battery staple"
+# Where a JupyterHub's jupyter-server-proxy puts the page of a learner called ada (binder/start
+# puts it in VITE_DEV_BASE in every terminal, so `npm run dev` serves the page there).
+HUB_BASE = "/user/ada/vite/"
 
 
 def is_page(response: httpx.Response) -> bool:
@@ -102,6 +106,43 @@ def test_proxy_forwards_only_api(dev_server, backend):
                 "from the backend. Only paths under /api should be forwarded: look at the keys of "
                 "server.proxy in frontend/vite.config.ts."
             )
+
+
+@pytest.fixture(scope="module")
+def hub_dev_server(proxy_stack, node):
+    """A second Vite dev server on the same backend, the page at HUB_BASE (VITE_DEV_BASE)."""
+    with start_dev_server(proxy_stack[0].url, node, base=HUB_BASE) as vite:
+        yield vite
+
+
+@pytest.mark.timeout(300)
+def test_proxy_follows_the_page_base(hub_dev_server, backend):
+    path = f"{HUB_BASE}api/health"
+    with httpx.Client(base_url=hub_dev_server.url, timeout=30) as page:
+        health = page.get(path)
+        direct = httpx.get(backend.url + "/health", timeout=30)
+        forwarded = health.status_code == 200 and not is_page(health) and health.json() == direct.json()
+        if not forwarded:
+            if is_page(health):
+                why = ("Vite answered with its own HTML page, so nothing forwarded it: Vite compares the keys "
+                       "of server.proxy with the whole path, prefix included, before it takes the prefix off")
+            elif health.status_code == 404 and "error" in health.text:
+                why = (f"the backend got the request and answered {show(health)}: the proxy forwarded the "
+                       "path with part of its prefix still on it")
+            else:
+                why = f"Vite answered {show(health)}"
+            raise AssertionError(
+                f"On a JupyterHub the page lives under a prefix ({HUB_BASE} here: VITE_DEV_BASE, which the "
+                f"course sets in the hub's terminals), so it calls the API at {path}. Vite should forward "
+                f"that to the backend's GET /health ({show(direct)}); {why}. Look at how server.proxy in "
+                "frontend/vite.config.ts uses `api`, the prefix vite.config.ts builds from `base`."
+            )
+        module = page.get(f"{HUB_BASE}src/main.ts")
+        assert module.status_code == 200 and "javascript" in module.headers.get("content-type", ""), (
+            f"Under a hub's prefix the page's own code ({HUB_BASE}src/main.ts) should stay Vite's; it answered "
+            f"{show(module)}. Only the paths under `api` should be forwarded: look at the keys of server.proxy "
+            "in frontend/vite.config.ts."
+        )
 
 
 def page_text(tab) -> str:

@@ -9,6 +9,7 @@ Each start costs seconds, so a lesson's checks start one pair per module and sha
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,6 @@ def full_stack(migrated_template: Path | None, folder: Path, node: npm.Node) -> 
     url = copy_template(migrated_template, folder / "tasks.db")
     env = {DATABASE_URL_VARIABLE: url, **app_environment(url)}
     command = ["uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "{port}"]
-    frontend = workspace() / FRONTEND
     with contextlib.ExitStack() as started:
         try:
             backend = started.enter_context(
@@ -40,22 +40,35 @@ def full_stack(migrated_template: Path | None, folder: Path, node: npm.Node) -> 
             raise AssertionError(
                 f"The backend (`uvicorn app.main:app`) should start and answer; it did not. {error}"
             ) from None
-        try:
-            npm.ensure_dependencies(frontend, node)
-            vite = started.enter_context(npm.vite_dev_server(frontend, env={"BACKEND_URL": backend.url}))
-        except services.ServiceUnavailable:
-            raise  # no Node: the check cannot run, which says nothing about the learner's code
-        except npm.InstallFailed as failure:
-            raise AssertionError(failure.learner_message(f"{FRONTEND}/")) from None
-        except (RuntimeError, TimeoutError) as error:
-            raise AssertionError(
-                f"The Vite dev server (`npm run dev` in {FRONTEND}/) should start and answer; it did not. {error}"
-            ) from None
-        warm_up(vite)
+        vite = started.enter_context(dev_server(backend.url, node))
         yield Stack(backend, vite, env)
 
 
-def warm_up(vite: services.RunningApp) -> None:
+@contextlib.contextmanager
+def dev_server(backend_url: str, node: npm.Node, base: str = "/") -> Iterator[services.RunningApp]:
+    """The learner's Vite dev server, its proxy aimed at `backend_url`, the page at `base`, warmed up."""
+    frontend = workspace() / FRONTEND
+    try:
+        npm.ensure_dependencies(frontend, node)
+        server = npm.vite_dev_server(frontend, env={"BACKEND_URL": backend_url}, base=base)
+        vite = server.__enter__()
+    except services.ServiceUnavailable:
+        raise  # no Node: the check cannot run, which says nothing about the learner's code
+    except npm.InstallFailed as failure:
+        raise AssertionError(failure.learner_message(f"{FRONTEND}/")) from None
+    except (RuntimeError, TimeoutError) as error:
+        raise AssertionError(
+            f"The Vite dev server (`npm run dev` in {FRONTEND}/) should start and answer"
+            + (f" at {base} (VITE_DEV_BASE)" if base != "/" else "") + f"; it did not. {error}"
+        ) from None
+    try:
+        warm_up(vite, base)
+        yield vite
+    finally:
+        server.__exit__(*sys.exc_info())
+
+
+def warm_up(vite: services.RunningApp, base: str = "/") -> None:
     """Have Vite transform the page's entry once, so that a browser's first visit finds it ready.
 
     The first request for a module makes Vite pre-bundle the dependencies and compile the
@@ -64,5 +77,5 @@ def warm_up(vite: services.RunningApp) -> None:
     import httpx
 
     with contextlib.suppress(httpx.HTTPError), httpx.Client(base_url=vite.url, timeout=60) as client:
-        client.get("/")
-        client.get("/src/main.ts")
+        client.get(base)
+        client.get(f"{base}src/main.ts")

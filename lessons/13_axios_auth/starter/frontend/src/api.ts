@@ -3,12 +3,13 @@
 // ({"error": {"code", "message", "details"}}).
 //
 // Paths are the API's own ('/tasks'); the base URL puts them on the page's origin under
-// /api, where Vite's proxy forwards them to FastAPI in development (vite.config.ts).
+// api/ beside the page (/api on a laptop, /user/<name>/vite/api on a hub), where Vite's
+// proxy forwards them to FastAPI in development (vite.config.ts).
 // VITE_API_BASE in frontend/.env changes it for a build that talks to another address.
 import axios from 'axios'
 
 export const api = axios.create({
-  baseURL: import.meta.env.VITE_API_BASE ?? '/api',
+  baseURL: import.meta.env.VITE_API_BASE ?? `${import.meta.env.BASE_URL}api`,
   headers: { Accept: 'application/json' },
 })
 
