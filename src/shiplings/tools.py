@@ -86,7 +86,11 @@ def find(name: str) -> str | None:
 
 
 def platform_name() -> str:
-    """debian | wsl | macos | linux | windows"""
+    """hub | debian | wsl | macos | linux | windows"""
+    # a JupyterHub's (or Binder's) server: a container without root, whose packages come from
+    # the image (binder/apt.txt), and without a Docker Engine
+    if os.environ.get("JUPYTERHUB_SERVICE_PREFIX") or os.environ.get("BINDER_LAUNCH_HOST"):
+        return "hub"
     system = platform.system()
     if system == "Darwin":
         return "macos"
@@ -114,6 +118,12 @@ def fix_for(name: str, where: str | None = None, sudo: bool | None = None) -> st
     sudo = "sudo " if (not is_root() if sudo is None else sudo) else ""
     if name == "docker":
         return _docker_fix(where, sudo)
+    if where == "hub" and name == "chromium":  # Ubuntu's is a snap, which cannot run in an image
+        return ("binder/postBuild installs Chromium into the hub's image and binder/start names it in "
+                "SHIPLINGS_CHROMIUM: ask whoever runs the hub to rebuild the image")
+    if where == "hub" and tool.debian:
+        return (f"ask whoever runs the hub to add {tool.debian} to binder/apt.txt and rebuild the image "
+                "(the course site's guide: Running the course on a hub)")
     if where in ("debian", "wsl") and tool.debian:
         return f"{sudo}apt-get install -y {tool.debian}"
     if where == "macos" and tool.brew:
@@ -125,6 +135,10 @@ def fix_for(name: str, where: str | None = None, sudo: bool | None = None) -> st
 
 def _docker_fix(where: str, sudo: str) -> str:
     """A Docker Engine is a desktop application on some platforms and a daemon needing rights on others."""
+    if where == "hub":
+        return ("nothing to install here: a JupyterHub or Binder server is a container without a Docker Engine. "
+                "Do lessons 16-18 on a machine with Docker (your own, where `./shiplings` sets up the same "
+                "course); every other lesson works here")
     if where == "macos":
         return ("Docker Desktop (https://www.docker.com/products/docker-desktop/, or `brew install --cask docker`), "
                 "started; or colima: `brew install colima docker && colima start`")

@@ -100,7 +100,8 @@ def python_packages_markdown(root: Path) -> str:
     )
 
 
-PLATFORMS = [("Debian, Ubuntu, WSL", "debian"), ("macOS", "macos"), ("Other Linux", "linux")]
+PLATFORMS = [("Debian, Ubuntu, WSL", "debian"), ("macOS", "macos"), ("Other Linux", "linux"),
+             ("JupyterHub, Binder", "hub")]
 
 
 def tools_markdown(course: Course, page: str) -> str:
