@@ -136,7 +136,7 @@ def test_build_context_leaves_out_what_it_must(docker_engine, backend_context):
         "`docker build .` sends these to the engine, where any COPY can put them in a layer: "
         + "; ".join(f"{name} ({', '.join(paths[:3])})" for name, paths in leaked.items())
         + ". List them in .dockerignore at the root of your workspace (one pattern a line: .env, .git, .venv, "
-        "**/node_modules, tests, and frontend, which has an image of its own)."
+        "**/node_modules, tests, e2e, and frontend, which has an image of its own)."
     )
 
 

@@ -1,4 +1,4 @@
-"""Lesson 18, parts 3 and 4: the backup and the incident drills, run on the learner's stack.
+"""Lesson 18, parts 3 to 5: the backup, the incident drill and a rolling update, on the learner's stack.
 
 The learner's own scripts run as an operator would run them, from the workspace (a copy of it,
 the one the stack runs from), with a plain `docker compose` reaching the stack this run started
@@ -8,15 +8,22 @@ the learner's drill the check stops the database once more and watches /ready, /
 API itself. What each script says is read first: one that does not even call pg_dump fails in a
 second, without an engine.
 
-Backup first (it ends with a new, restored database), then the outage drill.
+Backup first (it ends with a new, restored database), then the outage drill, then the rolling
+update: the check builds the next release of the backend (the workspace's code with one line
+changed) under the tag the stack runs, and runs the learner's scripts/rolling-update.sh while
+clients call the API through the proxy without a pause, as users would. It judges what they saw
+(every answer during the update) and what runs afterwards (one backend, from the new image).
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+import shutil
 import subprocess
+import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -29,6 +36,8 @@ from support.compose_stack import running_stack
 
 STACK = pytest.mark.timeout(1800)
 BACKUP, RESTORE, DRILL = "scripts/backup.sh", "scripts/restore.sh", "scripts/drill.sh"
+UPDATE = "scripts/rolling-update.sh"
+CLIENTS = 4  # the update's traffic: clients calling the API through the proxy without a pause
 # pg_dump's custom format starts with these bytes
 CUSTOM_FORMAT = b"PGDMP"
 # how soon /ready must say the database is gone (from the start of `docker compose stop db`, which
@@ -232,4 +241,99 @@ def test_database_outage_drill(resolved, project, request):
     )
     assert created.status_code == 201, (
         f"After the database came back, creating a task answered {created.status_code} {created.text[:300]!r}."
+    )
+
+
+# what the update's clients ask, without a pause: the routes lesson 09 leaves without a rate limit
+# (one address asking /tasks this often would meet the 120 a minute); /ready asks the database too
+TRAFFIC_PATHS = ("/health", "/ready")
+
+
+@dataclass
+class Traffic:
+    """Clients calling the API through the proxy until stopped: what each request got."""
+
+    url: str
+    answers: list[tuple[float, str, float]] = field(default_factory=list)  # (when, what, seconds)
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def client(self) -> None:
+        with httpx.Client(base_url=self.url, timeout=30) as api:
+            while not self.stopping.is_set():
+                for path in TRAFFIC_PATHS:
+                    started = time.monotonic()
+                    try:
+                        answer = api.get(path)
+                        what = f"{answer.status_code} {path}" + (
+                            f" {answer.text[:120]!r}" if answer.status_code != 200 else "")
+                    except httpx.HTTPError as error:
+                        what = f"no answer to {path}: {type(error).__name__}"
+                    self.answers.append((started, what, time.monotonic() - started))
+
+    def failures(self) -> list[tuple[float, str, float]]:
+        return [answer for answer in self.answers if not answer[1].startswith("200 ")]
+
+
+def new_image(stack, tag: str, tmp_path) -> str:
+    """The backend built again under `tag` from the workspace's code with one line changed: its id."""
+    context = tmp_path / "next-release"
+    shutil.copytree(stack.file.parent, context, symlinks=True,
+                    ignore=shutil.ignore_patterns("node_modules", ".git", ".venv", "frontend"))
+    main = context / "app" / "main.py"
+    main.write_text(main.read_text() + f"\n# the next release ({secrets.token_hex(4)})\n")
+    built = stack.engine.build(context, tag, "--file", str(context / "Dockerfile"))
+    assert built.returncode == 0, (
+        "The check could not build the next release of the backend (your Dockerfile, one line of app/main.py "
+        f"changed):\n{(built.stdout + built.stderr).strip()[-800:]}"
+    )
+    return stack.engine.docker("image", "inspect", "--format", "{{.Id}}", tag).stdout.strip()
+
+
+@STACK
+def test_rolling_update_fails_no_request(request, resolved, tmp_path):
+    # only that it is written: how it replaces the backend is judged by what the clients see
+    script(UPDATE, (r"\bdocker\b", "run docker"))
+    stack = running_stack(request, resolved, " (lesson 17's stack).")
+    tag = stack.model["services"]["backend"]["image"]
+    before = stack.container("backend")
+    image = new_image(stack, tag, tmp_path)
+    traffic = Traffic(stack.url + "/api")
+    clients = [threading.Thread(target=traffic.client, daemon=True) for _ in range(CLIENTS)]
+    for client in clients:
+        client.start()
+    started = time.monotonic()
+    try:
+        done = run_script(stack, stack.file.parent, UPDATE, timeout=400)
+        time.sleep(2)  # and a moment after it: the stack as it is left
+    finally:
+        traffic.stopping.set()
+        for client in clients:
+            client.join(timeout=40)
+    seconds = time.monotonic() - started
+
+    failed = traffic.failures()
+    assert not failed, (
+        f"While {UPDATE} ran ({seconds:.0f} s), {len(failed)} of the {len(traffic.answers)} requests that "
+        f"{CLIENTS} clients sent through the proxy failed during the update; the first, "
+        f"{failed[0][0] - started:.1f} s in: {failed[0][1]}. Users saw those. The old backend must keep "
+        "serving until a new one is healthy and the proxy knows its address (resolver valid=5s in "
+        "proxy/nginx.conf). The script printed:\n" + said(done)
+    )
+    assert done.returncode == 0, (
+        f"{UPDATE} should end with exit status 0; it ended with {done.returncode}:\n{said(done)}")
+    backends = [entry for entry in stack.ps() if entry["Service"] == "backend"]
+    running = [entry for entry in backends if entry["State"] == "running"]
+    assert len(backends) == 1 and len(running) == 1, (
+        f"After {UPDATE}, one backend container should be left, running; there are {len(backends)} "
+        f"({len(running)} running):\n{stack.states()}\nThe old one is stopped and removed once the new one serves."
+    )
+    serving = stack.engine.docker("inspect", "--format", "{{.Image}}", running[0]["ID"]).stdout.strip()
+    assert serving == image and running[0]["ID"] != before, (
+        f"After {UPDATE}, the backend should run the image just built (the check built the next release "
+        f"under {tag}); it runs {serving[:19]}, not {image[:19]}"
+        + (", in the same container as before: nothing was replaced." if running[0]["ID"] == before else ".")
+    )
+    assert len(traffic.answers) >= 20, (
+        f"The check's clients got only {len(traffic.answers)} answers in {seconds:.0f} s: the proxy was too slow "
+        "to tell whether the update fails requests."
     )

@@ -385,6 +385,7 @@ MUST_IGNORE = {
     ".venv": r"/\.venv(/|$)",
     "node_modules": r"/node_modules(/|$)",
     "tests": r"^/tests(/|$)",
+    "e2e (the browser tests)": r"^/e2e(/|$)",
     "frontend (it has an image of its own)": r"^/frontend(/|$)",
 }
 
