@@ -41,7 +41,7 @@ pytestmark = pytest.mark.skipif(tools.find("node") is None, reason="Node is not 
 
 
 def lesson_files(lesson: str, folder: Path) -> Path:
-    """snapshot(lesson), migrated onto a fresh SQLite file (TASKS_DATABASE_URL in `.env` of the folder)."""
+    """snapshot(lesson) in `folder`, its migrations applied to folder/tasks.db (app_env() names it)."""
     course = load_course(ROOT)
     write_tree(snapshot_tree(course, course.lesson(lesson), ROOT), folder)
     url = f"sqlite+aiosqlite:///{folder / 'tasks.db'}"
@@ -71,7 +71,7 @@ def jupyter(tmp_path: Path, vite_port: int, app_port: int) -> Iterator[str]:
     workspace = tmp_path / "lab"
     (workspace / "notebooks").mkdir(parents=True)
     command = [sys.executable, "-m", "jupyter_server", f"--config={config}", "--no-browser", "--allow-root",
-               "--ip=127.0.0.1", "--port={port}", f"--ServerApp.base_url={HUB_PREFIX}",
+               "--ip=127.0.0.1", "--port={port}", f"--ServerApp.base_url={HUB_PREFIX}",  # --allow-root: CI is root
                f"--IdentityProvider.token={TOKEN}"]
     env = {"SHIPLINGS_HOME": str(ROOT), "SHIPLINGS_WORKSPACE": str(workspace),
            "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
