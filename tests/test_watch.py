@@ -141,6 +141,8 @@ def test_only_the_path_below_the_workspace_decides_what_is_relevant(tmp_path):
     assert not relevant(None, str(workspace / "app" / "__pycache__" / "main.cpython-311.pyc"))
     # what a check's `npm run build` writes must not start the next run
     assert not relevant(None, str(workspace / "frontend" / "dist" / "assets" / "index-abc123.js"))
+    # nor the course's own spec, which a front-end check puts into the workspace for its run
+    assert not relevant(None, str(workspace / "frontend" / "src" / "__shiplings__" / "components.spec.ts"))
 
 
 SLOW_BYE = '''

@@ -23,6 +23,11 @@ def needs_polling(folder: Path) -> bool:
     return (in_wsl and text.startswith("/mnt/")) or bool(os.environ.get("SHIPLINGS_POLL"))
 
 
+# Where a check puts files of the course's own into the workspace for one run (the front-end
+# lessons' specs, in frontend/src/__shiplings__/): the learner saved nothing.
+CHECKS_OWN = "__shiplings__"
+
+
 def relevant_in(workspace: Path) -> Callable[[object, str], bool]:
     """A watchfiles filter for app files. Only the part of a path below the workspace counts:
     a course kept in, say, ~/notebooks/ must still be watched."""
@@ -31,7 +36,8 @@ def relevant_in(workspace: Path) -> Callable[[object, str], bool]:
     def relevant(change: object, path: str) -> bool:
         changed = Path(path)
         below = next((changed.relative_to(root) for root in roots if changed.is_relative_to(root)), changed)
-        return not KEEP.intersection(below.parts) and not path.endswith((".pyc", ".swp", "~"))
+        return (not KEEP.intersection(below.parts) and CHECKS_OWN not in below.parts
+                and not path.endswith((".pyc", ".swp", "~")))
 
     return relevant
 
