@@ -299,9 +299,9 @@ def test_rolling_update_fails_no_request(request, resolved, tmp_path):
     image = new_image(stack, tag, tmp_path)
     traffic = Traffic(stack.url + "/api")
     clients = [threading.Thread(target=traffic.client, daemon=True) for _ in range(CLIENTS)]
+    started = time.monotonic()
     for client in clients:
         client.start()
-    started = time.monotonic()
     try:
         done = run_script(stack, stack.file.parent, UPDATE, timeout=400)
         time.sleep(2)  # and a moment after it: the stack as it is left
