@@ -9,7 +9,6 @@ Each start costs seconds, so a lesson's checks start one pair per module and sha
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,24 +47,21 @@ def full_stack(migrated_template: Path | None, folder: Path, node: npm.Node) -> 
 def dev_server(backend_url: str, node: npm.Node, base: str = "/") -> Iterator[services.RunningApp]:
     """The learner's Vite dev server, its proxy aimed at `backend_url`, the page at `base`, warmed up."""
     frontend = workspace() / FRONTEND
-    try:
-        npm.ensure_dependencies(frontend, node)
-        server = npm.vite_dev_server(frontend, env={"BACKEND_URL": backend_url}, base=base)
-        vite = server.__enter__()
-    except services.ServiceUnavailable:
-        raise  # no Node: the check cannot run, which says nothing about the learner's code
-    except npm.InstallFailed as failure:
-        raise AssertionError(failure.learner_message(f"{FRONTEND}/")) from None
-    except (RuntimeError, TimeoutError) as error:
-        raise AssertionError(
-            f"The Vite dev server (`npm run dev` in {FRONTEND}/) should start and answer"
-            + (f" at {base} (VITE_DEV_BASE)" if base != "/" else "") + f"; it did not. {error}"
-        ) from None
-    try:
+    with contextlib.ExitStack() as started:
+        try:
+            vite = started.enter_context(
+                npm.vite_dev_server(frontend, env={"BACKEND_URL": backend_url}, base=base, node=node))
+        except services.ServiceUnavailable:
+            raise  # no Node: the check cannot run, which says nothing about the learner's code
+        except npm.InstallFailed as failure:
+            raise AssertionError(failure.learner_message(f"{FRONTEND}/")) from None
+        except (RuntimeError, TimeoutError) as error:
+            raise AssertionError(
+                f"The Vite dev server (`npm run dev` in {FRONTEND}/) should start and answer"
+                + (f" at {base} (VITE_DEV_BASE)" if base != "/" else "") + f"; it did not. {error}"
+            ) from None
         warm_up(vite, base)
         yield vite
-    finally:
-        server.__exit__(*sys.exc_info())
 
 
 def warm_up(vite: services.RunningApp, base: str = "/") -> None:

@@ -244,16 +244,17 @@ def _prune(keep: Path) -> None:
 # --- the Vite dev server ------------------------------------------------------------------
 
 @contextlib.contextmanager
-def vite_dev_server(frontend: Path, env: dict[str, str | None] | None = None,
-                    timeout: float = 30.0, base: str = "/") -> Iterator[services.RunningApp]:
+def vite_dev_server(frontend: Path, env: dict[str, str | None] | None = None, timeout: float = 30.0,
+                    base: str = "/", node: Node | None = None) -> Iterator[services.RunningApp]:
     """The front end's own `vite` dev server on a free loopback port, until the block ends.
 
-    Its dependencies are put in place first (ensure_dependencies); `env` adds to the
-    environment vite.config.ts runs in. `base` is where it serves the page (VITE_DEV_BASE,
-    which a hub's terminals set for the learner's own `npm run dev`: the checks say it
-    themselves). The server dies with the check (shiplings.lifeline).
+    Its dependencies are put in place first (ensure_dependencies, with `node` when the
+    caller has it); `env` adds to the environment vite.config.ts runs in. `base` is where it
+    serves the page (VITE_DEV_BASE, which a hub's terminals set for the learner's own
+    `npm run dev`: the checks say it themselves). The server dies with the check
+    (shiplings.lifeline).
     """
-    node = require_node()
+    node = node or require_node()
     ensure_dependencies(frontend, node)
     vite = frontend / "node_modules" / "vite" / "bin" / "vite.js"
     command = [node.node, str(vite), "--port", "{port}", "--strictPort", "--host", "127.0.0.1",

@@ -425,7 +425,7 @@ def node_modules(frontend, node):
 
 
 @pytest.fixture
-def vite_server(frontend, node_modules):
+def vite_server(frontend, node, node_modules):
     """vite_server(env=None) -> a context manager: the front end's own Vite dev server, answering.
 
     It runs on a free loopback port (`.url`, `.port`, `.output()`), in `env` on top of this
@@ -435,7 +435,7 @@ def vite_server(frontend, node_modules):
 
     @contextlib.contextmanager
     def start(env: dict[str, str | None] | None = None):
-        server = npm.vite_dev_server(frontend, env=env)
+        server = npm.vite_dev_server(frontend, env=env, node=node)
         try:
             running = server.__enter__()
         except (RuntimeError, TimeoutError) as error:
