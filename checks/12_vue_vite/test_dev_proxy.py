@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from shiplings.testing import show
-from support.browser import patient
+from support.browser import list_loaded, patient
 from support.stack import dev_server as start_dev_server
 
 PASSWORD = "correct horse battery staple"
@@ -172,7 +172,9 @@ def test_page_works_in_a_browser(dev_server, backend, browser):
             step = "fill in the sign-in form"
             tab.get_by_label("Email").fill(email)
             tab.get_by_label("Password").fill(PASSWORD)
-            tab.get_by_role("button", name="Sign in").click()
+            step = "load the task list once signed in"
+            with tab.expect_response(list_loaded):  # see the list first, as a person would
+                tab.get_by_role("button", name="Sign in").click()
             step = "add a task in the form once signed in"
             tab.get_by_label("New task").fill("Added in a browser")
             tab.get_by_role("button", name="Add").click()

@@ -33,6 +33,13 @@ def patient(milliseconds: float) -> float:
     return milliseconds * min(machine_factor(), 3)
 
 
+def list_loaded(response) -> bool:
+    """The page's first GET of the signed-in user's tasks has been answered. Checks wait for it
+    before adding a task, as a person does: a task added while that GET is on its way can be
+    replaced in the list by the GET's older answer, a race of the page, not of what is checked."""
+    return response.request.method == "GET" and response.url.split("?")[0].endswith("/api/tasks")
+
+
 # true once the learner's Vue app has mounted on the page (Vue marks its container)
 VUE_MOUNTED = "() => !!document.querySelector('#app')?.__vue_app__"
 _warmed: set[str] = set()
