@@ -146,6 +146,9 @@ def test_the_model_made_safe_to_run_beside_anything_else(compose, resolved):
     assert subnet != "172.30.17.0/24" and subnet.endswith(".0/24")
     assert services["proxy"]["networks"]["default"]["ipv4_address"] == prefix + ".10"
     assert services["backend"]["environment"]["FORWARDED_ALLOW_IPS"] == prefix + ".10"
+    # named after the run's project, not the folder compose read ("project_default" for every run)
+    assert result.model["networks"]["default"].get("name") and "name" not in model["networks"]["default"]
+    assert all("name" not in volume for volume in model["volumes"].values())
 
 
 def test_a_free_subnet_overlaps_none_in_use(compose):

@@ -429,4 +429,4 @@ def test_the_course_base_images_include_what_its_compose_files_run(tiny_course):
     assert standins.compose_images(tiny_course / "solutions/02_bye/compose.yaml") == ["postgres:15", "redis:7"]
     assert standins.course_base_images(tiny_course) == ["postgres:15", "redis:7"]
     real = standins.course_base_images(Path(__file__).resolve().parents[1])
-    assert {"postgres:15", "redis:7", "nginx:1.27"} <= set(real)
+    assert {"postgres:15", "redis:7", "nginx:1.27", "prom/prometheus:v2.53.3"} <= set(real)

@@ -84,11 +84,13 @@ class Resolved:
         return self.require().get("services") or {}
 
 
-def resolve(folder: Path, binary: Path | None, env_file: dict[str, str] | None = None) -> Resolved:
+def resolve(folder: Path, binary: Path | None, env_file: dict[str, str] | None = None,
+            profiles: tuple[str, ...] = ()) -> Resolved:
     """`docker compose config --format json` in `folder` (no engine needed).
 
     The variables of `env_file` (the project's .env) are taken out of this process's
-    environment, where they would win over the file.
+    environment, where they would win over the file. The services of `profiles` are in the
+    model too, each with its `profiles:`, so a plain `up` of the model still leaves them out.
     """
     command = "docker compose config"
     if not (folder / COMPOSE_FILE).is_file():
@@ -99,7 +101,8 @@ def resolve(folder: Path, binary: Path | None, env_file: dict[str, str] | None =
         from shiplings.services import ServiceUnavailable
 
         raise ServiceUnavailable("compose")
-    done = subprocess.run([str(binary), "-f", COMPOSE_FILE, "config", "--format", "json"], cwd=folder,
+    chosen = [word for profile in profiles for word in ("--profile", profile)]
+    done = subprocess.run([str(binary), "-f", COMPOSE_FILE, *chosen, "config", "--format", "json"], cwd=folder,
                           capture_output=True, text=True, timeout=60, env=clean_env(env_file or {}))
     model = {}
     if done.returncode == 0:
@@ -235,9 +238,11 @@ def for_this_run(model: dict, images: dict[str, str], proxy_port: int, owner: st
 
     - `images`: service -> the image the check built for it; a service that names the same
       image as a built one (migrate runs the backend's) gets that image too;
-    - the proxy's published ports become one: 127.0.0.1:`proxy_port` -> its first target;
+    - the proxy's published ports become one: 127.0.0.1:`proxy_port` -> its first target (a
+      service in a profile publishes nothing);
     - a network with a fixed /24 moves to a free one (with every address in it: the proxy's
-      fixed address and whatever trusts it), so that two runs never fight over a subnet;
+      fixed address and whatever trusts it), so that two runs never fight over a subnet, and
+      networks and volumes are named after the run's project, not after the folder;
     - every service carries the check's labels (the lesson, and the run that owns it).
     """
     text = json.dumps(model)
@@ -250,6 +255,13 @@ def for_this_run(model: dict, images: dict[str, str], proxy_port: int, owner: st
                 taken_subnets = [*taken_subnets, prefix + "0/24"]
     model = json.loads(text)
     model.pop("name", None)
+    # `config` names each network and volume after the folder it read ("project_default"): kept,
+    # two stacks up at once (lesson 17's and lesson 18's checks in one run) would share them.
+    # Without a name, compose names them after this run's project.
+    for section in ("networks", "volumes"):
+        for entry in (model.get(section) or {}).values():
+            if entry and not entry.get("external"):
+                entry.pop("name", None)
     renamed = {service.get("image"): images[name] for name, service in model["services"].items()
                if name in images and service.get("image")}
     for name, service in model["services"].items():
@@ -264,7 +276,11 @@ def for_this_run(model: dict, images: dict[str, str], proxy_port: int, owner: st
         labels = dict(labels) if isinstance(labels, dict) else dict(item.split("=", 1) for item in labels)
         service["labels"] = {**labels, CHECK_LABEL: lesson, OWNER_LABEL: owner}
         service.pop("container_name", None)  # one name per engine: two runs could not both have it
-        if service.get("ports"):
+        if service.get("profiles"):
+            # started only when a check asks for it; what it publishes was judged on the learner's
+            # model, and must not take the proxy's port here
+            service.pop("ports", None)
+        elif service.get("ports"):
             first = service["ports"][0]
             service["ports"] = [{"mode": "ingress", "host_ip": "127.0.0.1", "target": first.get("target"),
                                  "published": str(proxy_port), "protocol": "tcp"}]

