@@ -10,7 +10,7 @@ queue it causes: its percentiles look best exactly when users wait longest ("coo
 omission"). For the same reason each latency counts from the moment the request was due, not
 from the moment it finally left.
 
-It prints a summary, then one line of JSON (what a notebook or a check reads), and exits 1 when
+It prints a summary, then one line of JSON (for a program to read), and exits 1 when
 the objective is missed: the 95th percentile above --p95-ms, or any request failed (an answer
 other than 2xx, or none within --timeout).
 """
