@@ -93,21 +93,22 @@ def last_scrape_error(stack) -> str:
     return ""
 
 
-_started: dict[str, str] = {}
+_started: set[str] = set()  # the stacks (compose projects) whose Prometheus this run started
 
 
 def prometheus_up(stack, resolved) -> None:
     """Start the learner's Prometheus on the run's stack (once), and wait until it has scraped the backend."""
     the_service(resolved)
-    if "up" not in _started:
+    if stack.name not in _started:
         done = stack.compose("--profile", PROFILE, "up", "--detach", "--wait", "--no-deps", "--pull", "never",
                              SERVICE, timeout=300)
         assert done.returncode == 0, (
             f"`docker compose --profile {PROFILE} up --wait {SERVICE}` did not start it healthy. Compose said:\n"
             f"{(done.stdout + done.stderr).strip()[-800:]}\nIts last log lines:\n{stack.logs(SERVICE)}"
         )
-        _started["up"] = "yes"
-    deadline = time.monotonic() + SCRAPED_WITHIN * min(machine_factor(), 3)
+        _started.add(stack.name)
+    began = time.monotonic()
+    deadline = began + SCRAPED_WITHIN * min(machine_factor(), 3)
     while True:
         found = query(stack, "up")
         if isinstance(found, list):
@@ -120,8 +121,8 @@ def prometheus_up(stack, resolved) -> None:
     assert isinstance(found, list), f"Prometheus could not be asked (promtool query inside its container): {found}"
     jobs = sorted({f"{sample['metric'].get('job')} ({sample['metric'].get('instance')})" for sample in found})
     assert backend, (
-        f"Prometheus has been running {SCRAPED_WITHIN} s and scrapes {', '.join(jobs) or 'nothing'}, not the "
-        f"backend at {prometheus.BACKEND_TARGET}: it is not running monitoring/prometheus.yml. The image reads "
+        f"Prometheus has been running {time.monotonic() - began:.0f} s and scrapes {', '.join(jobs) or 'nothing'}, "
+        f"not the backend at {prometheus.BACKEND_TARGET}: it is not running monitoring/prometheus.yml. The image reads "
         f"{CONFIG_DIR}/prometheus.yml: mount ./monitoring there."
     )
     why = last_scrape_error(stack)
