@@ -422,29 +422,3 @@ def node_modules(frontend, node):
         return npm.ensure_dependencies(frontend, node)
     except npm.InstallFailed as failure:
         raise AssertionError(failure.learner_message(f"{FRONTEND}/")) from None
-
-
-@pytest.fixture
-def vite_server(frontend, node, node_modules):
-    """vite_server(env=None) -> a context manager: the front end's own Vite dev server, answering.
-
-    It runs on a free loopback port (`.url`, `.port`, `.output()`), in `env` on top of this
-    environment, and stops when the block ends, or dies with the check.
-    """
-    from shiplings import npm
-
-    @contextlib.contextmanager
-    def start(env: dict[str, str | None] | None = None):
-        server = npm.vite_dev_server(frontend, env=env, node=node)
-        try:
-            running = server.__enter__()
-        except (RuntimeError, TimeoutError) as error:
-            raise AssertionError(
-                f"The Vite dev server (`npm run dev` in {FRONTEND}/) should start and answer; it did not. {error}"
-            ) from None
-        try:
-            yield running
-        finally:
-            server.__exit__(*sys.exc_info())
-
-    return start
