@@ -236,8 +236,10 @@ def test_a_killed_runs_containers_and_volumes_are_gone_when_the_next_private_eng
             volume = engine.docker("inspect", "--format", "{{{{(index .Mounts 0).Name}}}}", used).stdout.strip()
             engine.docker("rm", used)
             engine.docker("volume", "create", "{kept}")  # a named one, such as a database's, stays
-            container = engine.docker("run", "-d", "--restart", "unless-stopped", "debian:bookworm-slim",
-                                      "sleep", "300").stdout.strip()
+            # a stack's network with a fixed subnet, as lesson 17's compose file makes one
+            engine.docker("network", "create", "--subnet", "172.30.251.0/24", "{kept}-net")
+            container = engine.docker("run", "-d", "--restart", "unless-stopped", "--network", "{kept}-net",
+                                      "debian:bookworm-slim", "sleep", "300").stdout.strip()
             pathlib.Path("{record}").write_text(container + " " + volume)
             time.sleep(600)
     """)], stderr=log.open("w"))
@@ -254,7 +256,11 @@ def test_a_killed_runs_containers_and_volumes_are_gone_when_the_next_private_eng
         left = engine.docker("ps", "--all", "--quiet", "--no-trunc").stdout.split()
         volumes = engine.docker("volume", "ls", "--quiet").stdout.split()
         engine.docker("volume", "rm", kept, check=False)
+        networks = [network.name for network in containers.networks(engine)]
+        engine.docker("network", "rm", f"{kept}-net", check=False)
     assert container not in left, "a killed run's container came back with the next engine"
+    assert f"{kept}-net" not in networks, (
+        "a killed run's network is still there: its fixed subnet would make the next stack's `up` fail")
     assert volume not in volumes, "a killed run's unused anonymous volume is still there"
     assert kept in volumes, "a named volume (a learner's database) was removed with the anonymous ones"
 
@@ -430,3 +436,34 @@ def test_the_course_base_images_include_what_its_compose_files_run(tiny_course):
     assert standins.course_base_images(tiny_course) == ["postgres:15", "redis:7"]
     real = standins.course_base_images(Path(__file__).resolve().parents[1])
     assert {"postgres:15", "redis:7", "nginx:1.27", "prom/prometheus:v2.53.3"} <= set(real)
+
+
+def test_a_fixed_subnet_left_by_a_killed_stack_is_released_and_one_in_use_is_named(engine):
+    """`shiplings up` and the notebooks run compose files with a fixed subnet; a network another
+    stack left behind with it is removed, one with containers is named, the stack's own is kept."""
+    run = f"shiplings-test-subnets-{os.getpid()}"
+    standins.ensure(engine, "debian:bookworm-slim")
+    made, sleeper = [], ""
+    try:
+        for name, subnet, project in ((f"{run}-left", "172.30.252.0/24", "killed"),
+                                      (f"{run}-used", "172.30.253.0/24", "running"),
+                                      (f"{run}-own", "172.30.254.0/24", "mine")):
+            engine.docker("network", "create", "--subnet", subnet, "--label",
+                          f"com.docker.compose.project={project}", name)
+            made.append(name)
+        sleeper = engine.docker("run", "-d", "--rm", "--network", f"{run}-used", "debian:bookworm-slim",
+                                "sleep", "120").stdout.strip()
+        busy = containers.release_subnets(
+            engine, ["172.30.252.0/24", "172.30.253.128/25", "172.30.254.0/24"], project="mine")
+        names = [network.name for network in containers.networks(engine)]
+        assert f"{run}-left" not in names, "a network nobody uses kept its subnet from the next stack"
+        assert [(network.name, network.project, network.containers) for network in busy] == [
+            (f"{run}-used", "running", 1)], busy
+        assert f"{run}-own" in names, "the stack's own network was removed: compose reuses it"
+        assert containers.fixed_subnets({"networks": {"default": {"ipam": {"config": [{"subnet": "172.30.17.0/24"}]}},
+                                                      "other": None}}) == ["172.30.17.0/24"]
+    finally:
+        if sleeper:
+            engine.docker("rm", "--force", sleeper, check=False)
+        for name in made:
+            engine.docker("network", "rm", name, check=False)

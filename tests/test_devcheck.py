@@ -62,6 +62,18 @@ def test_a_failing_notebook_is_caught(tiny_course):
     assert "cell exploded" in broken(prove(tiny_course, 1))["4"]
 
 
+def test_a_failing_cell_is_named_with_what_it_printed_before_the_error(tiny_course):
+    """A cell that ignores a command's failure fails later; what the command printed says why."""
+    make_notebook(tiny_course / "lessons/01_hello/lesson.ipynb",
+                  "print('Error response from daemon: Pool overlaps')\n" + "x = 1\n" * 12
+                  + "raise ConnectionRefusedError(111, 'Connection refused')")
+    said = broken(prove(tiny_course, 1))["4"]
+    assert "code cell 1 of 1 failed with ConnectionRefusedError" in said
+    assert "Pool overlaps" in said  # what it printed
+    assert "print('Error response" in said and "    ..." in said  # how it begins, cut after 8 lines
+    assert "\x1b[" not in said  # no terminal colours in a report
+
+
 def test_the_notebook_runs_against_the_snapshot_workspace(tiny_course):
     make_notebook(
         tiny_course / "lessons/01_hello/lesson.ipynb",

@@ -100,6 +100,32 @@ def test_a_port_in_use_is_refused_before_anything_starts(tmp_path, monkeypatch):
     assert not (tmp_path / "state" / "product").exists(), "nothing is laid out for a stack that cannot start"
 
 
+def test_a_stack_still_holding_the_fixed_subnet_is_named_before_anything_starts(tmp_path, monkeypatch):
+    """The root's compose file fixes its subnet; a stack of another folder that runs with it is
+    named with the command that stops it, instead of compose's "Pool overlaps"."""
+    import contextlib
+
+    monkeypatch.setenv("SHIPLINGS_HOME", str(REPO))
+    monkeypatch.setenv("SHIPLINGS_STATE", str(tmp_path / "state"))
+    model = {"services": {"proxy": {}}, "networks": {"default": {"ipam": {"config": [{"subnet": "172.30.17.0/24"}]}}}}
+    asked = []
+
+    class Engine:
+        def docker(self, *args, **options):
+            asked.append(args)
+            return subprocess.CompletedProcess(args, 0, json.dumps(model), "")
+
+    monkeypatch.setattr(containers, "engine", lambda: contextlib.nullcontext(Engine()))
+    monkeypatch.setattr(containers, "release_subnets", lambda engine, subnets, project: [
+        containers.Network("lesson17-mine_default", ("172.30.17.0/24",), 6, "lesson17-mine")])
+    result = runner.invoke(build("up"), ["up", "--port", "18081"])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "fixed subnet (172.30.17.0/24)" in said and "lesson17-mine_default" in said, said
+    assert "docker compose -p lesson17-mine down" in said, said
+    assert not any("up" in args for args in asked), "the stack was started anyway"
+
+
 # --- for real, on a Docker Engine ----------------------------------------------------------
 
 def wait_for_line(process: subprocess.Popen, pattern: str, seconds: float, seen: list[str]) -> re.Match | None:

@@ -15,6 +15,7 @@ import contextlib
 import json
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import pytest
 
 from shiplings import npm
 from shiplings.testing import FRONTEND, workspace
-from support.browser import patient, warm_up_page
+from support.browser import VUE_MOUNTED, patient, warm_up_page
 from support.frontend import VitestReport
 from support.stack import full_stack
 
@@ -74,20 +75,57 @@ class Page:
 
     page: object
     refreshes: list = field(default_factory=list)  # playwright Requests to .../auth/refresh
+    # what the page's console and uncaught errors said, for a message about a page that did not mount
+    console: list[str] = field(default_factory=list)
+    failed_modules: list[str] = field(default_factory=list)  # modules the dev server did not serve
 
     def go(self, path: str) -> None:
-        """Open a path of the Vite dev server, as far as the page's HTML (the modules load after)."""
-        try:
-            self.page.goto(path, wait_until="domcontentloaded")
-        except Exception as error:  # noqa: BLE001 - Playwright's TimeoutError or Error
-            raise AssertionError(
-                f"The Vite dev server should serve the page at {path}; Chromium could not load it: "
-                f"{str(error).splitlines()[0]}. Try `npm run dev` in frontend/ and open the page yourself."
-            ) from None
+        """Open a path of the Vite dev server, until the app mounts (or it says why not).
+
+        Reloaded once when modules failed to load: the dev server bundled its dependencies
+        again while the page loaded, and the page missed its word to reload (see warm_up_page).
+        """
+        for attempt in range(2):
+            self.failed_modules.clear()
+            try:
+                self.page.goto(path, wait_until="domcontentloaded")
+            except Exception as error:  # noqa: BLE001 - Playwright's TimeoutError or Error
+                raise AssertionError(
+                    f"The Vite dev server should serve the page at {path}; Chromium could not load it: "
+                    f"{str(error).splitlines()[0]}. Try `npm run dev` in frontend/ and open the page yourself."
+                ) from None
+            if self.mounted(patient(20_000)) or not self.failed_modules or attempt:
+                return
+
+    def mounted(self, milliseconds: float) -> bool:
+        """Whether the Vue app mounts within the time; False at once when the page threw or a module failed."""
+        deadline = time.monotonic() + milliseconds / 1000
+        while time.monotonic() < deadline:
+            if self.page.evaluate(VUE_MOUNTED):
+                return True
+            if self.failed_modules or any(line.startswith("uncaught") for line in self.console):
+                return False
+            self.page.wait_for_timeout(100)
+        return False
 
     def count(self, request) -> None:
         if request.url.split("?")[0].endswith("/auth/refresh"):
             self.refreshes.append(request)
+
+    def listen(self, tab) -> None:
+        tab.on("request", self.count)
+        tab.on("console", lambda message: self.console.append(f"{message.type}: {message.text}")
+               if message.type in ("error", "warning") else None)
+        tab.on("pageerror", lambda error: self.console.append(f"uncaught {error}"))
+        tab.on("response", lambda response: self.failed_modules.append(f"{response.status} {response.url}")
+               if response.status >= 500 and response.request.resource_type == "script" else None)
+        tab.on("requestfailed", lambda request: self.failed_modules.append(f"failed {request.url}")
+               if request.resource_type == "script" else None)
+
+    def said(self) -> str:
+        """The page's console errors and failed modules, for a message; "" when there were none."""
+        lines = [*self.console, *self.failed_modules][-5:]
+        return (" The browser's console said: " + " | ".join(line[:300] for line in lines) + ".") if lines else ""
 
 
 @pytest.fixture
@@ -101,7 +139,7 @@ def page(browser, stack):
     try:
         tab = context.new_page()
         opened = Page(tab)
-        tab.on("request", opened.count)
+        opened.listen(tab)
         yield opened
     finally:
         context.close()

@@ -91,8 +91,8 @@ def test_sign_in_reaches_task_list(page, stack):
         assert tab.evaluate(VUE_MOUNTED), (
             f"Your app did not mount on the page at / within {waited / 1000:.0f} s: main.ts never reached "
             "app.mount('#app'), or something threw before it (or the dev server was still transforming its "
-            "modules on a very busy machine). Open it with `npm run dev` in frontend/ and look at the browser's "
-            "console."
+            "modules on a very busy machine)." + (page.said() or " Open it with `npm run dev` in frontend/ and "
+                                                    "look at the browser's console.")
         )
         raise AssertionError(
             "Opening the task list (/) without a session should lead to the login view (/login); "

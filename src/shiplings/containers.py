@@ -146,6 +146,67 @@ def remove_abandoned(engine: Engine) -> list[str]:
     return abandoned
 
 
+# A compose file that fixes its network's subnet (lesson 17's, so that the backend can trust
+# the proxy's fixed address) shares it with every other stack of that file: Docker refuses a
+# second network with that subnet ("Pool overlaps with other one on this address space"). A
+# stack killed before its `down` leaves its network behind, and from then on every `up` fails.
+
+def fixed_subnets(model: dict) -> list[str]:
+    """The subnets a resolved compose model (`config --format json`) fixes for its networks."""
+    return [config["subnet"] for network in (model.get("networks") or {}).values()
+            for config in (((network or {}).get("ipam") or {}).get("config") or []) if config.get("subnet")]
+
+
+@dataclass(frozen=True)
+class Network:
+    name: str
+    subnets: tuple[str, ...]
+    containers: int
+    project: str  # the compose project that made it, or ""
+
+
+def networks(engine: Engine) -> list[Network]:
+    """Every network of the engine with its subnets and how many containers it has."""
+    names = engine.docker("network", "ls", "--quiet", check=False, timeout=60).stdout.split()
+    if not names:
+        return []
+    shown = engine.docker("network", "inspect", "--format",
+                          '{{.Name}}|{{range .IPAM.Config}}{{.Subnet}} {{end}}|{{len .Containers}}|'
+                          '{{index .Labels "com.docker.compose.project"}}', *names, check=False, timeout=60).stdout
+    found = []
+    for line in shown.splitlines():
+        fields = line.split("|")
+        if len(fields) == 4:
+            found.append(Network(fields[0], tuple(fields[1].split()), int(fields[2] or 0), fields[3]))
+    return found
+
+
+def release_subnets(engine: Engine, subnets: list[str], project: str = "") -> list[Network]:
+    """Free `subnets` for a stack about to start; the networks that still hold one, in use.
+
+    A network of another project that overlaps one of them and has no container left is
+    removed (networks keep no data). The stack's own network (`project`) is left alone:
+    compose reuses it.
+    """
+    import ipaddress
+
+    wanted = [ipaddress.ip_network(subnet, strict=False) for subnet in subnets]
+    busy = []
+    for network in networks(engine):
+        if project and network.project == project:
+            continue
+        overlaps = any(ipaddress.ip_network(subnet, strict=False).overlaps(fixed)
+                       for subnet in network.subnets if "/" in subnet for fixed in wanted
+                       if ipaddress.ip_network(subnet, strict=False).version == fixed.version)
+        if not overlaps:
+            continue
+        if network.containers == 0 and engine.docker("network", "rm", network.name, check=False,
+                                                     timeout=60).returncode == 0:
+            continue
+        busy.append(network)
+    return busy
+
+
 # --- Compose and hadolint, which need no engine -------------------------------------------
 
 def random_env(example: str) -> dict[str, str]:
@@ -385,6 +446,9 @@ def private_engine(data_root: Path | None = None) -> Iterator[Engine]:
                 anonymous = [name for name in unused if ANONYMOUS_VOLUME.fullmatch(name)]
                 if anonymous:
                     started.docker("volume", "rm", *anonymous, check=False, timeout=120)
+                # and the networks of stacks that were killed before their `down`: a network with a
+                # fixed subnet would make every later stack with that subnet fail ("Pool overlaps")
+                started.docker("network", "prune", "--force", check=False, timeout=120)
                 yield started
                 started.docker("image", "prune", "--force", "--filter", f"until={UNTAGGED_KEPT_HOURS}h",
                                check=False, timeout=300)

@@ -194,13 +194,40 @@ def execute_notebook(path: Path, workspace: Path, keep: Callable | None = None,
         try:
             # the kernel's own start-up chatter (transport warnings) is not the author's business
             client.execute(env={**env, **marker}, stderr=subprocess.DEVNULL)
-        except CellExecutionError as error:
-            return [f"{path.parent.name}/lesson.ipynb: a cell failed:\n{str(error)[-1500:]}"]
+        except CellExecutionError:
+            return [f"{path.parent.name}/lesson.ipynb: {failed_cell(notebook)}"]
         except (CellTimeoutError, DeadKernelError) as error:
             return [f"{path.parent.name}/lesson.ipynb: {type(error).__name__}: {str(error)[-800:]}"]
     if keep is not None:
         keep(notebook)
     return []
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def failed_cell(notebook) -> str:
+    """Which code cell failed, how it begins, what it printed before and the error's last lines.
+
+    What it printed matters most: a cell that ignores a command's exit status (`docker compose
+    up`) fails later with an error of its own, and only the command's output says why.
+    """
+    cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    for number, cell in enumerate(cells, 1):
+        errors = [output for output in cell.get("outputs", []) if output.get("output_type") == "error"]
+        if not errors:
+            continue
+        source = cell.source.splitlines()
+        begins = "\n".join(f"    {line}" for line in source[:8]) + ("\n    ..." if len(source) > 8 else "")
+        printed = "".join(output.get("text", "") for output in cell.get("outputs", [])
+                          if output.get("output_type") == "stream")
+        error = errors[0]
+        traceback = ANSI.sub("", "\n".join(error.get("traceback", [])))
+        return (f"code cell {number} of {len(cells)} failed with {error.get('ename')}: {error.get('evalue')}\n"
+                f"  it begins:\n{begins}\n"
+                + (f"  it printed (the end):\n{ANSI.sub('', printed)[-1500:]}\n" if printed.strip() else "")
+                + f"  the traceback (the end):\n{traceback[-1500:]}")
+    return "a cell failed, and no cell holds the error (nbclient stopped before recording it)"
 
 
 @dataclass

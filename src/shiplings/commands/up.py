@@ -189,7 +189,17 @@ def up(
                                      timeout=120)
             if resolved.returncode != 0:
                 common.fail(f"docker compose could not read {COMPOSE_FILE}:\n{resolved.stderr.strip()[-1500:]}")
-            services = json.loads(resolved.stdout)["services"]
+            model = json.loads(resolved.stdout)
+            services = model["services"]
+            busy = containers.release_subnets(engine, containers.fixed_subnets(model), project_name(folder))
+            if busy:
+                held = ", ".join(f"{network.name} (of the stack {network.project or 'without a name'}, "
+                                 f"{network.containers} container(s))" for network in busy)
+                stop = "; ".join(f"docker compose -p {network.project} down" for network in busy if network.project)
+                common.fail(f"{COMPOSE_FILE} gives its network a fixed subnet "
+                            f"({', '.join(containers.fixed_subnets(model))}), and another stack that is still "
+                            f"running holds it: {held}. Stop that stack first"
+                            + (f" ({stop})" if stop else "") + ", then run `shiplings up` again.")
             override = publish_on(folder, services, port)
             make_images(engine, services)
             command = compose_args(root, folder, override)
