@@ -151,6 +151,14 @@ def test_the_model_made_safe_to_run_beside_anything_else(compose, resolved):
     assert all("name" not in volume for volume in model["volumes"].values())
 
 
+def test_a_check_stack_never_takes_the_subnet_the_file_fixes(compose, resolved):
+    """`shiplings up` and the notebooks run the file's own subnet: a check's stack must leave it free."""
+    result, _, _ = resolved
+    taken = [f"172.30.{third}.0/24" for third in range(1, 255) if third not in (17, 42)]
+    model = compose.for_this_run(result.model, {}, 49200, "host:1", taken_subnets=taken)
+    assert model["networks"]["default"]["ipam"]["config"][0]["subnet"] == "172.30.42.0/24"
+
+
 def test_a_free_subnet_overlaps_none_in_use(compose):
     taken = [f"172.30.{third}.0/24" for third in range(1, 255) if third != 99]
     assert compose.free_subnet(taken) == ("172.30.99.0/24", "172.30.99.")

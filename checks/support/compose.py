@@ -250,7 +250,8 @@ def for_this_run(model: dict, images: dict[str, str], proxy_port: int, owner: st
         for config in ((network or {}).get("ipam") or {}).get("config") or []:
             subnet = config.get("subnet", "")
             if subnet.endswith("/24") and "." in subnet:
-                _, prefix = free_subnet(taken_subnets)
+                # never the file's own subnet either: `shiplings up` and the notebooks run it as it is
+                _, prefix = free_subnet([*taken_subnets, subnet])
                 text = text.replace(subnet.rsplit(".", 1)[0] + ".", prefix)
                 taken_subnets = [*taken_subnets, prefix + "0/24"]
     model = json.loads(text)
