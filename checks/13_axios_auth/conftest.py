@@ -1,7 +1,8 @@
 """Fixtures of the lesson 13 checks: the API module under Vitest, the whole stack in Chromium.
 
-- `unit_report`: one Vitest run (per module) of the learner's spec of src/api.ts and the
-  course's own (specs/api.spec.ts, placed in frontend/src/__shiplings__/ for the run)
+- `unit_report`: one Vitest run of the learner's spec of src/api.ts and the course's own
+  (specs/api.spec.ts, placed in frontend/src/__shiplings__/ for the run); started with
+  the run when the browser checks are in it too (`early_unit_tests`)
 - `stack`: the learner's backend and Vite dev server (support/stack.py), once per module
 - `page`: a new browser context and page on the session's one Chromium (`browser`, in
   checks/conftest.py), counting the page's requests to the refresh route
@@ -16,6 +17,8 @@ import json
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,19 +40,13 @@ def learner_specs(frontend: Path) -> list[Path]:
             if "__shiplings__" not in path.parts and "axios-mock-adapter" in path.read_text(errors="replace")]
 
 
-@pytest.fixture(scope="module")
-def unit_report(node, tmp_path_factory):
-    """(the learner's spec files, one VitestReport of theirs and the course's spec together)."""
-    frontend = workspace() / FRONTEND
-    try:
-        npm.ensure_dependencies(frontend, node)
-    except npm.InstallFailed as failure:
-        raise AssertionError(failure.learner_message(f"{FRONTEND}/")) from None
+def run_unit_tests(frontend: Path, node, scratch: Path) -> tuple[list[Path], VitestReport]:
+    """One Vitest run of the learner's specs of the API module and the course's own."""
     specs = learner_specs(frontend)
     folder = frontend / Path(COURSE_SPEC).parent
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(SPECS / "api.spec.ts", frontend / COURSE_SPEC)
-    report = tmp_path_factory.mktemp("vitest") / "vitest.json"
+    report = scratch / "vitest.json"
     command = [node.node, str(frontend / "node_modules" / "vitest" / "vitest.mjs"), "run", "--reporter=json",
                f"--outputFile={report}", COURSE_SPEC, *(path.relative_to(frontend).as_posix() for path in specs)]
     try:
@@ -61,6 +58,43 @@ def unit_report(node, tmp_path_factory):
     with contextlib.suppress(OSError, ValueError):
         files = json.loads(report.read_text()).get("testResults", [])
     return specs, VitestReport(done.returncode, done.stdout + done.stderr, files)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def early_unit_tests(request, tmp_path_factory) -> Iterator[Future | None]:
+    """With the browser checks in the run too, Vitest starts with the run, in a thread.
+
+    The browser checks (test_browser.py, which runs before test_unit_api.py) start the
+    backend and Vite meanwhile: two seconds of Vitest overlap the stack's start instead of
+    adding to it. Anything wrong before Vitest could start (no Node, a failed install) is
+    left to unit_report, which says it in the checks' own words.
+    """
+    files = {item.path.name for item in request.session.items}
+    frontend = workspace() / FRONTEND
+    if not {"test_unit_api.py", "test_browser.py"} <= files:
+        yield None
+        return
+    try:
+        node = npm.require_node()
+        npm.ensure_dependencies(frontend, node)  # here, not in the thread: the stack installs from the same cache
+    except Exception:  # noqa: BLE001 - unit_report meets it again and explains it
+        yield None
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool.submit(run_unit_tests, frontend, node, tmp_path_factory.mktemp("vitest"))
+
+
+@pytest.fixture(scope="module")
+def unit_report(early_unit_tests, node, tmp_path_factory):
+    """(the learner's spec files, one VitestReport of theirs and the course's spec together)."""
+    if early_unit_tests is not None:
+        return early_unit_tests.result()
+    frontend = workspace() / FRONTEND
+    try:
+        npm.ensure_dependencies(frontend, node)
+    except npm.InstallFailed as failure:
+        raise AssertionError(failure.learner_message(f"{FRONTEND}/")) from None
+    return run_unit_tests(frontend, node, tmp_path_factory.mktemp("vitest"))
 
 
 @pytest.fixture(scope="module")

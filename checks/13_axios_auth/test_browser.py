@@ -5,6 +5,7 @@ the storages are read from the browser itself; the five parallel requests go thr
 learner's own Axios instance, imported in the page from the dev server (/src/api.ts).
 """
 
+import contextlib
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,7 @@ import jwt
 import pytest
 
 from support.accounts import LEARNER_PASSWORD
-from support.browser import VUE_MOUNTED, patient
+from support.browser import VUE_MOUNTED, list_loaded, patient
 
 LOGIN_VIEW = "frontend/src/views/LoginView.vue"
 JWT_SHAPE = re.compile(r"eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*")
@@ -54,6 +55,21 @@ def shown_tasks(tab, wanted: list[str], timeout: float = 20_000) -> list[str]:
     except Exception:  # noqa: BLE001 - Playwright's TimeoutError: the assertion below says what was there
         pass
     return [item.strip() for item in tab.locator('[data-test="task"]').all_text_contents()]
+
+
+@contextlib.contextmanager
+def list_shown(tab):
+    """The block, then the wait for the page's GET of the task list (not longer than patient 10 s).
+
+    A page that never shows the list (other checks say why) is read as it is after the wait.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        with tab.expect_response(list_loaded, timeout=patient(10_000)):
+            yield
+    except PlaywrightTimeout:
+        pass
 
 
 def what_the_page_shows(tab) -> str:
@@ -210,11 +226,11 @@ def test_no_token_in_web_storage(page, stack):
     email, _ = new_account(stack)
     with tab.expect_response(lambda response: response.url.endswith("/auth/token")) as signed_in:
         page.go("/login")
-        fill_login(tab, email, LEARNER_PASSWORD)
+        with list_shown(tab):  # the sign-in is over once the task list has its tasks
+            fill_login(tab, email, LEARNER_PASSWORD)
     access_token = (signed_in.value.json() or {}).get("access_token", "")
-    tab.wait_for_load_state("networkidle")
-    tab.reload()
-    tab.wait_for_load_state("networkidle")
+    with list_shown(tab):
+        tab.reload()
     stored = tab.evaluate("""() => ({
         localStorage: JSON.stringify({ ...localStorage }),
         sessionStorage: JSON.stringify({ ...sessionStorage }),

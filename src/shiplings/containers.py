@@ -177,7 +177,8 @@ def networks(engine: Engine) -> list[Network]:
     for line in shown.splitlines():
         fields = line.split("|")
         if len(fields) == 4:
-            found.append(Network(fields[0], tuple(fields[1].split()), int(fields[2] or 0), fields[3]))
+            project = "" if fields[3] == "<no value>" else fields[3]  # a network compose did not make
+            found.append(Network(fields[0], tuple(fields[1].split()), int(fields[2] or 0), project))
     return found
 
 
