@@ -83,10 +83,14 @@ def caught(e2e, name: str) -> None:
         f"With a bug planted ({bug.what}), `pytest {SUITE}` was still running after {run.seconds:.0f} s and was "
         "stopped. A test that waits for something that never comes should fail within expect's 5 s."
     )
-    assert run.broken, (
+    first = run.broken[0] if run.broken else None
+    assert first is not None and run.green_again is None, (
         f"Your end-to-end suite should fail on this bug, and it passed: {bug.what}. Which test of the critical "
         f"path would a user of that app notice it in? Add the assertion that fails there (by role or label, "
         f"with expect), run `pytest {SUITE}` against your app, and `shiplings hint 15` for more."
+        + (f" (A first run with the bug failed at {first.name}: {first.message[:200]}; and the same suite passed "
+           "when the check ran it again with the bug still planted, so that failure came from timing on a busy "
+           "machine, not from the bug.)" if first is not None else "")
     )
 
 
