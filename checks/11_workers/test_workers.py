@@ -1,10 +1,12 @@
 """Lesson 11: the production server runs the app in several worker processes.
 
 The checks read the learner's gunicorn.conf.py the way gunicorn does, then run it for
-real on loopback ports: count its workers, load it, and stop it mid-request.
+real on loopback ports: count its workers, load it, stop it mid-request, and start a plain
+`gunicorn` that nobody told it is production.
 """
 
 import asyncio
+import contextlib
 import difflib
 import logging
 import os
@@ -15,9 +17,11 @@ import time
 import types
 from pathlib import Path
 
+import h11
 import httpx
 import pytest
 
+from shiplings import services
 from support.metrics import requests_counted
 
 CONFIG = "gunicorn.conf.py"
@@ -28,6 +32,7 @@ STOP_TIMEOUT = 10
 # the longest a request of this app waits for another service by default (lesson 05)
 UPSTREAM_TIMEOUT = 5
 REQUESTS, CONNECTIONS, LOAD_SECONDS = 200, 32, 30
+REQUEST_TIMEOUT = 10  # seconds, for one request of the load
 # what the metrics file an earlier run left claims (see conftest.py: leave_stale_metrics)
 STALE_COUNT = 100_000
 
@@ -228,152 +233,228 @@ def test_metrics_hooks_tidy_up(gunicorn_config, tmp_path, monkeypatch):
 
 
 @pytest.mark.timeout(90)
-def test_starts_n_worker_processes(run_gunicorn, workers_of):
-    with run_gunicorn({"WEB_CONCURRENCY": "3"}) as server:
-        workers = workers_of(server.process.pid, 3)
-        control = server.runtime / "gunicorn.ctl"
-        assert len(workers) == 3, (
-            f"`WEB_CONCURRENCY=3 gunicorn -c {CONFIG} app.main:app` should run 3 worker processes under "
-            f"its master; it runs {len(workers)}. Look at how {CONFIG} sets `workers`: WEB_CONCURRENCY, "
-            "when it is set, decides; the CPU count only otherwise. What gunicorn printed:\n"
-            + server.output()[-1200:]
-        )
-        assert not control.exists(), (
-            f"gunicorn opened its control socket ({control}); it should stay off, or a second gunicorn on "
-            f"the same machine fights over it. Look at control_socket_disable in {CONFIG}."
-        )
+def test_starts_n_worker_processes(three_workers, workers_of):
+    server = three_workers
+    workers = workers_of(server.process.pid, 3)
+    control = server.runtime / "gunicorn.ctl"
+    assert len(workers) == 3, (
+        f"`WEB_CONCURRENCY=3 gunicorn -c {CONFIG} app.main:app` should run 3 worker processes under "
+        f"its master; it runs {len(workers)}. Look at how {CONFIG} sets `workers`: WEB_CONCURRENCY, "
+        "when it is set, decides; the CPU count only otherwise. What gunicorn printed:\n"
+        + server.output()[-1200:]
+    )
+    assert not control.exists(), (
+        f"gunicorn opened its control socket ({control}); it should stay off, or a second gunicorn on "
+        f"the same machine fights over it. Look at control_socket_disable in {CONFIG}."
+    )
 
 
-async def _load(url: str) -> tuple[float, list]:
-    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
-    gate = asyncio.Semaphore(CONNECTIONS)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=10) as http:
-        async def one():
-            async with gate:
-                try:
-                    return await http.get("/health")
-                except httpx.HTTPError as error:
-                    return error
+async def _answer(connection: h11.Connection, reader, writer) -> tuple[int, bytes]:
+    """Send GET /health on the connection; the status and body of its answer."""
+    writer.write(connection.send(h11.Request(method="GET", target="/health", headers=[("Host", "127.0.0.1")]))
+                 + connection.send(h11.EndOfMessage()))
+    status, body = None, b""
+    while True:
+        event = connection.next_event()
+        if event is h11.NEED_DATA:
+            connection.receive_data(await reader.read(65536))
+        elif isinstance(event, h11.Response):
+            status = event.status_code
+        elif isinstance(event, h11.Data):
+            body += event.data
+        elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
+            break
+    if status is None:
+        raise ConnectionError("the server closed the connection without an answer")
+    return status, body
 
-        started = time.perf_counter()
-        results = await asyncio.gather(*(one() for _ in range(REQUESTS)))
-        return time.perf_counter() - started, results
+
+async def _ask_health(port: int, left: list[int], answers: list) -> None:
+    """One connection of the load: GET /health again as soon as an answer is in, while requests are left.
+
+    h11 (the HTTP/1.1 inside httpx and uvicorn) without httpx's pool on top: with 32 requests
+    waiting on it, the pool spends more CPU per request than the server does, and the load
+    would mostly measure the client.
+    """
+    reader = writer = connection = None
+    while left:
+        left.pop()
+        try:
+            if writer is None:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                connection = h11.Connection(h11.CLIENT)
+            answers.append(await asyncio.wait_for(_answer(connection, reader, writer), REQUEST_TIMEOUT))
+            if connection.our_state is h11.DONE and connection.their_state is h11.DONE:
+                connection.start_next_cycle()  # keep-alive: the next request on the same connection
+                continue
+        except (OSError, TimeoutError, h11.ProtocolError) as error:
+            answers.append(f"no answer ({type(error).__name__}: {error})")
+        if writer is not None:  # the server closes this connection (Connection: close), or it broke
+            writer.close()
+        writer = None
+    if writer is not None:
+        writer.close()
 
 
-def health_counted(text: str) -> float | None:
-    """The GET /health requests /metrics counts (None when it has no request counter)."""
-    return requests_counted(text, "/health")
+async def _load(port: int) -> list:
+    """REQUESTS requests to GET /health over CONNECTIONS connections at once: each one's (status, body),
+    or what went wrong."""
+    left, answers = list(range(REQUESTS)), []
+    await asyncio.gather(*(_ask_health(port, left, answers) for _ in range(CONNECTIONS)))
+    return answers
 
 
-def scrape_health_counts(url: str, times: int = 4) -> list[int | None]:
-    """What `times` reads of /metrics count for GET /health, each on a new connection."""
+def health_count(http: httpx.Client) -> int | None:
+    """What one read of /metrics counts for GET /health (None: no request counter)."""
+    response = http.get("/metrics")
+    count = requests_counted(response.text, "/health") if response.status_code == 200 else None
+    return int(count) if count is not None else None
+
+
+def signal_all(pids: list[int], number: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):  # a worker that was replaced meanwhile
+            os.kill(pid, number)
+
+
+def count_of_each_worker(http: httpx.Client, workers: list[int]) -> list[int | None]:
+    """What /metrics counts for GET /health, read from each worker in turn.
+
+    Which worker accepts a new connection is the kernel's choice, and one worker may take
+    nearly all of them, so while one worker is read the others are frozen (SIGSTOP): only
+    it can answer. They are thawed (SIGCONT) at once, long before gunicorn's timeout would
+    take them for stuck. `http` asks on a new connection each time (Connection: close).
+    """
     counts = []
-    for _ in range(times):
-        response = httpx.get(url + "/metrics", headers={"Connection": "close"}, timeout=10)
-        count = health_counted(response.text) if response.status_code == 200 else None
-        counts.append(int(count) if count is not None else None)
+    for worker in workers:
+        others = [pid for pid in workers if pid != worker]
+        signal_all(others, signal.SIGSTOP)
+        try:
+            counts.append(health_count(http))
+        finally:
+            signal_all(others, signal.SIGCONT)
     return counts
 
 
-def settled_health_count(url: str) -> int | None:
-    """The /health count once it stops moving: probes that queued while the workers booted are served late."""
-    count = scrape_health_counts(url, 1)[0]
-    for _ in range(20):
-        time.sleep(0.25)
-        again = scrape_health_counts(url, 1)[0]
-        if again == count:
-            break
-        count = again
-    return count
+def counts_before_load(http: httpx.Client, workers: list[int]) -> list[int | None]:
+    """Each worker's /health count, once they agree and a second round of reads says the same
+    (at most about 1 s of reads): probes the server queued while its workers booted may be
+    counted a moment after it first answered."""
+    previous, counts = None, count_of_each_worker(http, workers)
+    deadline = time.monotonic() + 1.0
+    while (counts != previous or len(set(counts)) > 1) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        previous, counts = counts, count_of_each_worker(http, workers)
+    return counts
+
+
+def counts_after_load(http: httpx.Client, workers: list[int], expected: int | None) -> list[int | None]:
+    """Each worker's /health count, once every one says `expected` (at most about 2 s of reads).
+
+    A worker counts a request just after it sent the answer, so the last few may land a
+    moment after the load ended (later on a busy machine, where a worker may be paused in
+    between). With no `expected` (the workers disagreed already), one round of reads.
+    """
+    counts = count_of_each_worker(http, workers)
+    deadline = time.monotonic() + 2.0
+    while expected is not None and counts != [expected] * len(workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        counts = count_of_each_worker(http, workers)
+    return counts
 
 
 @pytest.mark.timeout(90)
-def test_serves_concurrent_load(run_gunicorn, workers_of):
-    with run_gunicorn({"WEB_CONCURRENCY": "2"}, stale_metrics=True) as server:
-        workers_of(server.process.pid, 2)
-        before = settled_health_count(server.url)
-        took, results = asyncio.run(asyncio.wait_for(_load(server.url), LOAD_SECONDS))
-        failed = [result for result in results if not isinstance(result, httpx.Response) or result.status_code >= 300]
+def test_serves_concurrent_load(three_workers, workers_of):
+    server = three_workers
+    workers = workers_of(server.process.pid, 3)
+    with httpx.Client(base_url=server.url, headers={"Connection": "close"}, timeout=10) as http:
+        before = counts_before_load(http, workers)
+        answers = asyncio.run(asyncio.wait_for(_load(server.port), LOAD_SECONDS))
+        failed = [answer for answer in answers if isinstance(answer, str) or answer[0] >= 300]
         example = failed[0] if failed else None
-        if isinstance(example, httpx.Response):
-            example = f"{example.status_code} {example.text[:200]}"
+        if isinstance(example, tuple):
+            example = f"{example[0]} {example[1][:200].decode(errors='replace')}"
         assert not failed, (
             f"{REQUESTS} requests to GET /health over {CONNECTIONS} connections at once should all answer 2xx "
-            f"from `gunicorn -c {CONFIG} app.main:app` with 2 workers; {len(failed)} did not, for example: "
+            f"from `WEB_CONCURRENCY=3 gunicorn -c {CONFIG} app.main:app`; {len(failed)} did not, for example: "
             f"{example}. A 500 for every request usually means the worker class cannot run an ASGI app "
             f"(worker_class = \"{MAINTAINED}\"). What gunicorn printed:\n" + server.output()[-1200:]
         )
-        after = scrape_health_counts(server.url)
-    assert before is not None and all(count is not None for count in after), (
+        one_count = None not in before and len(set(before)) == 1
+        after = counts_after_load(http, workers, before[0] + REQUESTS if one_count else None)
+    counted = [count for count in before + after if count is not None]
+    assert counted, (
         "GET /metrics should answer 200 with a request counter under gunicorn, as it does under uvicorn "
-        f"(lesson 10); it answered without one (reads: {[before, *after]})."
+        f"(lesson 10); it answered without one (read from each of the {len(workers)} workers, before "
+        "and after the load)."
     )
-    assert before < STALE_COUNT, (
-        f"Before any load, /metrics already counted {before:,} GET /health requests: the {STALE_COUNT:,} "
+    stale = max((count for count in before if count is not None), default=0)
+    assert stale < STALE_COUNT, (
+        f"Before any load, /metrics already counted {stale:,} GET /health requests: the {STALE_COUNT:,} "
         "that the metrics file of an earlier run claims (the check left one in the folder "
         "PROMETHEUS_MULTIPROC_DIR names, as a restarted container finds it). Empty that folder in the "
         f"on_starting(server) hook of {CONFIG}: gunicorn calls it once, in the master, before any worker starts."
     )
-    assert all(count - before == REQUESTS for count in after), (
-        f"After {REQUESTS} requests to GET /health through 2 workers, every read of /metrics should count "
-        f"{REQUESTS} more than before ({before}); four reads counted {after}. Each worker counts only its own "
-        "requests unless all of them write to the folder PROMETHEUS_MULTIPROC_DIR names (the check sets it, "
-        f"as a production image does): make sure {CONFIG} does not replace or drop that variable."
+    assert one_count and after == [before[0] + REQUESTS] * len(workers), (
+        f"/metrics should count the requests of every worker, whichever worker answers: after {REQUESTS} "
+        f"requests to GET /health through {len(workers)} workers, each should count {REQUESTS} more than "
+        f"before. Read from each worker in turn, /metrics counted {before} before the load and {after} after "
+        "it (None: no request counter at all). Each worker counts only its own requests unless all of them "
+        "write to the folder PROMETHEUS_MULTIPROC_DIR names (the check sets it, as a production image does): "
+        f"make sure {CONFIG} does not replace or drop that variable, in the master or in a worker's hook."
     )
 
 
 @pytest.mark.timeout(90)
-def test_sigterm_finishes_in_flight_requests(run_gunicorn, workers_of, slow_upstream, gunicorn_config):
+def test_sigterm_finishes_in_flight_requests(three_workers, slow_upstream, gunicorn_config):
     config, _ = gunicorn_config()
-    env = {"WEB_CONCURRENCY": "2", "TASKS_HOLIDAYS_API_URL": slow_upstream.url}
-    with run_gunicorn(env, grace=STOP_TIMEOUT + 5) as server:
-        workers_of(server.process.pid, 2)
-        answer: dict[str, object] = {}
+    server = three_workers  # this check stops it: it comes last of the checks that share it
+    answer: dict[str, object] = {}
 
-        def ask() -> None:
-            try:
-                answer["response"] = httpx.get(server.url + "/holidays/2025?country=DE", timeout=20)
-            except httpx.HTTPError as error:
-                answer["error"] = error
-
-        asking = threading.Thread(target=ask)
-        asking.start()
-        deadline = time.monotonic() + 10
-        while asking.is_alive() and not slow_upstream.reached.is_set() and time.monotonic() < deadline:
-            slow_upstream.reached.wait(0.05)
-        reached = slow_upstream.reached.is_set()
-        if not reached:
-            asking.join(5)
-        response = answer.get("response")
-        assert reached, (
-            "GET /holidays/2025?country=DE should reach the holidays service (a fake one that answers "
-            f"after {slow_upstream.delay} s) while gunicorn serves the app; it never did. The app answered: "
-            f"{response.status_code if response is not None else answer.get('error')!r}. Check worker_class in "
-            f"{CONFIG}. What gunicorn printed:\n" + server.output()[-1200:]
-        )
-        stopped_at = time.monotonic()
-        os.kill(server.process.pid, signal.SIGTERM)
-        asking.join(config.graceful_timeout + 10)
+    def ask() -> None:
         try:
-            code = server.process.wait(timeout=config.graceful_timeout + 5)
-        except subprocess.TimeoutExpired:
-            code = None
-        took = time.monotonic() - stopped_at
-        response = answer.get("response")
-        assert response is not None and response.status_code == 200 and "Fake Upstream Day" in response.text, (
-            "A request in flight when gunicorn gets SIGTERM (what `docker stop` sends) should still get its "
-            f"answer: the workers stop taking new connections and finish what they hold, for up to "
-            f"graceful_timeout ({config.graceful_timeout} s in your {CONFIG}). The request waiting "
-            f"{slow_upstream.delay} s for the holidays service got "
-            f"{show_answer(answer)} instead. What gunicorn printed:\n" + server.output()[-1500:]
-        )
-        assert code == 0 and took <= config.graceful_timeout + 3, (
-            f"After SIGTERM, the gunicorn master should exit cleanly (status 0) once its workers finished, "
-            f"within graceful_timeout ({config.graceful_timeout} s); it "
-            + (f"exited with status {code} after {took:.1f} s." if code is not None else
-               f"was still running after {took:.1f} s.")
-            + " What gunicorn printed:\n" + server.output()[-1500:]
-        )
+            answer["response"] = httpx.get(server.url + "/holidays/2025?country=DE", timeout=20)
+        except httpx.HTTPError as error:
+            answer["error"] = error
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    deadline = time.monotonic() + 10
+    while asking.is_alive() and not slow_upstream.reached.is_set() and time.monotonic() < deadline:
+        slow_upstream.reached.wait(0.05)
+    reached = slow_upstream.reached.is_set()
+    if not reached:
+        asking.join(5)
+    response = answer.get("response")
+    assert reached, (
+        "GET /holidays/2025?country=DE should reach the holidays service (a fake one that answers "
+        f"after {slow_upstream.delay} s) while gunicorn serves the app; it never did. The app answered: "
+        f"{response.status_code if response is not None else answer.get('error')!r}. Check worker_class in "
+        f"{CONFIG}. What gunicorn printed:\n" + server.output()[-1200:]
+    )
+    stopped_at = time.monotonic()
+    os.kill(server.process.pid, signal.SIGTERM)
+    asking.join(config.graceful_timeout + 10)
+    try:
+        code = server.process.wait(timeout=config.graceful_timeout + 5)
+    except subprocess.TimeoutExpired:
+        code = None
+    took = time.monotonic() - stopped_at
+    response = answer.get("response")
+    assert response is not None and response.status_code == 200 and "Fake Upstream Day" in response.text, (
+        "A request in flight when gunicorn gets SIGTERM (what `docker stop` sends) should still get its "
+        f"answer: the workers stop taking new connections and finish what they hold, for up to "
+        f"graceful_timeout ({config.graceful_timeout} s in your {CONFIG}). The request waiting "
+        f"{slow_upstream.delay} s for the holidays service got "
+        f"{show_answer(answer)} instead. What gunicorn printed:\n" + server.output()[-1500:]
+    )
+    assert code == 0 and took <= config.graceful_timeout + 3, (
+        f"After SIGTERM, the gunicorn master should exit cleanly (status 0) once its workers finished, "
+        f"within graceful_timeout ({config.graceful_timeout} s); it "
+        + (f"exited with status {code} after {took:.1f} s." if code is not None else
+           f"was still running after {took:.1f} s.")
+        + " What gunicorn printed:\n" + server.output()[-1500:]
+    )
 
 
 def show_answer(answer: dict) -> str:
@@ -383,3 +464,44 @@ def show_answer(answer: dict) -> str:
     error = answer.get("error")
     return f"no answer ({type(error).__name__}: {error})" if error else "no answer at all"
 
+
+# --- a plain `gunicorn` runs the app as production ----------------------------------------
+#
+# Run with neither TASKS_ENVIRONMENT nor TASKS_SECRET_KEY, the server must refuse to start,
+# saying which setting is missing; started in development instead, every worker would invent
+# a signing key of its own, and a token signed by one worker would be refused by the others.
+
+def tokens_across_workers(url: str, attempts: int = 12) -> list[int]:
+    """Sign up, sign in, then ask GET /users/me with the token on fresh connections."""
+    email, password = "plain-gunicorn@example.com", "correct horse battery staple"
+    httpx.post(url + "/auth/register", json={"email": email, "password": password}, timeout=30)
+    token = httpx.post(url + "/auth/token", data={"username": email, "password": password}, timeout=30)
+    if token.status_code != 200:
+        return [token.status_code]
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    # a new connection each time, so the requests spread over the workers
+    return [httpx.get(url + "/users/me", headers=headers, timeout=30).status_code for _ in range(attempts)]
+
+
+@pytest.mark.timeout(120)
+def test_plain_gunicorn_runs_as_production(plain_gunicorn):
+    try:
+        server = plain_gunicorn.result()
+    except services.AppStopped as refused:  # it stopped before it answered: what production must do
+        # each worker prints its traceback: the reason is in the first one, not at the end
+        printed = refused.output
+        assert "TASKS_SECRET_KEY" in printed, (
+            f"With no TASKS_ENVIRONMENT and no TASKS_SECRET_KEY, `gunicorn -c {CONFIG} app.main:app` "
+            "stopped, which is right, but what it printed does not name TASKS_SECRET_KEY, the "
+            f"setting an operator has to add:\n{printed[-1500:]}"
+        )
+        return
+    statuses = tokens_across_workers(server.url)
+    raise AssertionError(
+        f"With no TASKS_ENVIRONMENT and no TASKS_SECRET_KEY in the environment, `gunicorn -c {CONFIG} "
+        "app.main:app` started the app in development mode, where each worker invents its own signing "
+        f"key: GET /users/me with one token answered {statuses} across 2 workers. gunicorn is how "
+        "production runs, so a plain `gunicorn` should run the app as production, which refuses to "
+        f"start without a strong TASKS_SECRET_KEY. In {CONFIG}, set TASKS_ENVIRONMENT to production "
+        "unless it is already set."
+    )
