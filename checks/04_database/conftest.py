@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from shiplings.testing import final_error, running_client
 from support.accounts import sign_in_as_learner
 from support.apps import app_modules
+from support.outages import early_postgres
 
 
 @pytest.fixture
@@ -27,6 +28,15 @@ def build_app(app_env):
         return main.create_app(settings)
 
     return build
+
+
+@pytest.fixture(scope="session", autouse=True)
+def outage_postgres(request):
+    """The PostgreSQL of test_database_outage_is_503 (an EarlyPostgres: `.take()` it), which that
+    check freezes and stops: started as the lesson's first check begins, so that its start and
+    migrations overlap the checks before it. None when the run does not include that check."""
+    with early_postgres(request.session, "test_database_outage_is_503") as early:
+        yield early
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Helpers for the lesson 10 checks: the learner's app as a real server, and what it logs.
+"""Helpers for the lesson 10 checks: the learner's app as a real server, what it logs, and the
+PostgreSQL the probe check freezes.
 
 Log lines are read where an operator reads them: from the output of a real uvicorn
 process. That catches every way a line can get there (structlog, the standard library's
@@ -17,6 +18,7 @@ import pytest
 from shiplings import services
 from shiplings.testing import copy_template, workspace
 from support.apps import app_environment
+from support.outages import early_postgres
 
 
 def server_env(database_url: str) -> dict[str, str]:
@@ -93,6 +95,16 @@ class LoggedServer:
             for record in map(as_json, lines)
             if record is not None and record.get("request_id") == request_id and "status" in record
         ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def outage_postgres(request):
+    """The PostgreSQL of test_health_and_ready (an EarlyPostgres: `.take()` it), which that check
+    freezes and stops: started as the lesson's first check begins, so that its start and
+    migrations overlap the log and metrics checks (test_probes.py runs after them). None when
+    the run does not include that check."""
+    with early_postgres(request.session, "test_health_and_ready") as early:
+        yield early
 
 
 @pytest.fixture(name="server_env")

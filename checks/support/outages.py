@@ -3,6 +3,13 @@
 A stopped server refuses connections at once, which any timeout-less app survives by
 luck. A frozen one is the outage that hurts: the kernel still accepts connections on its
 port, and nobody ever answers them, as with an overloaded or half-dead server.
+
+An outage check proves two things: the learner's limits (module constants such as
+STATEMENT_TIMEOUT_SECONDS) make sense, which limits_of() reads without waiting; and the
+app keeps to them when a real server hangs and stops. For the second, shortened_limits()
+sets the constants to a fraction of a second for the check, so the outage costs the check
+that, not the seconds a production setting asks for. EarlyPostgres starts the server an
+outage check freezes while the checks before it run.
 """
 
 from __future__ import annotations
@@ -11,8 +18,19 @@ import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
+import sys
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from types import ModuleType
+
+from shiplings import services
+from shiplings.patience import machine_factor
+from shiplings.testing import DATABASE_URL_VARIABLE, final_error, workspace
+
+# How much longer than on an idle machine a shortened limit may get on a busy one: beyond
+# that, the check would wait about as long as the learner's own limits.
+MOST_STRETCH = 3.0
 
 
 def postgres_processes(port: int) -> list[int]:
@@ -53,3 +71,124 @@ def frozen_postgres(port: int) -> Iterator[list[int]]:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGCONT)
+
+
+# --- the learner's limits ------------------------------------------------------------------
+
+def source_file(module: ModuleType) -> str:
+    """app/core/db.py for the module app.core.db: where the learner reads and changes it."""
+    return module.__name__.replace(".", "/") + ".py"
+
+
+def limits_of(module: ModuleType, names: Iterable[str]) -> dict[str, float]:
+    """{name: seconds} of the module's constants; a constant missing or not a number fails the check."""
+    limits = {}
+    for name in names:
+        value = getattr(module, name, None)
+        assert isinstance(value, int | float) and not isinstance(value, bool), (
+            f"{source_file(module)} should define {name}, a number of seconds; "
+            + ("it defines no such name." if value is None else f"it is {value!r}.")
+        )
+        limits[name] = float(value)
+    return limits
+
+
+def shortened_limits(module: ModuleType, limits: dict[str, float], monkeypatch) -> dict[str, float]:
+    """Set the module's constants to `limits` (seconds on an idle machine) for this check; what was set.
+
+    A busy machine gets up to MOST_STRETCH times as long (shiplings.patience.machine_factor), so
+    that a healthy database still answers within them; a constant never gets longer than the
+    learner's own value. Only code that reads the constant after this sees it: shorten before the
+    app (or engine) that reads it is built.
+    """
+    own = limits_of(module, limits)
+    stretch = min(MOST_STRETCH, machine_factor())
+    short = {name: min(own[name], seconds * stretch) for name, seconds in limits.items()}
+    for name, seconds in short.items():
+        monkeypatch.setattr(module, name, seconds)
+    return short
+
+
+# --- a private PostgreSQL, started early ---------------------------------------------------
+
+class EarlyPostgres:
+    """The PostgreSQL of one outage check, started and migrated in a background thread.
+
+    Starting a server and running Alembic on it take 1-3 s; begun with the lesson's first
+    check, that overlaps the checks before the outage check. The outage check take()s the
+    server and stops it itself (stopping it is part of the outage). A failed start or
+    migration is raised by take(), in that check, as if the check had started the server.
+    """
+
+    def __init__(self) -> None:
+        # read now, in the main thread: the checks change os.environ while the thread runs
+        self.env = dict(os.environ)
+        self.folder = workspace()
+        self.server: contextlib.AbstractContextManager | None = None
+        self.postgres: services.Postgres | None = None
+        self.failure: BaseException | None = None
+        self.taken = False
+        self.thread = threading.Thread(target=self._start, name="early-postgres", daemon=True)
+
+    def start(self) -> EarlyPostgres:
+        self.thread.start()
+        return self
+
+    def _start(self) -> None:
+        try:
+            server = services.postgres()
+            self.postgres = server.__enter__()
+            self.server = server
+            self._migrate(self.postgres.url())
+        except BaseException as error:  # the check that takes the server gets it
+            self.failure = error
+
+    def _migrate(self, database_url: str) -> None:
+        """`alembic upgrade head` on the new server, as shiplings.testing.run_migrations runs it."""
+        result = subprocess.run(
+            [sys.executable, "-m", "alembic", "upgrade", "head"],
+            cwd=self.folder, env={**self.env, DATABASE_URL_VARIABLE: database_url},
+            capture_output=True, text=True, timeout=60,
+        )
+        assert result.returncode == 0, (
+            "`alembic upgrade head` failed in your workspace, so the checks have no database "
+            "schema to work with. It ended with:\n" + final_error(result.stdout + result.stderr)
+        )
+
+    def take(self) -> tuple[contextlib.AbstractContextManager, services.Postgres]:
+        """(the server's context, whose __exit__ stops it; the server), once started and migrated."""
+        assert not self.taken, "The outage check's PostgreSQL was taken twice."
+        self.thread.join()
+        self.taken = True
+        if self.failure is not None:
+            self._stop()
+            raise self.failure
+        return self.server, self.postgres
+
+    def close(self) -> None:
+        """At the end of the run: stop the server if no check took it."""
+        self.thread.join()
+        if not self.taken:
+            self._stop()
+
+    def _stop(self) -> None:
+        server, self.server = self.server, None
+        if server is not None:
+            server.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
+def early_postgres(session, check: str) -> Iterator[EarlyPostgres | None]:
+    """For a lesson's autouse session fixture: the EarlyPostgres of `check`, started now.
+
+    None when the run did not select that check (a run of other checks, a mutant's). Every
+    process it starts dies with the check run, however the run ends (shiplings.lifeline).
+    """
+    if not any(getattr(item, "originalname", item.name) == check for item in session.items):
+        yield None
+        return
+    early = EarlyPostgres().start()
+    try:
+        yield early
+    finally:
+        early.close()
