@@ -7,6 +7,7 @@ engine while lessons change. tests/test_course.py proves the real course.
 from __future__ import annotations
 
 import os
+import sys
 import textwrap
 from pathlib import Path
 
@@ -185,3 +186,13 @@ def pytest_terminal_summary(terminalreporter, config) -> None:
         parts = ", ".join(f"{phase} {seconds:.0f}" for phase, seconds in report.phases.items())
         reused = f", {len(report.reused)} earlier runs proven elsewhere" if report.reused else ""
         terminalreporter.write_line(f"{report.lesson:24} {report.seconds:6.0f}  ({parts}{reused})")
+
+
+@pytest.fixture
+def on_the_checks_path(monkeypatch):
+    """As checks/pytest.ini has it (`pythonpath = .`): checks/ first on sys.path, for tests of
+    checks/support; the support modules imported are forgotten afterwards."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "checks"))
+    yield
+    for name in [name for name in sys.modules if name == "support" or name.startswith("support.")]:
+        del sys.modules[name]

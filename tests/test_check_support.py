@@ -16,13 +16,7 @@ import pytest
 CHECKS = Path(__file__).resolve().parents[1] / "checks"
 
 
-@pytest.fixture(autouse=True)
-def on_the_checks_path(monkeypatch):
-    """As checks/pytest.ini has it (`pythonpath = .`): checks/ first on sys.path."""
-    monkeypatch.syspath_prepend(str(CHECKS))
-    yield
-    for name in [name for name in sys.modules if name == "support" or name.startswith("support.")]:
-        del sys.modules[name]
+pytestmark = pytest.mark.usefixtures("on_the_checks_path")  # tests/conftest.py
 
 
 def test_the_envelope_and_what_is_wrong_with_it():

@@ -9,26 +9,17 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import sys
 import threading
-from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
 import pytest
 
 from shiplings import services, tools
 
-CHECKS = Path(__file__).resolve().parents[1] / "checks"
 LIMITS = {"CONNECT_TIMEOUT_SECONDS": 0.5, "STATEMENT_TIMEOUT_SECONDS": 1.0}
 
 
-@pytest.fixture(autouse=True)
-def on_the_checks_path(monkeypatch):
-    """As checks/pytest.ini has it (`pythonpath = .`): checks/ first on sys.path."""
-    monkeypatch.syspath_prepend(str(CHECKS))
-    yield
-    for name in [name for name in sys.modules if name == "support" or name.startswith("support.")]:
-        del sys.modules[name]
+pytestmark = pytest.mark.usefixtures("on_the_checks_path")  # tests/conftest.py
 
 
 def learner_module(**constants) -> ModuleType:

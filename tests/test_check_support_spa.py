@@ -6,15 +6,11 @@ what each helper promises, on a front end, a site config and an app made up here
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import httpx
 import pytest
 
 from shiplings import npm, tools
 
-CHECKS = Path(__file__).resolve().parents[1] / "checks"
 NODE = npm.Node("node", "npm", (22, 12, 0))
 
 SITE = """map $uri $cache_control {
@@ -36,13 +32,7 @@ server {
 """
 
 
-@pytest.fixture(autouse=True)
-def on_the_checks_path(monkeypatch):
-    """As checks/pytest.ini has it (`pythonpath = .`): checks/ first on sys.path."""
-    monkeypatch.syspath_prepend(str(CHECKS))
-    yield
-    for name in [name for name in sys.modules if name == "support" or name.startswith("support.")]:
-        del sys.modules[name]
+pytestmark = pytest.mark.usefixtures("on_the_checks_path")  # tests/conftest.py
 
 
 def test_the_build_key_follows_the_sources_not_what_was_installed_or_built(tmp_path, monkeypatch):

@@ -21,20 +21,17 @@ STALE = "test_catches_a_stale_task_list"
 
 
 @pytest.fixture
-def lesson(monkeypatch):
+def lesson(on_the_checks_path, monkeypatch):
     """Lesson 15's check modules, imported as checks/pytest.ini has them (checks/ on sys.path)."""
     import importlib.util
 
-    monkeypatch.syspath_prepend(str(CHECKS))
     modules = {}
     for name in ("conftest", "test_suite"):
         spec = importlib.util.spec_from_file_location(f"lesson15_{name}", CHECKS / "15_e2e_tests" / f"{name}.py")
         modules[name] = importlib.util.module_from_spec(spec)
         monkeypatch.setitem(sys.modules, spec.name, modules[name])  # dataclasses look their module up
         spec.loader.exec_module(modules[name])
-    yield modules
-    for name in [name for name in sys.modules if name == "support" or name.startswith("support.")]:
-        del sys.modules[name]
+    return modules
 
 
 def results(lesson, bug_run):
