@@ -114,6 +114,26 @@ def test_app_server_can_remove_a_variable(tmp_path, monkeypatch):
         assert httpx.get(running.url + "/key").json() == {"key": None, "extra": "yes"}
 
 
+def test_app_server_takes_the_environment_of_the_moment_it_was_asked_for(tmp_path, monkeypatch):
+    """A check may enter a server in a background thread while other checks change os.environ."""
+    monkeypatch.setenv("TASKS_SECRET_KEY", "when-asked")
+    (tmp_path / "main.py").write_text(textwrap.dedent("""
+        import os
+        from fastapi import FastAPI
+        app = FastAPI()
+        @app.get("/key")
+        def key():
+            return {"key": os.environ.get("TASKS_SECRET_KEY"), "later": os.environ.get("LATER")}
+    """))
+    import httpx
+
+    server = services.app_server(["uvicorn", "main:app", "--port", "{port}"], cwd=tmp_path)
+    monkeypatch.setenv("TASKS_SECRET_KEY", "a-check-changed-it")
+    monkeypatch.setenv("LATER", "set-after")
+    with server as running:
+        assert httpx.get(running.url + "/key").json() == {"key": "when-asked", "later": None}
+
+
 def test_a_slow_starting_app_is_waited_for_while_it_works(tmp_path, monkeypatch):
     """More real work at start-up than its time limit allows (an overloaded machine): it still starts."""
     monkeypatch.setenv("SHIPLINGS_TIMEOUT_FACTOR", "1")

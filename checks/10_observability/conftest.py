@@ -4,20 +4,27 @@ PostgreSQL the probe check freezes.
 Log lines are read where an operator reads them: from the output of a real uvicorn
 process. That catches every way a line can get there (structlog, the standard library's
 logging, uvicorn's own access log, a stray print()).
+
+The real servers of a run (the log checks' uvicorn, the metrics check's two workers and the
+PostgreSQL the probe check freezes) start in the background as the run begins, so that their
+start overlaps the in-process checks instead of following them (early_servers,
+outage_postgres).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pytest
 
 from shiplings import services
 from shiplings.testing import copy_template, workspace
-from support.apps import app_environment
+from support.apps import app_environment, selected
 from support.outages import early_postgres
 
 
@@ -107,24 +114,65 @@ def outage_postgres(request):
         yield early
 
 
-@pytest.fixture(name="server_env")
-def server_env_fixture() -> Callable[[str], dict[str, str]]:
-    """server_env(database_url) -> the environment of a server started by a check."""
-    return server_env
+LOG_CHECKS = ("test_one_json_line_per_request", "test_request_id", "test_no_secrets_in_logs")
+METRICS_CHECK = "test_metrics_count_across_workers"
+UVICORN = ["uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "{port}"]
+METRICS_COMMAND = [*UVICORN, "--workers", "2"]
+
+
+@dataclass
+class EarlyServers:
+    """The run's real servers, starting in the background: Futures of their RunningApp (None when
+    the run does not include the checks that use them). A failed start is raised by result()."""
+
+    logs: Future | None
+    metrics: Future | None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def early_servers(request, migrated_template, tmp_path_factory) -> Iterator[EarlyServers]:
+    """`uvicorn app.main:app` for the log checks, on its own migrated SQLite database, and
+    `uvicorn ... --workers 2` with a multiprocess metrics folder for the metrics check, both
+    started as the run begins. Their environment is taken now (services.app_server), before the
+    in-process checks change os.environ. Both stop when the run ends, and die with it however it
+    ends (shiplings.lifeline)."""
+    session = request.session
+    logs_dir = tmp_path_factory.mktemp("log-server")
+    logs = services.app_server(UVICORN, cwd=workspace(), ready_path="/health",
+                               env=server_env(copy_template(migrated_template, logs_dir / "tasks.db")))
+    metrics_dir = tmp_path_factory.mktemp("metrics-server")
+    (metrics_dir / "prometheus").mkdir()
+    metrics = services.app_server(
+        METRICS_COMMAND, cwd=workspace(), ready_path="/health", timeout=60,
+        env={**server_env(copy_template(migrated_template, metrics_dir / "tasks.db")),
+             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir / "prometheus")},
+    )
+    # One thread, the log checks' server first: they come first. Two starts at once, beside the
+    # outage PostgreSQL and the in-process checks, only fought over two cores (measured: the
+    # run took longer). On the way out the thread is done first, then the stack stops the servers.
+    with contextlib.ExitStack() as stack, ThreadPoolExecutor(max_workers=1) as background:
+        yield EarlyServers(
+            logs=background.submit(stack.enter_context, logs) if selected(session, *LOG_CHECKS) else None,
+            metrics=background.submit(stack.enter_context, metrics) if selected(session, METRICS_CHECK) else None,
+        )
 
 
 @pytest.fixture(scope="module")
-def server(migrated_template, tmp_path_factory) -> Iterator[LoggedServer]:
-    """`uvicorn app.main:app` on a free port, on its own migrated SQLite database."""
-    database_url = copy_template(migrated_template, tmp_path_factory.mktemp("server") / "tasks.db")
-    command = ["uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "{port}"]
-    context = services.app_server(command, cwd=workspace(), env=server_env(database_url), ready_path="/health")
+def server(early_servers) -> LoggedServer:
+    """`uvicorn app.main:app` on a free port, on its own migrated SQLite database (early_servers)."""
     try:
-        running = context.__enter__()
+        running = early_servers.logs.result()
     except (RuntimeError, TimeoutError) as error:
-        yield LoggedServer(problem=str(error))
-        return
+        return LoggedServer(problem=str(error))
+    return LoggedServer(url=running.url, running=running)
+
+
+@pytest.fixture
+def metrics_server(early_servers) -> services.RunningApp:
+    """`uvicorn app.main:app --workers 2` with PROMETHEUS_MULTIPROC_DIR set, answering (early_servers)."""
     try:
-        yield LoggedServer(url=running.url, running=running)
-    finally:
-        context.__exit__(None, None, None)
+        return early_servers.metrics.result()
+    except (RuntimeError, TimeoutError) as error:
+        raise AssertionError(
+            f"The check could not start `{' '.join(METRICS_COMMAND)}`: {str(error)[-1500:]}"
+        ) from None

@@ -7,8 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from shiplings import services
-from shiplings.testing import workspace
 from support.metrics import requests_counted
 
 ROUTE = "/tasks/{task_id}"  # the route the check's requests hit, as metrics label it
@@ -21,27 +19,15 @@ def counted(text: str) -> float | None:
 
 
 @pytest.mark.timeout(90)
-def test_metrics_count_across_workers(migrated_copy, tmp_path, server_env):
-    metrics_dir = tmp_path / "prometheus"
-    metrics_dir.mkdir()
-    env = {**server_env(migrated_copy("tasks.db")), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
-    command = ["uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "{port}", "--workers", "2"]
-    try:
-        context = services.app_server(command, cwd=workspace(), env=env, ready_path="/health", timeout=60)
-        running = context.__enter__()
-    except (RuntimeError, TimeoutError) as error:
-        raise AssertionError(f"The check could not start `{' '.join(command)}`: {str(error)[-1500:]}") from None
-    try:
+def test_metrics_count_across_workers(metrics_server):
+    # the server (conftest.py: early_servers) started as the run began; only this check uses it
 
-        def hit(number: int) -> None:
-            # a new connection each time, so that both workers get some of the requests
-            httpx.get(f"{running.url}/tasks/{number + 1}", headers={"Connection": "close"}, timeout=10)
-
+    # one client (a new one per request would cost more CPU than the server spends), and a new
+    # connection per request, so that both workers get some of the requests
+    with httpx.Client(base_url=metrics_server.url, headers={"Connection": "close"}, timeout=10) as http:
         with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(hit, range(REQUESTS)))
-        scrapes = [httpx.get(f"{running.url}/metrics", headers={"Connection": "close"}, timeout=10) for _ in range(6)]
-    finally:
-        context.__exit__(None, None, None)
+            list(pool.map(lambda number: http.get(f"/tasks/{number + 1}"), range(REQUESTS)))
+        scrapes = [http.get("/metrics") for _ in range(6)]
     first = scrapes[0]
     assert first.status_code == 200 and counted(first.text) is not None, (
         "GET /metrics should answer 200 with Prometheus' text format and a request counter "

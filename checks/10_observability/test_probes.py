@@ -19,16 +19,16 @@ import pytest
 from shiplings.testing import free_port, running_client, show
 from support.apps import app_builder
 from support.envelope import read_envelope
-from support.outages import frozen_postgres, limits_of, shortened_limits
+from support.outages import frozen_postgres, limits_of, shortened_close_grace, shortened_limits
 
 HEALTH = "app/api/routes/health.py"
 MOST_SECONDS = 5.0  # READY_TIMEOUT_SECONDS must be under this: orchestrators' probes give up after a few seconds
 # the readiness limit during the check's outage, on an idle machine (the database's own limits,
 # lesson 04's, stay as the learner set them: a ready() without a limit of its own waits for those)
 SHORT = {"READY_TIMEOUT_SECONDS": 0.5}
-# what /ready may take beyond READY_TIMEOUT_SECONDS: SQLAlchemy gives the connection the timeout
-# cut short up to 2 s to close, and the app's own work a second
-BEYOND_THE_LIMIT = 3.0
+# what /ready may take beyond READY_TIMEOUT_SECONDS and the grace SQLAlchemy gives the connection
+# the timeout cut short to close (shortened too: shortened_close_grace): the app's own work
+APP_WORK = 1.5
 
 
 def build(**settings):
@@ -64,7 +64,7 @@ async def test_health_and_ready(app_env, outage_postgres, monkeypatch):
     problem = probe_limit_is_short(limits_of(health_routes, SHORT)["READY_TIMEOUT_SECONDS"])
     assert not problem, problem
     ready_timeout = shortened_limits(health_routes, SHORT, monkeypatch)["READY_TIMEOUT_SECONDS"]
-    answer_within = ready_timeout + BEYOND_THE_LIMIT
+    answer_within = ready_timeout + shortened_close_grace(monkeypatch) + APP_WORK
     database, postgres = outage_postgres.take()  # this check's own PostgreSQL: it freezes it, then stops it
     database_running = True
     try:

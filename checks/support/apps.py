@@ -4,6 +4,8 @@
   or as a real server
 - app_builder(): build(**settings) -> create_app(Settings(**settings)) (lesson 02 on)
 - doubled_prefix(app): what a 404 means when route paths repeat their router's prefix
+- selected(session, *checks): whether the run includes any of these checks (a fixture that
+  starts a server early starts it only for a run that needs it)
 """
 
 from __future__ import annotations
@@ -67,3 +69,8 @@ def doubled_prefix(app, prefix: str = "/tasks") -> str:
         f"paths say it again, so nothing answers at {prefix} itself. Look at the route paths in "
         "app/api/routes/tasks.py: each says only what follows the prefix."
     )
+
+
+def selected(session, *checks: str) -> bool:
+    """Whether the pytest session's run includes any of these checks (by function name)."""
+    return any(getattr(item, "originalname", item.name) in checks for item in session.items)

@@ -27,6 +27,7 @@ from types import ModuleType
 from shiplings import services
 from shiplings.patience import machine_factor
 from shiplings.testing import DATABASE_URL_VARIABLE, final_error, workspace
+from support.apps import selected
 
 # How much longer than on an idle machine a shortened limit may get on a busy one: beyond
 # that, the check would wait about as long as the learner's own limits.
@@ -109,6 +110,28 @@ def shortened_limits(module: ModuleType, limits: dict[str, float], monkeypatch) 
     return short
 
 
+def shortened_close_grace(monkeypatch, seconds: float = 0.2) -> float:
+    """Give an asyncpg connection at most `seconds` (stretched on a busy machine) to close gracefully.
+
+    When a timeout cuts a query short, SQLAlchemy invalidates the connection and first tries to
+    close it politely, waiting up to 2 s (`close(timeout=2)`) before it drops it; against a frozen
+    server it always waits them all, inside the request that timed out. That grace is the
+    library's, not the learner's, so an outage check shortens it as it shortens the learner's
+    limits: what is left to measure is the limit the learner set. Only closes that already have a
+    timeout are shortened; the seconds given.
+    """
+    import asyncpg
+
+    original = asyncpg.connection.Connection.close
+    grace = seconds * min(MOST_STRETCH, machine_factor())
+
+    async def close(self, *, timeout=None):
+        return await original(self, timeout=timeout if timeout is None else min(timeout, grace))
+
+    monkeypatch.setattr(asyncpg.connection.Connection, "close", close)
+    return grace
+
+
 # --- a private PostgreSQL, started early ---------------------------------------------------
 
 class EarlyPostgres:
@@ -184,7 +207,7 @@ def early_postgres(session, check: str) -> Iterator[EarlyPostgres | None]:
     None when the run did not select that check (a run of other checks, a mutant's). Every
     process it starts dies with the check run, however the run ends (shiplings.lifeline).
     """
-    if not any(getattr(item, "originalname", item.name) == check for item in session.items):
+    if not selected(session, check):
         yield None
         return
     early = EarlyPostgres().start()

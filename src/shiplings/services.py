@@ -272,19 +272,26 @@ class AppStopped(RuntimeError):
         self.output = output
 
 
-@contextlib.contextmanager
 def app_server(command: list[str], cwd: Path, env: dict[str, str | None] | None = None, port: int | None = None,
                ready_path: str = "/docs", timeout: float = 30.0, grace: float = 10.0,
-               ceiling: float = 3.0) -> Iterator[RunningApp]:
+               ceiling: float = 3.0) -> contextlib.AbstractContextManager[RunningApp]:
     """Run a server command (with {port} filled in) in the workspace until it answers.
 
     `command` is e.g. ["uvicorn", "app.main:app", "--port", "{port}"]; a leading
     "uvicorn", "gunicorn" or "fastapi" runs from this Python environment. `env` adds to
-    this process's environment; a value of None removes that variable.
+    this process's environment as it is when app_server() is called, not when the server
+    starts: a check may enter it in a background thread while other checks change
+    os.environ. A value of None removes that variable.
 
     It gets `timeout` s to answer on an idle machine, more on a loaded one, and more while
     it keeps the CPU busy starting, up to `ceiling` times that (see shiplings.patience).
     """
+    return _app_server(command, cwd, merged_env(env), port, ready_path, timeout, grace, ceiling)
+
+
+@contextlib.contextmanager
+def _app_server(command: list[str], cwd: Path, env: dict[str, str], port: int | None, ready_path: str,
+                timeout: float, grace: float, ceiling: float) -> Iterator[RunningApp]:
     import httpx
 
     port = port or free_port()
@@ -295,7 +302,7 @@ def app_server(command: list[str], cwd: Path, env: dict[str, str | None] | None 
     log = scratch / "server.log"
     with open(log, "w") as log_file:
         process = lifeline.spawn(
-            argv, cwd=cwd, env=merged_env(env), stdout=log_file, stderr=subprocess.STDOUT,
+            argv, cwd=cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
     running = RunningApp(f"http://127.0.0.1:{port}", port, process, log)
