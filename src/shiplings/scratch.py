@@ -28,10 +28,36 @@ def prefix(kind: str) -> str:
     return f"shiplings-{kind}-{os.getpid()}-"
 
 
+# A memory-backed folder is only used with this much room left: PostgreSQL's own shared
+# memory lives there too, and a container's /dev/shm is often 64 MB.
+FAST_ROOM = 1 << 30
+
+
+def fast_dir() -> str | None:
+    """A memory-backed folder (Linux's /dev/shm) for scratch folders of many small files, or
+    None (the usual temporary folder) where there is none with room to spare.
+
+    A PostgreSQL cluster is a thousand files; on a virtual machine's disk, creating them
+    took 0.8 s of every server's start, in memory 0.06 s.
+    """
+    shm = Path("/dev/shm")
+    try:
+        usage = shutil.disk_usage(shm)
+    except OSError:  # macOS, or no such folder
+        return None
+    return str(shm) if usage.free >= FAST_ROOM and os.access(shm, os.W_OK | os.X_OK) else None
+
+
 def sweep(folder: Path | None = None) -> list[Path]:
-    """Remove this user's scratch folders whose owner process has ended; return them."""
+    """Remove this user's scratch folders whose owner process has ended; return them.
+
+    Without `folder`: those in the usual temporary folder and in fast_dir().
+    """
+    if folder is None:
+        fast = fast_dir()
+        return sweep(Path(tempfile.gettempdir())) + (sweep(Path(fast)) if fast else [])
     removed = []
-    for path in Path(folder or tempfile.gettempdir()).glob("shiplings-*"):
+    for path in Path(folder).glob("shiplings-*"):
         match = OWNED.match(path.name)
         try:
             if not match or path.is_symlink() or path.lstat().st_uid not in _owners() or _alive(int(match[1])):

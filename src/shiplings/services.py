@@ -28,6 +28,7 @@ from shiplings.locks import exclusive
 from shiplings.net import free_port
 from shiplings.paths import state_dir
 from shiplings.patience import Patience
+from shiplings.scratch import fast_dir
 from shiplings.scratch import prefix as scratch_prefix
 
 
@@ -110,7 +111,7 @@ def postgres() -> Iterator[Postgres]:
     """A throwaway PostgreSQL cluster on a free port (trust auth, loopback only)."""
     initdb = _require("postgresql")
     bin_dir = Path(os.path.realpath(initdb)).parent
-    scratch = Path(tempfile.mkdtemp(prefix=scratch_prefix("pg")))
+    scratch = Path(tempfile.mkdtemp(prefix=scratch_prefix("pg"), dir=fast_dir()))
     data = scratch / "data"
     if tools.is_root():
         shutil.chown(scratch, "postgres")
