@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from shiplings import lifeline, services, tools
+from shiplings import lifeline, scratch, services, tools
 from shiplings.patience import machine_factor
 
 
@@ -94,10 +94,11 @@ def chromium_path() -> str:
 def chromium_server(timeout: float = 30.0) -> Iterator[str]:
     """A headless Chromium on a free loopback port until the block ends; yields its DevTools URL."""
     path = chromium_path()
-    profile = Path(tempfile.mkdtemp(prefix="shiplings-chromium-"))
+    # a profile of its own, named for this process, so that a killed run's is swept (shiplings.scratch)
+    profile = Path(tempfile.mkdtemp(prefix=scratch.prefix("chromium")))
     command = [path, "--headless", "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
                f"--user-data-dir={profile}", *CHROMIUM_ARGS, "about:blank"]
-    log = open(profile.parent / f"{profile.name}.log", "w")  # noqa: SIM115 - closed in finally
+    log = open(profile / "shiplings-chromium.log", "w")  # noqa: SIM115 - closed in finally
     process = lifeline.spawn(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         # Chromium writes the port it chose into its profile once it listens
@@ -113,7 +114,6 @@ def chromium_server(timeout: float = 30.0) -> Iterator[str]:
     finally:
         services.stop(process, grace=5.0)
         log.close()
-        Path(log.name).unlink(missing_ok=True)
         shutil.rmtree(profile, ignore_errors=True)
 
 
