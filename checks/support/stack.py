@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from shiplings import npm, services
-from shiplings.testing import DATABASE_URL_VARIABLE, FRONTEND, copy_template, workspace
+from shiplings.testing import DATABASE_URL_VARIABLE, FRONTEND, copy_template, free_port, workspace
 from support.apps import app_environment
 
 
@@ -27,20 +28,27 @@ class Stack:
 
 @contextlib.contextmanager
 def full_stack(migrated_template: Path | None, folder: Path, node: npm.Node) -> Iterator[Stack]:
-    """(backend, Vite dev server) until the block ends; AssertionError with a learner's message if either fails."""
+    """(backend, Vite dev server) until the block ends; AssertionError with a learner's message if either fails.
+
+    The two start side by side: Vite needs only the backend's address, chosen first, not a
+    backend that answers (about a second saved).
+    """
     url = copy_template(migrated_template, folder / "tasks.db")
     env = {DATABASE_URL_VARIABLE: url, **app_environment(url)}
+    port = free_port()
     command = ["uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "{port}"]
-    with contextlib.ExitStack() as started:
+    backend_server = services.app_server(command, cwd=workspace(), env=env, port=port, ready_path="/health",
+                                         timeout=40)
+    # on the way out the thread is done first, then the stack stops both servers
+    with contextlib.ExitStack() as started, ThreadPoolExecutor(max_workers=1) as background:
+        vite = background.submit(started.enter_context, dev_server(f"http://127.0.0.1:{port}", node))
         try:
-            backend = started.enter_context(
-                services.app_server(command, cwd=workspace(), env=env, ready_path="/health", timeout=40))
+            backend = started.enter_context(backend_server)
         except (RuntimeError, TimeoutError) as error:
             raise AssertionError(
                 f"The backend (`uvicorn app.main:app`) should start and answer; it did not. {error}"
             ) from None
-        vite = started.enter_context(dev_server(backend.url, node))
-        yield Stack(backend, vite, env)
+        yield Stack(backend, vite.result(), env)
 
 
 @contextlib.contextmanager
