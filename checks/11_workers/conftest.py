@@ -258,6 +258,7 @@ def gunicorns(migrated_template, tmp_path_factory, slow_upstream):
         "XDG_RUNTIME_DIR": str(plain),
         "PROMETHEUS_MULTIPROC_DIR": str(plain / "metrics"),
     }
+    (plain / "metrics").mkdir()  # the multiprocess folder is not what this run is about
     three_server = gunicorn_server(testing.workspace(), three, three_env, stale_metrics=True)
     plain_server = services.app_server(COMMAND, cwd=testing.workspace(), env=plain_env, ready_path="/health",
                                        timeout=40)

@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from shiplings import services
+from shiplings.testing import final_error
 from support.metrics import requests_counted
 
 CONFIG = "gunicorn.conf.py"
@@ -484,7 +485,7 @@ def tokens_across_workers(url: str, attempts: int = 12) -> list[int]:
 
 
 @pytest.mark.timeout(120)
-def test_plain_gunicorn_runs_as_production(plain_gunicorn):
+def test_plain_gunicorn_runs_as_production(plain_gunicorn, workers_of):
     try:
         server = plain_gunicorn.result()
     except services.AppStopped as refused:  # it stopped before it answered: what production must do
@@ -497,10 +498,15 @@ def test_plain_gunicorn_runs_as_production(plain_gunicorn):
         )
         return
     statuses = tokens_across_workers(server.url)
+    workers = len(workers_of(server.process.pid, 2))  # WEB_CONCURRENCY=2, unless the config ignores it
+    if len(statuses) > 1:
+        seen = f"GET /users/me with one token answered {statuses} across {workers} worker(s)"
+    else:  # it did not even sign in: what the server said is more use than the status
+        seen = f"signing in answered {statuses[0]}; the server said: {final_error(server.output(), 300)}"
     raise AssertionError(
         f"With no TASKS_ENVIRONMENT and no TASKS_SECRET_KEY in the environment, `gunicorn -c {CONFIG} "
         "app.main:app` started the app in development mode, where each worker invents its own signing "
-        f"key: GET /users/me with one token answered {statuses} across 2 workers. gunicorn is how "
+        f"key ({seen}). gunicorn is how "
         "production runs, so a plain `gunicorn` should run the app as production, which refuses to "
         f"start without a strong TASKS_SECRET_KEY. In {CONFIG}, set TASKS_ENVIRONMENT to production "
         "unless it is already set."

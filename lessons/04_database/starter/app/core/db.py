@@ -58,7 +58,8 @@ def make_engine(database_url: str, **options) -> AsyncEngine:
     # Pass create_async_engine() hide_parameters=True, pool_timeout=POOL_TIMEOUT_SECONDS and
     # connect_args: for PostgreSQL (URLs starting with postgresql+asyncpg) asyncpg's
     # {"timeout": CONNECT_TIMEOUT_SECONDS, "command_timeout": STATEMENT_TIMEOUT_SECONDS,
-    #  "server_settings": {"statement_timeout": "4000"}} (PostgreSQL counts milliseconds);
+    #  "server_settings": {"statement_timeout": <STATEMENT_TIMEOUT_SECONDS in milliseconds,
+    #  as a string>}} (PostgreSQL counts milliseconds; derive it from the constant);
     # for SQLite {"timeout": STATEMENT_TIMEOUT_SECONDS}, how long it waits for a lock.
     engine = create_async_engine(database_url, pool_pre_ping=True, **options)
     if engine.dialect.name == "sqlite":
