@@ -8,8 +8,9 @@ An outage check proves two things: the learner's limits (module constants such a
 STATEMENT_TIMEOUT_SECONDS) make sense, which limits_of() reads without waiting; and the
 app keeps to them when a real server hangs and stops. For the second, shortened_limits()
 sets the constants to a fraction of a second for the check, so the outage costs the check
-that, not the seconds a production setting asks for. EarlyPostgres starts the server an
-outage check freezes while the checks before it run.
+that, not the seconds a production setting asks for (shortened_close_grace() does the same
+for the library's own wait: SQLAlchemy's polite close of a connection a timeout cut short).
+EarlyPostgres starts the server an outage check freezes while the checks before it run.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def shortened_close_grace(monkeypatch, seconds: float = 0.2) -> float:
     server it always waits them all, inside the request that timed out. That grace is the
     library's, not the learner's, so an outage check shortens it as it shortens the learner's
     limits: what is left to measure is the limit the learner set. Only closes that already have a
-    timeout are shortened; the seconds given.
+    timeout are shortened. Returns the grace it set.
     """
     import asyncpg
 
