@@ -97,16 +97,21 @@ def test_a_missing_tool_says_how_to_install_it(monkeypatch):
     assert error.value.tool == "redis"
 
 
-def test_app_server_can_remove_a_variable(tmp_path, monkeypatch):
-    monkeypatch.setenv("TASKS_SECRET_KEY", "from-the-parent")
-    (tmp_path / "main.py").write_text(textwrap.dedent("""
+def write_environment_app(folder, **names: str) -> None:
+    """folder/main.py: an app whose GET /key answers {name: the variable it names, or None}."""
+    (folder / "main.py").write_text(textwrap.dedent(f"""
         import os
         from fastapi import FastAPI
         app = FastAPI()
         @app.get("/key")
         def key():
-            return {"key": os.environ.get("TASKS_SECRET_KEY"), "extra": os.environ.get("EXTRA")}
+            return {{name: os.environ.get(variable) for name, variable in {names!r}.items()}}
     """))
+
+
+def test_app_server_can_remove_a_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("TASKS_SECRET_KEY", "from-the-parent")
+    write_environment_app(tmp_path, key="TASKS_SECRET_KEY", extra="EXTRA")
     import httpx
 
     env = {"TASKS_SECRET_KEY": None, "EXTRA": "yes"}
@@ -117,14 +122,7 @@ def test_app_server_can_remove_a_variable(tmp_path, monkeypatch):
 def test_app_server_takes_the_environment_of_the_moment_it_was_asked_for(tmp_path, monkeypatch):
     """A check may enter a server in a background thread while other checks change os.environ."""
     monkeypatch.setenv("TASKS_SECRET_KEY", "when-asked")
-    (tmp_path / "main.py").write_text(textwrap.dedent("""
-        import os
-        from fastapi import FastAPI
-        app = FastAPI()
-        @app.get("/key")
-        def key():
-            return {"key": os.environ.get("TASKS_SECRET_KEY"), "later": os.environ.get("LATER")}
-    """))
+    write_environment_app(tmp_path, key="TASKS_SECRET_KEY", later="LATER")
     import httpx
 
     server = services.app_server(["uvicorn", "main:app", "--port", "{port}"], cwd=tmp_path)
