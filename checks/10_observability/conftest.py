@@ -136,24 +136,29 @@ def early_servers(request, migrated_template, tmp_path_factory) -> Iterator[Earl
     started as the run begins. Their environment is taken now (services.app_server), before the
     in-process checks change os.environ. Both stop when the run ends, and die with it however it
     ends (shiplings.lifeline)."""
-    session = request.session
-    logs_dir = tmp_path_factory.mktemp("log-server")
-    logs = services.app_server(UVICORN, cwd=workspace(), ready_path="/health",
-                               env=server_env(copy_template(migrated_template, logs_dir / "tasks.db")))
-    metrics_dir = tmp_path_factory.mktemp("metrics-server")
-    (metrics_dir / "prometheus").mkdir()
-    metrics = services.app_server(
-        METRICS_COMMAND, cwd=workspace(), ready_path="/health", timeout=60,
-        env={**server_env(copy_template(migrated_template, metrics_dir / "tasks.db")),
-             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir / "prometheus")},
-    )
+
+    def server(command: list[str], name: str, timeout: float, **more: str):
+        """The server, not started yet, on its own copy of the migrated database."""
+        folder = tmp_path_factory.mktemp(name)
+        env = {**server_env(copy_template(migrated_template, folder / "tasks.db")), **more}
+        return services.app_server(command, cwd=workspace(), env=env, ready_path="/health", timeout=timeout)
+
+    def logs():
+        return server(UVICORN, "log-server", timeout=30)
+
+    def metrics():
+        folder = tmp_path_factory.mktemp("prometheus")
+        return server(METRICS_COMMAND, "metrics-server", timeout=60, PROMETHEUS_MULTIPROC_DIR=str(folder))
+
     # One thread, the log checks' server first: they come first. Two starts at once, beside the
     # outage PostgreSQL and the in-process checks, only fought over two cores (measured: the
     # run took longer). On the way out the thread is done first, then the stack stops the servers.
     with contextlib.ExitStack() as stack, ThreadPoolExecutor(max_workers=1) as background:
+        # only what the run's checks use: a run of one check (a mutant's) starts nothing else
         yield EarlyServers(
-            logs=background.submit(stack.enter_context, logs) if selected(session, *LOG_CHECKS) else None,
-            metrics=background.submit(stack.enter_context, metrics) if selected(session, METRICS_CHECK) else None,
+            logs=background.submit(stack.enter_context, logs()) if selected(request.session, *LOG_CHECKS) else None,
+            metrics=(background.submit(stack.enter_context, metrics())
+                     if selected(request.session, METRICS_CHECK) else None),
         )
 
 
