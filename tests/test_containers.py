@@ -128,7 +128,8 @@ def test_doctor_names_the_engine_fix_for_each_platform(tiny_course, tmp_path, mo
     # a hub's server: nothing to install, and where the container lessons can run instead
     monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ada/")
     assert tools.platform_name() == "hub"
-    assert "lessons 16-18 on a machine with Docker" in tools.fix_for("docker")
+    hub = tools.fix_for("docker")
+    assert "Lessons 17 and 18 run your stack" in hub and "a machine with Docker" in hub
     assert "apt-get" not in tools.fix_for("docker") and "binder/apt.txt" in tools.fix_for("nginx")
     monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX")
     monkeypatch.setenv("PATH", str(tmp_path))  # no docker, no dockerd

@@ -5,6 +5,9 @@ running stack only once that is right: a mistake the file already shows costs se
 checks run in this order on the one stack: up and healthy, closed to the host, the critical
 path in Chromium, the proxy's headers, a killed backend, `down` and `up` again, and last the
 sign-in limit (it uses up this machine's sign-in attempts for a minute).
+
+Without a Docker Engine the same services run on this machine (support/native_stack.py): the
+checks prove what they can there, and end as "cannot run" for what only containers show.
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ BACK_WITHIN_SECONDS = 60
 NGINX_STOCK_PAGE = re.compile(r"<center>nginx(/[\d.]+)?</center>", re.IGNORECASE)
 
 
-def the_stack(request, resolved):
-    return running_stack(request, resolved, ": see the first check.")
+def the_stack(request, resolved, container_only: str = ""):
+    return running_stack(request, resolved, ": see the first check.", container_only)
 
 
 def new_account(api: httpx.Client) -> tuple[str, dict[str, str]]:
@@ -72,6 +75,7 @@ def test_stack_comes_up_healthy(resolved, request):
         "After `docker compose up --wait` every service should be running (and healthy, where it has a "
         "healthcheck), and migrate should have exited with 0: " + "; ".join(problems) + f".\n{stack.states()}"
     )
+    stack.container_only("that each service's healthcheck passes (what `docker compose up --wait` waits for)")
 
 
 @ENGINE
@@ -83,7 +87,8 @@ def test_database_and_redis_unreachable_from_the_host(resolved, request):
         + "; ".join(f"{name} publishes {', '.join(ports)}" for name, ports in open_ones.items())
         + ". Remove their `ports:`: the backend reaches them as db:5432 and redis:6379."
     )
-    stack = the_stack(request, resolved)
+    stack = the_stack(request, resolved, container_only="that the running db and redis containers bind no port "
+                                                        "on the host")
     for name in ("db", "redis"):
         found = stack.engine.docker("inspect", "--format",
                                     "{{json .NetworkSettings.Ports}} {{.HostConfig.NetworkMode}}",
@@ -251,6 +256,28 @@ def test_backend_crash_is_survived(resolved, request):
         "`restart: unless-stopped` (or on-failure); not migrate, which runs once."
     )
     stack = the_stack(request, resolved)
+    failed = [] if stack.native else crash_and_come_back(stack)
+    # and while it is down for longer (a stop, a deploy): the proxy's own answer
+    stack.stop_service("backend")
+    try:
+        down, _ = watch_outage(stack.url + "/api/health", 30, until_back=False, polls=3)
+    finally:
+        stack.start_service("backend")
+    unfriendly = [(status, body) for _, status, body in failed + down if not friendly(status, body)]
+    shown = (f"{unfriendly[0][0] or 'nothing'} {unfriendly[0][1][:200]!r}" if unfriendly else "nothing")
+    assert down and not unfriendly, (
+        f"While the backend was down, GET /api/health through the proxy got {shown}: nginx's bare error page "
+        "(or none) for the people using the app. Give the proxy a friendly answer of its own for 502/503/504 "
+        "(error_page 502 503 504 ...): for /api/ a 503 in the API's error envelope with Retry-After, for pages "
+        "an HTML page that says the app is restarting."
+    )
+    # back for the checks after this one (they say so if it is not)
+    watch_outage(stack.url + "/api/health", BACK_WITHIN_SECONDS * min(machine_factor(), 3), until_back=True)
+    stack.container_only("that the restart policy brings a crashed backend container back")
+
+
+def crash_and_come_back(stack) -> list[tuple[float, int, str]]:
+    """Kill the backend's main process and wait until it answers through the proxy again; the failed answers."""
     container = stack.container("backend")
     restarts_before = restart_count(stack, container)
     kill_main_process(stack, container)
@@ -270,22 +297,7 @@ def test_backend_crash_is_survived(resolved, request):
         f"restarts. A restart policy (restart: unless-stopped) brings it back. Its last log lines:\n"
         f"{stack.logs('backend')}\nThe proxy's:\n{stack.logs('proxy', 6)}"
     )
-    # and while it is down for longer (a stop, a deploy): the proxy's own answer
-    stack.compose("stop", "--timeout", "3", "backend", timeout=120)
-    try:
-        down, _ = watch_outage(stack.url + "/api/health", 30, until_back=False, polls=3)
-    finally:
-        stack.compose("start", "backend", timeout=120)
-    unfriendly = [(status, body) for _, status, body in failed + down if not friendly(status, body)]
-    shown = (f"{unfriendly[0][0] or 'nothing'} {unfriendly[0][1][:200]!r}" if unfriendly else "nothing")
-    assert down and not unfriendly, (
-        f"While the backend was down, GET /api/health through the proxy got {shown}: nginx's bare error page "
-        "(or none) for the people using the app. Give the proxy a friendly answer of its own for 502/503/504 "
-        "(error_page 502 503 504 ...): for /api/ a 503 in the API's error envelope with Retry-After, for pages "
-        "an HTML page that says the app is restarting."
-    )
-    # back for the checks after this one (they say so if it is not)
-    watch_outage(stack.url + "/api/health", BACK_WITHIN_SECONDS * min(machine_factor(), 3), until_back=True)
+    return failed
 
 
 @ENGINE
@@ -293,7 +305,8 @@ def test_data_survives_down_and_up(resolved, request):
     model = resolved.require()
     named, instead = compose.named_data_volume(resolved.services().get("db") or {}, model.get("volumes") or {})
     assert named, f"PostgreSQL keeps its data in {instead}: see the volume check."
-    stack = the_stack(request, resolved)
+    stack = the_stack(request, resolved, container_only="that the data outlives `docker compose down` in its "
+                                                        "named volume")
     title = f"Still here after down {secrets.token_hex(3)}"
     with httpx.Client(base_url=stack.url + "/api", timeout=30) as api:
         email, auth = new_account(api)
@@ -336,6 +349,22 @@ print(" ".join(map(str, codes)))
 """
 
 
+def attempts_from_inside(stack, url: str, count: int, spoof: bool) -> list[str]:
+    """The status codes of `count` failed sign-ins sent to url from another container of the stack (natively:
+    from another loopback address); each with a made-up X-Forwarded-For when spoof."""
+    if stack.native:
+        codes = []
+        with stack.neighbour() as client:
+            for attempt in range(count):
+                headers = {"X-Forwarded-For": f"198.51.100.{attempt + 1}"} if spoof else {}
+                codes.append(str(client.post(stack.address(url), headers=headers, data={
+                    "username": f"nobody{attempt}@example.com", "password": "not-the-password"}).status_code))
+        return codes
+    sent = stack.in_service("backend", "python", "-c", ATTEMPTS, url, str(count), "spoof" if spoof else "plain")
+    assert sent.returncode == 0, f"Sign-in attempts from inside the stack failed: {sent.stderr[-400:]}"
+    return sent.stdout.split()
+
+
 def login_limit(backend: dict) -> int:
     limit = compose.environment(backend).get("TASKS_LOGIN_RATE_LIMIT", "5/minute")
     found = re.match(r"\s*(\d+)", limit)
@@ -362,21 +391,18 @@ def test_backend_trusts_forwarded_headers_from_the_proxy_only(resolved, request)
         "(proxy_set_header X-Forwarded-For $remote_addr, or $proxy_add_x_forwarded_for), and the backend believe "
         "it from the proxy's address only (gunicorn's --forwarded-allow-ips), never from `*`."
     )
-    neighbour = stack.in_service("backend", "python", "-c", ATTEMPTS, "http://proxy:80/api/auth/token", "1", "plain")
-    assert neighbour.returncode == 0, f"A sign-in attempt from inside the stack failed: {neighbour.stderr[-400:]}"
-    assert neighbour.stdout.split() != ["429"], (
+    neighbour = attempts_from_inside(stack, "http://proxy:80/api/auth/token", 1, spoof=False)
+    assert neighbour != ["429"], (
         "One client used up its sign-in attempts through the proxy, and then another client (another address) "
         "was refused too (429): the backend counts every request as coming from the proxy's address, so one "
         "client locks everyone out. gunicorn should believe X-Forwarded-For from the proxy: the backend's command "
         "in compose.yaml with --forwarded-allow-ips and the proxy's address (give the proxy a fixed one); the "
         "command line wins over gunicorn.conf.py, which trusts loopback only."
     )
-    direct = stack.in_service("backend", "python", "-c", ATTEMPTS, "http://backend:8000/auth/token", str(tries),
-                              "spoof")
-    direct_codes = direct.stdout.split()
+    direct_codes = attempts_from_inside(stack, "http://backend:8000/auth/token", tries, spoof=True)
     assert "429" in direct_codes, (
         f"{tries} sign-in attempts sent to the backend directly (not through the proxy), each with a different "
-        f"made-up X-Forwarded-For, all got through ({' '.join(direct_codes) or direct.stderr[-300:]}): the backend "
+        f"made-up X-Forwarded-For, all got through ({' '.join(direct_codes)}): the backend "
         "believes that header from anyone who reaches it. Give gunicorn --forwarded-allow-ips with the proxy's "
         "address only, not `*`."
     )

@@ -56,8 +56,8 @@ def script(name: str, *patterns: str) -> str:
     return text
 
 
-def the_stack(request, resolved):
-    return running_stack(request, resolved, " (lesson 17's stack).")
+def the_stack(request, resolved, container_only: str):
+    return running_stack(request, resolved, " (lesson 17's stack).", container_only)
 
 
 def run_script(stack, folder: Path, name: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -109,7 +109,8 @@ def ignored_by_git(folder: Path, path: str) -> bool:
 def test_backup_restores_the_tasks(resolved, project, request):
     script(BACKUP, (r"pg_dump", "run pg_dump"), (r"compose\s+exec", "run it with `docker compose exec -T db`"))
     script(RESTORE, (r"pg_restore", "run pg_restore"), (r"--clean|-c\b", "restore with --clean"))
-    stack = the_stack(request, resolved)
+    stack = the_stack(request, resolved, "that your backup and restore scripts bring the tasks back (they run "
+                                         "`docker compose exec` on the stack's containers)")
     folder, _ = project
     wanted = [f"Backed up {secrets.token_hex(3)} #{number}" for number in range(3)]
     with httpx.Client(base_url=stack.url + "/api", timeout=30) as api:
@@ -186,7 +187,8 @@ def outage_answer(answer: httpx.Response) -> str:
 def test_database_outage_drill(resolved, project, request):
     script(DRILL, (r"\b(stop|kill)\b[^\n]*\bdb\b", "stop the database (docker compose stop db)"),
            (r"\bstart\b[^\n]*\bdb\b", "start the database again (docker compose start db)"))
-    stack = the_stack(request, resolved)
+    stack = the_stack(request, resolved, "the database outage drill (your script stops and starts the db "
+                                         "container)")
     folder, _ = project
     backend = stack.container("backend")
     with httpx.Client(base_url=stack.url + "/api", timeout=30) as api:
@@ -293,7 +295,8 @@ def new_image(stack, tag: str, tmp_path) -> str:
 def test_rolling_update_fails_no_request(request, resolved, tmp_path):
     # only that it is written: how it replaces the backend is judged by what the clients see
     script(UPDATE, (r"\bdocker\b", "run docker"))
-    stack = running_stack(request, resolved, " (lesson 17's stack).")
+    stack = running_stack(request, resolved, " (lesson 17's stack).",
+                          "a rolling update of the backend container behind the proxy")
     tag = stack.model["services"]["backend"]["image"]
     before = stack.container("backend")
     image = new_image(stack, tag, tmp_path)

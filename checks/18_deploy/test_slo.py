@@ -136,7 +136,8 @@ def prometheus_up(stack, resolved) -> None:
 @STACK
 def test_prometheus_scrapes_the_running_backend(request, resolved):
     the_service(resolved)  # what the file already shows, before any engine
-    stack = running_stack(request, resolved, " (lesson 17's stack).")
+    stack = running_stack(request, resolved, " (lesson 17's stack).",
+                          "that Prometheus, in its container on the stack's network, scrapes the running backend")
     prometheus_up(stack, resolved)
     ps = [entry for entry in stack.ps() if entry["Service"] == SERVICE]
     assert ps and ps[0]["State"] == "running", f"The {SERVICE} container is not running:\n{stack.states()}"
@@ -164,7 +165,8 @@ def next_scrape(stack, before: float | str, at_least: float) -> float | str:
 def test_objective_holds_under_load_and_prometheus_saw_it(request, resolved):
     path = workspace() / LOADTEST
     assert path.is_file(), f"There is no {LOADTEST} in your workspace: the lesson's starter brings one."
-    stack = running_stack(request, resolved, " (lesson 17's stack).")
+    stack = running_stack(request, resolved, " (lesson 17's stack).",
+                          "the objective under load through the stack's proxy, as its Prometheus saw it")
     prometheus_up(stack, resolved)
     before = counted(stack)
     assert isinstance(before, float), f"Prometheus could not be asked how many requests the backend counted: {before}"

@@ -12,7 +12,8 @@ A lesson's conftest.py imports the fixtures it uses from here and names itself w
   checks left), the file run under a project name of this run with the proxy on a free loopback
   port, `up --wait`; then `down --volumes`, however the run ends. On the learner's own engine
   every container carries the run's label, and the next run removes what a run killed outright
-  left (support/compose.py)
+  left (support/compose.py). Where no engine answers, the same services run on this machine
+  instead (support/native_stack.py), and what only containers show "cannot run"
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from shiplings.net import free_port
 from shiplings.patience import machine_factor
 from shiplings.testing import workspace
 from support import compose, docker
+from support.native_stack import ContainerOnly, NativeStack, forced_reason, native_stack
 
 # what `up --wait` may take once the images exist: PostgreSQL's first start, the migrations, two workers
 UP_SECONDS = 150
@@ -64,6 +66,19 @@ class Stack:
     up: subprocess.CompletedProcess | None = None
     up_seconds: float = 0.0
     built: dict[str, docker.Built] = field(default_factory=dict)
+    native = False
+
+    def container_only(self, what: str) -> None:
+        """On an engine every property shows (see NativeStack)."""
+
+    def address(self, url: str) -> str:
+        return url
+
+    def stop_service(self, name: str) -> None:
+        self.compose("stop", "--timeout", "3", name, timeout=120)
+
+    def start_service(self, name: str) -> None:
+        self.compose("start", name, timeout=120)
 
     def compose(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
         return subprocess.run(["docker", "compose", "--project-name", self.name, "--file", str(self.file), *args],
@@ -146,20 +161,45 @@ def build_images(engine, services: dict[str, dict]) -> dict[str, docker.Built]:
     return built
 
 
-def running_stack(request, resolved, when_missing: str) -> Stack:
+def no_engine(request) -> str | None:
+    """Why this run has no Docker Engine (the stack then runs natively); None when it has one."""
+    forced = forced_reason()
+    if forced:
+        return forced
+    try:
+        request.getfixturevalue("docker_engine")
+    except containers.EngineUnavailable as unavailable:
+        return unavailable.reason
+    return None
+
+
+def running_stack(request, resolved, when_missing: str, container_only: str = "") -> Stack | NativeStack:
     """The run's stack, once the compose model has the six services; fails the check if it is not up.
 
     when_missing ends the message for a model without them (where the learner should look).
+    container_only: what the check is about, when only a stack of containers can show it; without
+    an engine the check then "cannot run", and no stack is started for it.
     """
     missing = compose.missing_services(resolved.services())
     assert not missing, f"compose.yaml has no service named {', '.join(missing)}{when_missing}"
+    if container_only and (reason := no_engine(request)):
+        raise ContainerOnly(container_only, reason, ran_here=False)
     stack = request.getfixturevalue("stack")
     stack.require_up()
     return stack
 
 
 @pytest.fixture(scope="session")
-def stack(docker_engine, resolved, project, stack_lesson) -> Iterator[Stack]:
+def stack(request, resolved, project, stack_lesson, tmp_path_factory) -> Iterator[Stack | NativeStack]:
+    reason = no_engine(request)
+    if reason:
+        with native_stack(resolved, project[0], reason, tmp_path_factory.mktemp("native")) as running:
+            yield running
+    else:
+        yield from engine_stack(request.getfixturevalue("docker_engine"), resolved, project, stack_lesson)
+
+
+def engine_stack(docker_engine, resolved, project, stack_lesson) -> Iterator[Stack]:
     folder, env_file = project
     compose.prune_abandoned(docker_engine)
     services = resolved.services()

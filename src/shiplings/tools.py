@@ -137,8 +137,9 @@ def _docker_fix(where: str, sudo: str) -> str:
     """A Docker Engine is a desktop application on some platforms and a daemon needing rights on others."""
     if where == "hub":
         return ("nothing to install here: a JupyterHub or Binder server is a container without a Docker Engine. "
-                "Do lessons 16-18 on a machine with Docker (your own, where `./shiplings` sets up the same "
-                "course); every other lesson works here")
+                "Lessons 17 and 18 run your stack's services on this server instead (nginx, PostgreSQL, Redis) "
+                "and say what only containers can show; for that, and to build lesson 16's images, use a machine "
+                "with Docker (your own, where `./shiplings` sets up the same course)")
     if where == "macos":
         return ("Docker Desktop (https://www.docker.com/products/docker-desktop/, or `brew install --cask docker`), "
                 "started; or colima: `brew install colima docker && colima start`")
