@@ -361,6 +361,26 @@ def test_a_stand_in_is_built_once_then_found_by_its_recipe_hash(engine):
 
 
 @pytest.mark.timeout(BUILD_TIMEOUT)
+def test_the_nginx_stand_in_looks_an_upstreams_name_up_again_from_a_root_file_system_of_its_own(engine, tmp_path):
+    """Lesson 17's proxy keeps a pool of connections to a backend whose address changes (`resolve`: nginx 1.27.3)."""
+    standins.ensure(engine, "debian:bookworm-slim")
+    standins.ensure(engine, "nginx:1.27")
+    conf = tmp_path / "default.conf"
+    conf.write_text("resolver 127.0.0.11 valid=5s;\n"
+                    "upstream app { zone app 64k; server backend:8000 resolve; keepalive 4; keepalive_timeout 4s; }\n"
+                    "server { listen 80; server_tokens off; gzip on; location / { proxy_pass http://app; } }\n")
+    conf.chmod(0o644)
+    tested = engine.docker("run", "--rm", "--volume", f"{conf}:/etc/nginx/conf.d/default.conf:ro", "nginx:1.27",
+                           "nginx", "-t", check=False, timeout=120)
+    assert tested.returncode == 0, tested.stderr
+    labels = json.loads(engine.docker("image", "inspect", "--format", "{{json .Config.Labels}}", "nginx:1.27").stdout)
+    if labels and standins.RECIPE_LABEL in labels:  # our stand-in: its root file system and Debian 12's both stay
+        standins.forget_old(engine)
+        roots = engine.docker("images", "--format", "{{.Tag}}", "shiplings/debian-rootfs").stdout.split()
+        assert {standins.recipe_hash("debian"), standins.recipe_hash("nginx")} <= set(roots), roots
+
+
+@pytest.mark.timeout(BUILD_TIMEOUT)
 def test_on_the_learners_own_engine_the_next_run_removes_what_a_killed_run_left(engine, tmp_path, monkeypatch):
     """The module's engine stands in for the learner's: DOCKER_HOST points a run at it, as Docker Desktop would."""
     standins.ensure(engine, "debian:bookworm-slim")

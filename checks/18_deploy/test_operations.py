@@ -319,8 +319,9 @@ def test_rolling_update_fails_no_request(request, resolved, tmp_path):
         f"While {UPDATE} ran ({seconds:.0f} s), {len(failed)} of the {len(traffic.answers)} requests that "
         f"{CLIENTS} clients sent through the proxy failed during the update; the first, "
         f"{failed[0][0] - started:.1f} s in: {failed[0][1]}. Users saw those. The old backend must keep "
-        "serving until a new one is healthy and the proxy knows its address (resolver valid=5s in "
-        "proxy/nginx.conf). The script printed:\n" + said(done)
+        "serving until a new one is healthy and the proxy knows its address (nginx looks the name up again "
+        "every 5 s: `server backend:8000 resolve` and resolver valid=5s in proxy/nginx.conf). The script "
+        "printed:\n" + said(done)
     )
     assert done.returncode == 0, (
         f"{UPDATE} should end with exit status 0; it ended with {done.returncode}:\n{said(done)}")

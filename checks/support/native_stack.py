@@ -218,6 +218,8 @@ def proxy_site(service: dict, ports: dict[str, int], proxy_fixed: str | None, po
             with contextlib.suppress(FileExistsError):
                 place.symlink_to(mount["source"])
     text = pointed(text, ports, proxy_fixed)
+    # an upstream server's `resolve` (nginx 1.27.3 on) means nothing for an address, and older nginx refuses it
+    text = re.sub(r"(\bserver\s+[^;{]*?)\s+resolve(?=[\s;])", r"\1", text)
     text = re.sub(r"\b(root|alias)(\s+)(/[^;\s]*)", lambda found: f"{found[1]}{found[2]}{mirror}{found[3]}", text)
     text = re.sub(r"^\s*listen\s+[^;]*;", "", text, flags=re.MULTILINE)
     text = re.sub(r"(\bserver\s*\{)", rf"\1\n    listen 127.0.0.1:{port};", text, count=1)

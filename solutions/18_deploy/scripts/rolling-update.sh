@@ -12,8 +12,8 @@
 # 2. a second backend container from the new image; the old one keeps serving meanwhile
 # 3. wait for its healthcheck: a container that does not get healthy is removed again, and the
 #    old one never stopped serving (nothing to roll back)
-# 4. wait for the proxy: nginx looks `backend` up again every 5 s (resolver valid=5s in
-#    proxy/nginx.conf); until then it does not know the new address
+# 4. wait for the proxy: nginx looks `backend` up again every 5 s (`server backend:8000 resolve`
+#    and resolver valid=5s in proxy/nginx.conf); until then it does not know the new address
 # 5. stop the old one with SIGTERM: gunicorn finishes the requests it has, and nginx sends a
 #    request the old one refuses to the next address (proxy_next_upstream)
 set -euo pipefail
