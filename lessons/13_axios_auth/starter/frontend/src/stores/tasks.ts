@@ -25,9 +25,22 @@ export const useTasksStore = defineStore('tasks', () => {
     }
   }
 
+  // Tasks added while a load() was on its way: its answer was read before they existed, and
+  // must not make them vanish from the page (a task added the moment the page opens).
+  let loading = 0
+  let addedMeanwhile: Task[] = []
+
   async function load(): Promise<void> {
     await attempt(async () => {
-      tasks.value = (await api.get<Task[]>('/tasks')).data
+      loading += 1
+      try {
+        const listed = (await api.get<Task[]>('/tasks')).data
+        const listedIds = new Set(listed.map((task) => task.id))
+        tasks.value = [...listed, ...addedMeanwhile.filter((task) => !listedIds.has(task.id))]
+      } finally {
+        loading -= 1
+        if (loading === 0) addedMeanwhile = []
+      }
     })
   }
 
@@ -35,6 +48,7 @@ export const useTasksStore = defineStore('tasks', () => {
     await attempt(async () => {
       const task = (await api.post<Task>('/tasks', { title })).data
       tasks.value.push(task)
+      if (loading > 0) addedMeanwhile.push(task)
     })
   }
 
