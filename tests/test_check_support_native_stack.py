@@ -149,3 +149,38 @@ def test_lesson_17_runs_natively_where_there_is_no_engine(tmp_path, monkeypatch)
     assert crash.outcome == "failed" and "nginx's bare error page" in crash.message, crash.message
     trusted = outcomes["test_backend_trusts_forwarded_headers_from_the_proxy_only"]
     assert trusted.outcome == "failed" and "believes that header from anyone" in trusted.message, trusted.message
+
+
+@pytest.mark.timeout(900)
+def test_lesson_18_holds_the_objective_natively_and_leaves_prometheus_to_an_engine(tmp_path, monkeypatch):
+    course = load_course(REPO)
+    lesson = course.lesson("18_deploy")
+    workspace = tmp_path / "workspace"
+    made = subprocess.run([sys.executable, "-m", "shiplings", "dev", "snapshot", "18", "--out", str(workspace)],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    monkeypatch.setenv("SHIPLINGS_STACK", "native")
+    objective = "test_objective_holds_under_load_and_prometheus_saw_it"
+
+    def run() -> dict:
+        result = run_lessons(course, REPO, [lesson], workspace, at=lesson, only={lesson.id: {
+            objective, "test_backup_restores_the_tasks"}})[0]
+        assert not result.problem, result.problem
+        return {check.test.rsplit("::", 1)[-1]: check for check in result.checks}
+
+    solution = run()
+    # the load through the native proxy held, and the backend's own /metrics counted every request
+    assert solution[objective].outcome == "unavailable", solution[objective].message
+    assert "Prometheus, in its container, counted the same requests" in solution[objective].message
+    # the learner's scripts drive `docker compose`: not run at all without an engine
+    assert solution["test_backup_restores_the_tasks"].outcome == "unavailable"
+    assert "What this check could read without one passed" in solution["test_backup_restores_the_tasks"].message
+
+    # the lesson's mutant: a limit_req in the proxy below the load test's rate
+    conf = workspace / "proxy" / "nginx.conf"
+    text = conf.read_text().replace("server_tokens off;", "server_tokens off;\n"
+                                    "limit_req_zone $binary_remote_addr zone=api:1m rate=5r/s;", 1)
+    rewrite = "        rewrite ^/api/(.*)$ /$1 break;\n"
+    conf.write_text(text.replace(rewrite, "        limit_req zone=api burst=5 nodelay;\n" + rewrite, 1))
+    limited = run()[objective]
+    assert limited.outcome == "failed" and "failed" in limited.message, limited.message
