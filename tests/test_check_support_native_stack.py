@@ -85,6 +85,16 @@ def test_a_container_only_property_cannot_run_and_never_passes(native):
     assert "the docker command is not installed" in str(error)
 
 
+def test_without_loopback_aliases_the_native_stack_cannot_run_and_says_how_to_add_them(native):
+    from shiplings.pytest_plugin import missing_tool
+
+    assert native.missing_loopback_aliases() == []  # Linux: every address of 127.0.0.0/8
+    assert native.missing_loopback_aliases(("127.0.0.1", "192.0.2.1")) == ["192.0.2.1"]  # TEST-NET: never here
+    error = native.NoLoopbackAliases(["127.0.0.2", "127.0.0.3"], "the docker command is not installed")
+    assert missing_tool(error) is error
+    assert "sudo ifconfig lo0 alias 127.0.0.2 up && sudo ifconfig lo0 alias 127.0.0.3 up" in str(error)
+
+
 class Run:
     """What the stack fixture asks of pytest's request: the run's engine, or why there is none."""
 

@@ -30,6 +30,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -68,6 +69,32 @@ class ContainerOnly(services.ServiceUnavailable):
             f"cannot run here: {what} shows only on a Docker Engine, and {reason}. {proven} Get an engine with: "
             f"{self.fix}  (`shiplings doctor` checks everything the course needs), then check again.",
         )
+
+
+class NoLoopbackAliases(services.ServiceUnavailable):
+    """The native stack needs the proxy's and a neighbour's own loopback addresses; macOS has only 127.0.0.1."""
+
+    def __init__(self, missing: list[str], reason: str) -> None:
+        super().__init__("docker")
+        aliases = " && ".join(f"sudo ifconfig lo0 alias {address} up" for address in missing)
+        self.args = (
+            f"cannot run here: without a Docker Engine ({reason}) the checks run your stack's services on this "
+            f"machine, and the proxy and a second client need loopback addresses of their own ({', '.join(missing)}), "
+            f"which this machine does not have. This says nothing about your code. On macOS: `{aliases}` (until the "
+            f"next restart); or get an engine: {self.fix}  (`shiplings doctor` checks everything the course needs).",
+        )
+
+
+def missing_loopback_aliases(addresses: tuple[str, ...] = (PROXY_ADDRESS, NEIGHBOUR_ADDRESS)) -> list[str]:
+    """The addresses of `addresses` this machine cannot bind (Linux answers on all of 127.0.0.0/8)."""
+    missing = []
+    for address in addresses:
+        with socket.socket() as probe:
+            try:
+                probe.bind((address, 0))
+            except OSError:
+                missing.append(address)
+    return missing
 
 
 def forced_reason() -> str | None:
@@ -396,6 +423,8 @@ class NativeStack:
 @contextlib.contextmanager
 def native_stack(resolved: compose.Resolved, project: Path, reason: str, folder: Path) -> Iterator[NativeStack]:
     model, not_run = runnable_model(resolved.require())
+    if missing := missing_loopback_aliases():
+        raise NoLoopbackAliases(missing, reason)
     running = NativeStack(model, reason, folder, project, not_run)
     try:
         running.start()
