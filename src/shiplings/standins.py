@@ -148,13 +148,14 @@ RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\
 CMD ["node"]
 """, needs=("python",)),
     # the official layout: conf.d/default.conf serving /usr/share/nginx/html, logs to the console.
-    # Installed by debootstrap: apt-get in the image would refuse testing's short-lived Release
-    # file once a mirror's copy is a week old
+    # Installed by debootstrap: apt-get would refuse testing's short-lived Release file once a
+    # mirror's copy is a week old (told not to, for a learner's `RUN apt-get` on top of it)
     Recipe("nginx", ("nginx:1.27", "nginx:stable", "nginx:latest"), None, """\
 FROM {parent}
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
 RUN rm -f /etc/nginx/sites-enabled/default && mkdir -p /usr/share/nginx/html \\
  && useradd --system --no-create-home --shell /usr/sbin/nologin nginx \\
+ && echo 'Acquire::Check-Valid-Until "false";' > /etc/apt/apt.conf.d/99shiplings-stand-in \\
  && ln -sf /dev/stdout /var/log/nginx/access.log && ln -sf /dev/stderr /var/log/nginx/error.log
 COPY nginx.conf /etc/nginx/nginx.conf
 COPY default.conf /etc/nginx/conf.d/default.conf
