@@ -29,7 +29,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -236,7 +235,6 @@ def proxy_site(service: dict, ports: dict[str, int], proxy_fixed: str | None, po
         "The proxy mounts no nginx config of yours: mount proxy/nginx.conf as /etc/nginx/conf.d/default.conf "
         "(volumes: [\"./proxy/nginx.conf:/etc/nginx/conf.d/default.conf:ro\"])."
     )
-    binary = spa.nginx_binary()
     mirror = folder / "root"  # the container's file system, as far as the proxy's mounts make it
     for mount in service.get("volumes") or []:
         if mount.get("type") == "bind" and mount.get("source") != where and mount.get("target", "").startswith("/"):
@@ -250,29 +248,11 @@ def proxy_site(service: dict, ports: dict[str, int], proxy_fixed: str | None, po
     text = re.sub(r"\b(root|alias)(\s+)(/[^;\s]*)", lambda found: f"{found[1]}{found[2]}{mirror}{found[3]}", text)
     text = re.sub(r"^\s*listen\s+[^;]*;", "", text, flags=re.MULTILINE)
     text = re.sub(r"(\bserver\s*\{)", rf"\1\n    listen 127.0.0.1:{port};", text, count=1)
-    (folder / "temp").mkdir(parents=True, exist_ok=True)
-    (folder / "logs").mkdir(exist_ok=True)
-    site = folder / "default.conf"
-    site.write_text(text)
-    main = folder / "nginx.conf"
+    name = os.path.basename(where)
     # as the stack's proxy: it reaches the backend from its own address, which the backend trusts
-    bound = f"http {{\n    proxy_bind {PROXY_ADDRESS};"
-    main.write_text(spa.main_conf(folder, site, binary).replace("http {", bound, 1))
-    tested = subprocess.run([binary, "-t", "-q", "-c", str(main), "-p", str(folder)], capture_output=True,
-                            text=True, timeout=30)
-    if tested.returncode != 0:
-        said = "\n".join(line.replace(str(site), os.path.basename(where))
-                         for line in tested.stderr.strip().splitlines()[-6:])
-        raise AssertionError(f"nginx refused the proxy's config ({os.path.basename(where)}):\n{said}")
-    log = open(folder / "nginx.out", "w")  # noqa: SIM115 - closed in finally
-    process = lifeline.spawn([binary, "-c", str(main), "-p", str(folder), "-g", "daemon off;"],
-                             stop_signal=signal.SIGQUIT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    try:
-        services.wait_for_port(port, process, what="nginx")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        services.stop(process, grace=5.0)
-        log.close()
+    with spa.running_nginx(text, name, f"nginx refused the proxy's config ({name}):", folder, port,
+                           http_extra=f"proxy_bind {PROXY_ADDRESS};") as url:
+        yield url
 
 
 # --- the stack -------------------------------------------------------------------------------

@@ -11,6 +11,8 @@
   real nginx (the machine's own, unprivileged: its own prefix, pid and logs in `folder`)
   on a free loopback port, with its `root` pointed at `dist` and its `proxy_pass` at the
   backend the check started; where nginx is missing, ServiceUnavailable ("cannot run")
+- running_nginx(site_conf, ...): any site config under that nginx, `nginx -t` first (the native
+  stack's proxy runs lesson 17's proxy/nginx.conf with it: support/native_stack.py)
 
 The nginx.conf contract (lesson 16's image copies the same file): a server block that
 works when included from an http {} block, serving `root /usr/share/nginx/html;` and
@@ -160,8 +162,11 @@ def pointed_here(conf: str, dist: Path, backend_url: str, port: int) -> str:
     return re.sub(r"(\bserver\s*\{)", rf"\1\n    listen 127.0.0.1:{port};", conf, count=1)
 
 
-def main_conf(folder: Path, site: Path, binary: str) -> str:
-    """An nginx.conf of the check's own that includes the learner's site from its http {} block."""
+def main_conf(folder: Path, site: Path, binary: str, http_extra: str = "") -> str:
+    """An nginx.conf of the check's own that includes the learner's site from its http {} block.
+
+    http_extra: more directives for that block, before the site (the native stack's proxy_bind).
+    """
     as_root = "user root;\n" if hasattr(os, "geteuid") and os.geteuid() == 0 else ""  # the scratch dist is 0700
     temp = folder / "temp"
     return f"""{as_root}worker_processes 1;
@@ -176,7 +181,7 @@ http {{
     proxy_temp_path {temp}/proxy;
     fastcgi_temp_path {temp}/fastcgi;
     uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
+    scgi_temp_path {temp}/scgi;{http_extra and chr(10) + "    " + http_extra}
     include {site};
 }}
 """
@@ -185,22 +190,34 @@ http {{
 @contextlib.contextmanager
 def nginx_site(conf: str, dist: Path, backend_url: str, folder: Path) -> Iterator[str]:
     """The learner's site config under a real nginx on a free loopback port; yields its URL."""
-    binary = nginx_binary()
+    nginx_binary()  # without nginx the check cannot run, whatever the file says
     port = free_port()
+    refused = (f"nginx should accept {NGINX_CONF} (included from an http {{}} block, as the nginx image does); "
+               "`nginx -t` refused it:")
+    with running_nginx(pointed_here(conf, dist, backend_url, port), NGINX_CONF, refused, folder, port) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_nginx(site_conf: str, shown_as: str, refused: str, folder: Path, port: int,
+                  http_extra: str = "") -> Iterator[str]:
+    """A site config (listening on `port`) under the machine's nginx, unprivileged, its prefix `folder`; its URL.
+
+    `nginx -t` first: where it refuses the config, AssertionError with `refused` and nginx's last
+    words, the scratch path of the file shown as `shown_as` (the learner's name for it).
+    """
+    binary = nginx_binary()
     (folder / "temp").mkdir(parents=True, exist_ok=True)
     (folder / "logs").mkdir(exist_ok=True)  # nginx opens <prefix>/logs/error.log before reading the config
     site = folder / "site.conf"
-    site.write_text(pointed_here(conf, dist, backend_url, port))
+    site.write_text(site_conf)
     main = folder / "nginx.conf"
-    main.write_text(main_conf(folder, site, binary))
+    main.write_text(main_conf(folder, site, binary, http_extra))
     tested = subprocess.run([binary, "-t", "-q", "-c", str(main), "-p", str(folder)], capture_output=True,
                             text=True, timeout=30)
     if tested.returncode != 0:
-        said = "\n".join(line.replace(str(site), NGINX_CONF) for line in tested.stderr.strip().splitlines()[-6:])
-        raise AssertionError(
-            f"nginx should accept {NGINX_CONF} (included from an http {{}} block, as the nginx image does); "
-            f"`nginx -t` refused it:\n{said}"
-        )
+        said = "\n".join(line.replace(str(site), shown_as) for line in tested.stderr.strip().splitlines()[-6:])
+        raise AssertionError(f"{refused}\n{said}")
     log = open(folder / "nginx.out", "w")  # noqa: SIM115 - closed in finally
     process = lifeline.spawn([binary, "-c", str(main), "-p", str(folder), "-g", "daemon off;"],
                              stop_signal=signal.SIGQUIT, stdout=log, stderr=subprocess.STDOUT,
