@@ -146,3 +146,49 @@ def test_a_check_that_cannot_run_is_told_apart_from_a_failure():
     assert "1/3 checks pass, 1 cannot run on this machine" in text
     # a real failure is still there to fix, so the hint pointer stays
     assert "shiplings doctor" in text and "Stuck?" in text
+
+
+ENGINE_FIX = ("Get an engine with: apt-get install -y docker.io (shiplings then starts a private dockerd when a "
+              "check needs one) (`shiplings doctor` checks everything the course needs), then check again.")
+
+
+def unavailable(test: str, message: str) -> CheckOutcome:
+    return CheckOutcome(test, f"The check {test}", "unavailable", message=message)
+
+
+def test_a_reason_many_checks_cannot_run_for_is_printed_once():
+    reason = f"cannot run: this check needs a Docker Engine, and the docker command is not installed. {ENGINE_FIX}"
+    result = failing_result()
+    result.checks += [unavailable("test_image", reason), unavailable("test_user", reason),
+                      unavailable("test_size", reason)]
+    text = piped(result)
+    assert text.count("the docker command is not installed") == 1
+    assert "  ! The check test_image\n      cannot run: this check needs a Docker Engine" in text
+    assert "  ! The check test_user  (cannot run, as above)\n  ! The check test_size  (cannot run, as above)\n" in text
+    assert "1/5 checks pass, 3 cannot run on this machine" in text
+    shown = html(result, "01")
+    assert shown.count("the docker command is not installed") == 1
+    assert shown.count("(cannot run, as above)") == 2
+
+
+def test_reasons_that_end_alike_keep_their_own_sentences():
+    native = "shows only on a Docker Engine, and this run was asked to run the stack without one."
+    result = failing_result()
+    result.checks += [unavailable("test_wait", f"cannot run here: that healthchecks pass {native} {ENGINE_FIX}"),
+                      unavailable("test_volume", f"cannot run here: that data outlives down {native} {ENGINE_FIX}")]
+    text = piped(result)
+    assert text.count("Get an engine with") == 1
+    assert (f"      cannot run here: that data outlives down {native} (The rest as above.)\n") in text
+
+
+def test_only_reasons_to_be_unable_to_run_are_shortened():
+    result = failing_result()
+    # the learner's failures are printed whole, however alike
+    result.checks.append(CheckOutcome("test_again", "POST /tasks again", "failed", message=LONG_MESSAGE))
+    # a short shared ending is not worth a cut
+    result.checks += [unavailable("test_pg", "cannot run: postgresql is missing. Install it, then check again."),
+                      unavailable("test_redis", "cannot run: redis is missing. Install it, then check again.")]
+    text = piped(result)
+    assert text.count("Look at the route decorator of create_task()") == 2
+    assert "cannot run: redis is missing. Install it, then check again." in text
+    assert "as above" not in text

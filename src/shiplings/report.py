@@ -7,6 +7,7 @@ program keeps every line whole; a notebook gets HTML that wraps to the cell's wi
 from __future__ import annotations
 
 import io
+import os
 from html import escape as html_escape
 
 from rich.console import Console, ConsoleOptions, Group, RenderResult
@@ -49,6 +50,50 @@ class Indented:
             yield Padding(self.text, (0, 0, 0, self.indent))
 
 
+# what stands beside a check that cannot run for the reason the report has already given
+SAID_ABOVE = "(cannot run, as above)"
+# what ends a reason cut short where it goes on as one printed above it
+REST_AS_ABOVE = "(The rest as above.)"
+# a shared ending shorter than this is printed again: cutting it would save the reader nothing
+SHARED_AT_LEAST = 80
+
+
+def messages(result: RunResult) -> list[str | None]:
+    """What to print under each check of the report: its message, "" for none, or None where it
+    cannot run for the very reason printed above it.
+
+    A machine without Docker keeps ten of lesson 16's checks from running for one reason, and
+    lesson 17's four for four reasons that end alike (how to get an engine): each fix is read
+    once. A failure of the learner's code is always printed whole.
+    """
+    shown: list[str | None] = []
+    told: list[str] = []
+    for check in result.checks:
+        explained = not check.passed and not check.retired and not result.app_error and check.message
+        if not explained:
+            shown.append("")
+        elif not check.cannot_run:
+            shown.append(check.message)
+        else:
+            shown.append(unsaid(check.message, told))
+            told.append(check.message)
+    return shown
+
+
+def unsaid(message: str, told: list[str]) -> str | None:
+    """The message without the sentences that end it as they end one told before; None if all were told."""
+    if message in told:
+        return None
+    shared = max((len(os.path.commonprefix([message[::-1], earlier[::-1]])) for earlier in told), default=0)
+    cut = len(message) - shared
+    # the shared part is cut at a sentence's start, so that what is kept reads whole
+    while cut < len(message) and not (cut >= 2 and message[cut - 2:cut] == ". "):
+        cut += 1
+    if len(message) - cut < SHARED_AT_LEAST:
+        return message
+    return f"{message[:cut].rstrip()} {REST_AS_ABOVE}"
+
+
 def failing(result: RunResult) -> list:
     """Checks whose failure the learner should read (retired ones and those that cannot run never count)."""
     return [check for check in result.checks if not check.passed and not check.retired and not check.cannot_run]
@@ -79,15 +124,17 @@ def render(result: RunResult, number: str) -> Group:
         parts.append(Indented(Text(spelling.respell(result.problem), style="red"), 2))
     if result.app_error:
         parts.append(app_error(result.app_error))
-    for check in result.checks:
+    # one app error explains every failure, and one reason every check it keeps from running
+    for check, message in zip(result.checks, messages(result), strict=True):
         mark = MARKS.get(check.outcome, "?")
         line = Text.from_markup(f"  {mark} {escape(check.name)}")
         if check.retired:
             line.append("  (retired by a later lesson)", style="dim")
+        if message is None:
+            line.append(f"  {SAID_ABOVE}", style="dim")
         parts.append(line)
-        # one app error explains every failure; no need to repeat it per check
-        if not check.passed and not check.retired and not result.app_error and check.message:
-            parts.append(Indented(Text(spelling.respell(check.message)), 6))
+        if message:
+            parts.append(Indented(Text(spelling.respell(message)), 6))
     count, advice = summary(result, number)
     parts.append(Text.assemble("\n", (count, "bold green" if result.passed else "bold"), " ", advice))
     return Group(*parts)
@@ -183,14 +230,15 @@ def html(result: RunResult, number: str) -> str:
             out.append(f'<pre style="{STYLE["code"]}">{html_escape(numbered)}</pre>')
         out.append(f'<div style="{STYLE["text"]}">Fix {html_escape(error["file"])} line '
                    f'{html_escape(str(error.get("line")))}, save, and check again.</div>')
-    for check in result.checks:
+    for check, message in zip(result.checks, messages(result), strict=True):
         line = f"{_html_mark(check.outcome)} {html_escape(check.name)}"
         if check.retired:
             line += ' <span style="opacity: 0.6;">(retired by a later lesson)</span>'
-        explained = not check.passed and not check.retired and not result.app_error and check.message
-        if explained:
+        if message is None:
+            line += f' <span style="opacity: 0.6;">{SAID_ABOVE}</span>'
+        if message:
             out.append(f'<details open style="{STYLE["line"]}"><summary style="cursor: pointer;">{line}</summary>'
-                       f'<div style="{STYLE["text"]}">{html_escape(spelling.respell(check.message))}</div>'
+                       f'<div style="{STYLE["text"]}">{html_escape(spelling.respell(message))}</div>'
                        "</details>")
         else:
             out.append(f'<div style="{STYLE["line"]}">{line}</div>')
