@@ -19,7 +19,7 @@ import pytest
 from shiplings import lifeline, runner
 from shiplings.manifest import load_course
 from shiplings.overlays import snapshot_tree, write_tree
-from shiplings.patience import Patience, cgroup_cpu_quota, machine_factor
+from shiplings.patience import Patience, cgroup_cpu_quota, load_now, machine_factor
 from shiplings.runner import run_checks
 
 
@@ -48,6 +48,17 @@ def test_the_budget_grows_with_load_per_cpu_and_a_small_quota(monkeypatch):
     assert machine_factor(load=400, cpus=2, quota=None) == 10.0  # bounded
     monkeypatch.setenv("SHIPLINGS_TIMEOUT_FACTOR", "3")
     assert machine_factor(load=0, cpus=2, quota=None) == 3.0
+
+
+def test_the_load_of_this_moment_counts_the_processes_that_want_a_cpu_now(tmp_path, cpu_load):
+    # two busy loops per CPU, as a shared machine under load has them
+    if load_now() is None:
+        pytest.skip("the kernel here has no /proc/stat")
+    assert load_now() >= (os.cpu_count() or 1)
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  1 2 3 4\nprocs_running 5\nprocs_blocked 0\n")
+    assert load_now(samples=2, stat=stat) == 4.0  # the asking process is not counted
+    assert load_now(stat=tmp_path / "missing") is None  # macOS: the load average decides instead
 
 
 def test_the_cgroup_quota_is_read(tmp_path):

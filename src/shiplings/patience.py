@@ -74,6 +74,26 @@ def machine_factor(load: float | None = None, cpus: int | None = None, quota: fl
     return min(MAX_FACTOR, contention * shortfall)
 
 
+def load_now(seconds: float = 0.2, samples: int = 8, stat: Path = Path("/proc/stat")) -> float | None:
+    """How many other processes run or wait for a CPU right now (the kernel's run queue, averaged
+    over `seconds`); None where the kernel does not say (macOS).
+
+    The load average remembers the last minute: right after a heavy check run it still counts
+    that run, and a check started next (watch mode, a learner checking again) would think the
+    machine busy because of its own predecessor. This asks about the present only.
+    """
+    counts = []
+    for sample in range(samples):
+        if sample:
+            time.sleep(seconds / samples)
+        try:
+            line = next(line for line in stat.read_text().splitlines() if line.startswith("procs_running "))
+        except (OSError, StopIteration):
+            return None
+        counts.append(int(line.split()[1]) - 1)  # less the process asking
+    return max(0.0, sum(counts) / len(counts))
+
+
 def cpu_seconds(pid: int) -> float | None:
     """CPU time used so far by pid and every live process below it; None where unknown."""
     if os.path.isdir("/proc"):
