@@ -185,3 +185,30 @@ def test_a_server_that_stops_keeps_all_it_printed_for_the_check(tmp_path):
             pass
     assert "TASKS_SECRET_KEY is missing" in stopped.value.output
     assert "stopped before it answered" in str(stopped.value) and len(str(stopped.value)) < 2200
+
+
+def test_servers_started_in_background_start_in_order_and_stop_last_first_after_the_thread():
+    import contextlib
+    import threading
+
+    said, in_main_thread = [], set()
+
+    @contextlib.contextmanager
+    def server(name: str, fails: bool = False):
+        said.append(f"start {name}")
+        in_main_thread.add(threading.current_thread() is threading.main_thread())
+        if fails:
+            raise RuntimeError(f"{name} could not start")
+        time.sleep(0.05)
+        yield name
+        said.append(f"stop {name}")
+
+    with services.started_in_background() as start:
+        first, broken, last = start(server("logs")), start(server("broken", fails=True)), start(server("metrics"))
+        assert first.result(timeout=5) == "logs"
+        with pytest.raises(RuntimeError, match="broken could not start"):
+            broken.result(timeout=5)
+    # the block ended while "metrics" might still have been starting: it started, then everything stopped
+    assert last.result() == "metrics"
+    assert said == ["start logs", "start broken", "start metrics", "stop metrics", "stop logs"]
+    assert in_main_thread == {False}

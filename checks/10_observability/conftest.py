@@ -13,11 +13,10 @@ outage_postgres).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import pytest
@@ -150,15 +149,14 @@ def early_servers(request, migrated_template, tmp_path_factory) -> Iterator[Earl
         folder = tmp_path_factory.mktemp("prometheus")
         return server(METRICS_COMMAND, "metrics-server", timeout=60, PROMETHEUS_MULTIPROC_DIR=str(folder))
 
-    # One thread, the log checks' server first: they come first. Two starts at once, beside the
-    # outage PostgreSQL and the in-process checks, only fought over two cores (measured: the
-    # run took longer). On the way out the thread is done first, then the stack stops the servers.
-    with contextlib.ExitStack() as stack, ThreadPoolExecutor(max_workers=1) as background:
+    # One after the other, the log checks' server first: they come first. Two starts at once,
+    # beside the outage PostgreSQL and the in-process checks, only fought over two cores
+    # (measured: the run took longer).
+    with services.started_in_background() as start:
         # only what the run's checks use: a run of one check (a mutant's) starts nothing else
         yield EarlyServers(
-            logs=background.submit(stack.enter_context, logs()) if selected(request.session, *LOG_CHECKS) else None,
-            metrics=(background.submit(stack.enter_context, metrics())
-                     if selected(request.session, METRICS_CHECK) else None),
+            logs=start(logs()) if selected(request.session, *LOG_CHECKS) else None,
+            metrics=start(metrics()) if selected(request.session, METRICS_CHECK) else None,
         )
 
 

@@ -23,7 +23,6 @@ import os
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -262,9 +261,8 @@ def gunicorns(migrated_template, tmp_path_factory, slow_upstream):
     three_server = gunicorn_server(testing.workspace(), three, three_env, stale_metrics=True)
     plain_server = services.app_server(COMMAND, cwd=testing.workspace(), env=plain_env, ready_path="/health",
                                        timeout=40)
-    # on the way out the thread is done first, then the stack stops what it started
-    with contextlib.ExitStack() as stack, ThreadPoolExecutor(max_workers=1) as background:
-        yield background.submit(stack.enter_context, three_server), background.submit(stack.enter_context, plain_server)
+    with services.started_in_background() as start:
+        yield start(three_server), start(plain_server)
 
 
 @pytest.fixture(scope="module")

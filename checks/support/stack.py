@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,9 +38,8 @@ def full_stack(migrated_template: Path | None, folder: Path, node: npm.Node) -> 
     command = ["uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "{port}"]
     backend_server = services.app_server(command, cwd=workspace(), env=env, port=port, ready_path="/health",
                                          timeout=40)
-    # on the way out the thread is done first, then the stack stops both servers
-    with contextlib.ExitStack() as started, ThreadPoolExecutor(max_workers=1) as background:
-        vite = background.submit(started.enter_context, dev_server(f"http://127.0.0.1:{port}", node))
+    with services.started_in_background() as start, contextlib.ExitStack() as started:
+        vite = start(dev_server(f"http://127.0.0.1:{port}", node))
         try:
             backend = started.enter_context(backend_server)
         except (RuntimeError, TimeoutError) as error:
