@@ -7,13 +7,13 @@ natively on the solution (what the native stack can show passes, what only conta
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from shiplings.manifest import load_course
+from shiplings.overlays import snapshot_tree, write_tree
 from shiplings.runner import run_lessons
 
 REPO = Path(__file__).resolve().parents[1]
@@ -95,12 +95,10 @@ def test_without_loopback_aliases_the_native_stack_cannot_run_and_says_how_to_ad
     assert "sudo ifconfig lo0 alias 127.0.0.2 up && sudo ifconfig lo0 alias 127.0.0.3 up" in str(error)
 
 
-def snapshot(lesson: str, tmp_path: Path) -> Path:
-    """The lesson's solution as a learner's workspace (`shiplings dev snapshot`)."""
+def snapshot(course, lesson, tmp_path: Path) -> Path:
+    """The lesson's solution as a learner's workspace (what `shiplings dev snapshot` writes)."""
     workspace = tmp_path / "workspace"
-    made = subprocess.run([sys.executable, "-m", "shiplings", "dev", "snapshot", lesson, "--out", str(workspace)],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert made.returncode == 0, made.stderr
+    write_tree(snapshot_tree(course, lesson, REPO), workspace)
     return workspace
 
 
@@ -133,7 +131,7 @@ def test_the_stack_runs_natively_where_no_engine_answers_or_when_asked(native, m
 def test_lesson_17_runs_natively_where_there_is_no_engine(tmp_path, monkeypatch):
     course = load_course(REPO)
     lesson = course.lesson("17_compose")
-    workspace = snapshot("17", tmp_path)
+    workspace = snapshot(course, lesson, tmp_path)
     monkeypatch.setenv("SHIPLINGS_STACK", "native")
 
     solution = run_lessons(course, REPO, [lesson], workspace, at=lesson)[0]
@@ -171,7 +169,7 @@ def test_lesson_17_runs_natively_where_there_is_no_engine(tmp_path, monkeypatch)
 def test_lesson_18_holds_the_objective_natively_and_leaves_prometheus_to_an_engine(tmp_path, monkeypatch):
     course = load_course(REPO)
     lesson = course.lesson("18_deploy")
-    workspace = snapshot("18", tmp_path)
+    workspace = snapshot(course, lesson, tmp_path)
     monkeypatch.setenv("SHIPLINGS_STACK", "native")
     objective = "test_objective_holds_under_load_and_prometheus_saw_it"
 
