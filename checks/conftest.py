@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -89,9 +90,12 @@ def docker_engine() -> Iterator:
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[str]:
     """One headless Chromium for the whole run (its DevTools URL); without Chromium, "cannot run"."""
-    from support.browser import chromium_server
+    from shiplings import keep
+    from support.browser import chromium_path, chromium_server, responds
 
-    with chromium_server() as endpoint:
+    path = chromium_path()  # none: "cannot run", before anything starts
+    with keep.server("chromium", keep.fingerprint(path, files=[Path(path)]), chromium_server,
+                     probe=responds) as (endpoint, _):
         yield endpoint
 
 

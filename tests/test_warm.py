@@ -100,3 +100,92 @@ time.sleep(0.5)
     runner.close()
     assert helper.returncode == 0
     assert not signals.exists(), "close() signalled a helper that was already leaving"
+
+
+KEPT_RECIPE = '''
+import contextlib
+import sys
+
+from shiplings import lifeline
+
+
+@contextlib.contextmanager
+def sleeper():
+    process = lifeline.spawn([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        yield process.pid
+    finally:
+        lifeline.stop(process)
+'''
+
+KEPT_CHECK = '''
+import os
+from pathlib import Path
+
+from shiplings import keep
+from kept import sleeper
+
+RECORD = Path(os.environ["KEPT_RECORD"])
+
+
+def alive(pid):
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_hello():
+    version = (RECORD.parent / "version").read_text()
+    with keep.server("sleeper", version, sleeper, probe=alive) as (pid, reused):
+        with RECORD.open("a") as record:
+            record.write(f"{pid} {reused}\\n")
+'''
+
+
+def gone(pid: int, seconds: float = 10) -> bool:
+    """Whether the process has ended (a zombie counts as ended) within the time."""
+    import os
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        if LINUX and open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z":
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.skipif(not LINUX, reason="whether a process has ended is read from /proc (Linux)")
+def test_a_server_kept_for_warm_runs_serves_the_next_ones_and_dies_with_the_helper(tiny_course, warm, tmp_path,
+                                                                                      monkeypatch):
+    """shiplings.keep: the helper keeps what a run asked for, while its fingerprint holds and it answers."""
+    import os
+
+    record = tmp_path / "record"
+    (tmp_path / "version").write_text("1")
+    monkeypatch.setenv("KEPT_RECORD", str(record))
+    (tiny_course / "checks" / "kept.py").write_text(KEPT_RECIPE)
+    (tiny_course / "checks" / "01_hello" / "test_hello.py").write_text(KEPT_CHECK)
+    course = load_course(tiny_course)
+    lesson = course.lesson(1)
+    workspace = tiny_course / "workspace"
+    write_tree(snapshot_tree(course, lesson, tiny_course), workspace)
+
+    def run() -> tuple[int, str]:
+        assert run_checks(course, tiny_course, lesson, workspace, warm=warm).passed
+        pid, reused = record.read_text().splitlines()[-1].split()
+        return int(pid), reused
+
+    first, reused = run()
+    assert reused == "False"
+    assert run() == (first, "True") and not gone(first, 0.2)  # the run that asked has ended; the server has not
+    os.kill(first, 9)  # it died meanwhile: the next run's probe says so, and gets a new one
+    second, reused = run()
+    assert second != first and reused == "False"
+    (tmp_path / "version").write_text("2")  # what it runs has changed: a new one replaces it
+    third, reused = run()
+    assert third != second and reused == "False" and gone(second)
+    warm.close()
+    assert gone(third)

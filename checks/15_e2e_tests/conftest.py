@@ -58,7 +58,7 @@ PYTEST_ARGS = ["-p", "pytest_playwright.pytest_playwright", "-p", "anyio.pytest_
 # a test the learner has not written yet (the starter's pytest.skip("TODO(15): ..."))
 UNWRITTEN = re.compile(r"skip\(\s*[\"']" + re.escape(TODO))
 # what a scratch copy of frontend/ leaves out
-NOT_COPIED = shutil.ignore_patterns("node_modules", "dist", ".vite", "coverage")
+NOT_COPIED = shutil.ignore_patterns("node_modules", "dist", ".vite", "coverage", "__shiplings__")
 
 
 @dataclass(frozen=True)

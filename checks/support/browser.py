@@ -6,8 +6,9 @@ with flags that keep a headless run quiet and fast. Where none is installed,
 chromium_path() raises services.ServiceUnavailable: the check reports "cannot run" with the
 doctor's fix, never a failure of the learner's code.
 
-One Chromium serves a whole run (chromium_server(), started once per session): starting
-it is the slow part. Playwright connects to it over the DevTools protocol per test module
+One Chromium serves a whole run (chromium_server(), started once per session), and in
+watch mode and %check every run of the warm helper (shiplings.keep): starting it is the
+slow part. Playwright connects to it over the DevTools protocol per test module
 (connect()), not once per session, because Playwright's sync API keeps its event loop
 marked as running in this thread while it is connected, and the async checks of the
 modules that follow need the thread's loop to themselves.
@@ -115,6 +116,16 @@ def chromium_server(timeout: float = 30.0) -> Iterator[str]:
         services.stop(process, grace=5.0)
         log.close()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def responds(endpoint: str) -> bool:
+    """Whether the Chromium at this DevTools URL still answers (a kept one may have died meanwhile)."""
+    import httpx
+
+    try:
+        return httpx.get(f"{endpoint}/json/version", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 @contextlib.contextmanager

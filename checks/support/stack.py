@@ -4,25 +4,61 @@ full_stack() starts the learner's FastAPI backend under uvicorn (on a copy of th
 migrated database) and the learner's Vite dev server, told where that backend is by
 BACKEND_URL, both on free loopback ports; the page talks to Vite, which forwards /api.
 Each start costs seconds, so a lesson's checks start one pair per module and share it.
+
+In watch mode and %check the warm helper keeps both from one run to the next
+(shiplings.keep), for as long as what they run is unchanged:
+
+- the backend, by the workspace's files outside frontend/ (any change: a new backend, on
+  the port the last one had, so that Vite's proxy still points at it);
+- Vite, by its configuration (vite.config.*, package.json, the lock file, index.html,
+  .env files) and the backend's address. A change under src/ is Vite's own job, as in the
+  learner's `npm run dev`: its file watcher throws away what it had compiled. A kept Vite
+  must show it has seen the last save before a run uses it: the run changes
+  src/__shiplings__/sync.js and waits until Vite serves the change (in_step). A watcher
+  that misses it (a file system without change events) means a new Vite.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import secrets
+import shutil
+import socket
+import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from shiplings import npm, services
-from shiplings.testing import DATABASE_URL_VARIABLE, FRONTEND, copy_template, free_port, workspace
+from shiplings import keep, npm, scratch, services
+from shiplings.net import free_port
+from shiplings.patience import machine_factor
+from shiplings.testing import DATABASE_URL_VARIABLE, FRONTEND, copy_template, workspace
 from support.apps import app_environment
+
+# a file of the course in the learner's src/, which a kept Vite dev server compiles (in_step)
+SYNC = "src/__shiplings__/sync.js"
+# what a change of the backend is not: the front end, tests, and what running things leaves behind
+NOT_BACKEND = {FRONTEND, "node_modules", "tests", "e2e", "notebooks", "__pycache__", ".pytest_cache",
+               ".ipynb_checkpoints", ".git", ".venv", "venv", ".mypy_cache", ".ruff_cache"}
+NOT_BACKEND_SUFFIXES = (".db", ".db-journal", ".db-wal", ".db-shm", ".log", ".pyc")
+VITE_INPUTS = ("package.json", "package-lock.json", "index.html", "vite.config.ts", "vite.config.js",
+               "vite.config.mts", "vite.config.mjs", ".env", ".env.local", ".env.development",
+               ".env.development.local")
+
+
+@dataclass
+class Server:
+    url: str
 
 
 @dataclass
 class Stack:
-    backend: services.RunningApp
-    vite: services.RunningApp
+    backend: Server
+    vite: Server
     env: dict[str, str]  # the backend's TASKS_* environment (its secret key among them)
+    vite_reused: bool = False  # a kept Vite that served an earlier run: its page is compiled already
 
 
 @contextlib.contextmanager
@@ -30,54 +66,174 @@ def full_stack(migrated_template: Path | None, folder: Path, node: npm.Node) -> 
     """(backend, Vite dev server) until the block ends; AssertionError with a learner's message if either fails.
 
     The two start side by side: Vite needs only the backend's address, chosen first, not a
-    backend that answers (about a second saved).
+    backend that answers (about a second saved). (`folder` is the run's: kept servers have
+    their own.)
     """
-    url = copy_template(migrated_template, folder / "tasks.db")
-    env = {DATABASE_URL_VARIABLE: url, **app_environment(url)}
-    port = free_port()
-    command = ["uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "{port}"]
-    backend_server = services.app_server(command, cwd=workspace(), env=env, port=port, ready_path="/health",
-                                         timeout=40)
+    install(workspace() / FRONTEND, node)
     with services.started_in_background() as start, contextlib.ExitStack() as started:
-        vite = start(dev_server(f"http://127.0.0.1:{port}", node))
+        port, _ = started.enter_context(keep.server("backend-port", "", a_free_port))
+        backend_url = f"http://127.0.0.1:{port}"
+        vite = start(dev_server(backend_url, node))
         try:
-            backend = started.enter_context(backend_server)
+            backend, _ = started.enter_context(keep.server(
+                "backend", backend_fingerprint(migrated_template), backend_server, probe=answers,
+                folder=str(workspace()), template=str(migrated_template or ""), port=port))
         except (RuntimeError, TimeoutError) as error:
             raise AssertionError(
                 f"The backend (`uvicorn app.main:app`) should start and answer; it did not. {error}"
             ) from None
-        yield Stack(backend, vite.result(), env)
+        running_vite = vite.result()
+        if backend["url"] != backend_url:  # the kept port was taken meanwhile: a Vite that forwards to the new one
+            running_vite = started.enter_context(dev_server(backend["url"], node))
+        yield Stack(Server(backend["url"]), Server(running_vite.url), backend["env"], running_vite.reused)
+
+
+@dataclass
+class _Vite:
+    url: str
+    reused: bool
+
+
+def install(frontend: Path, node: npm.Node) -> None:
+    """node_modules as the lock file says (once per lock file); a learner's message when npm fails."""
+    try:
+        npm.ensure_dependencies(frontend, node)
+    except npm.InstallFailed as failure:
+        raise AssertionError(failure.learner_message(f"{FRONTEND}/")) from None
+
+
+def dev_server(backend_url: str, node: npm.Node, base: str = "/") -> contextlib.AbstractContextManager[_Vite]:
+    """The learner's Vite dev server, its proxy aimed at `backend_url`, the page at `base`, warmed up."""
+    frontend = workspace() / FRONTEND
+    install(frontend, node)
+    return _dev_server(frontend, backend_url, base)
 
 
 @contextlib.contextmanager
-def dev_server(backend_url: str, node: npm.Node, base: str = "/") -> Iterator[services.RunningApp]:
-    """The learner's Vite dev server, its proxy aimed at `backend_url`, the page at `base`, warmed up."""
-    frontend = workspace() / FRONTEND
-    with contextlib.ExitStack() as started:
-        try:
-            vite = started.enter_context(
-                npm.vite_dev_server(frontend, env={"BACKEND_URL": backend_url}, base=base, node=node))
-        except services.ServiceUnavailable:
-            raise  # no Node: the check cannot run, which says nothing about the learner's code
-        except npm.InstallFailed as failure:
-            raise AssertionError(failure.learner_message(f"{FRONTEND}/")) from None
-        except (RuntimeError, TimeoutError) as error:
-            raise AssertionError(
-                f"The Vite dev server (`npm run dev` in {FRONTEND}/) should start and answer"
-                + (f" at {base} (VITE_DEV_BASE)" if base != "/" else "") + f"; it did not. {error}"
-            ) from None
-        warm_up(vite, base)
-        yield vite
+def _dev_server(frontend: Path, backend_url: str, base: str) -> Iterator[_Vite]:
+    inputs = [frontend / name for name in VITE_INPUTS]
+    starting = keep.server(f"vite {base}", keep.fingerprint(backend_url, base, files=inputs), vite_server,
+                           probe=in_step, frontend=str(frontend), backend_url=backend_url, base=base)
+    try:
+        with starting as (vite, reused):
+            yield _Vite(vite["url"], reused)
+    except services.ServiceUnavailable:
+        raise  # no Node: the check cannot run, which says nothing about the learner's code
+    except (RuntimeError, TimeoutError) as error:
+        raise AssertionError(
+            f"The Vite dev server (`npm run dev` in {FRONTEND}/) should start and answer"
+            + (f" at {base} (VITE_DEV_BASE)" if base != "/" else "") + f"; it did not. {error}"
+        ) from None
 
 
-def warm_up(vite: services.RunningApp, base: str = "/") -> None:
+@contextlib.contextmanager
+def vite_server(frontend: str, backend_url: str, base: str) -> Iterator[dict]:
+    """Recipe (shiplings.keep): Vite on a free port, warmed up; {"url", "sync", "base"}."""
+    folder = Path(frontend)
+    sync = folder / SYNC
+    write_sync(sync)
+    try:
+        with npm.vite_dev_server(folder, env={"BACKEND_URL": backend_url}, base=base) as vite:
+            warm_up(vite.url, base)
+            yield {"url": vite.url, "sync": str(sync), "base": base}
+    finally:
+        with contextlib.suppress(OSError):
+            sync.unlink()
+            sync.parent.rmdir()  # only when nothing else of the course's is in it
+
+
+def write_sync(path: Path) -> str:
+    nonce = secrets.token_hex(6)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("// Written by shiplings' checks: a Vite dev server they keep between runs compiles this file,\n"
+                    "// and they change it to know that the server has seen your latest save. Removed when they stop.\n"
+                    f'export const seen = "{nonce}"\n'
+                    "// a change is no reason to reload a page (Vite would tell every open page to)\n"
+                    "import.meta.hot?.accept()\n", encoding="utf-8")
+    return nonce
+
+
+def in_step(vite: dict) -> bool:
+    """Whether a kept Vite has caught up with the files: it serves a change to SYNC made just now.
+
+    Vite compiles a module once and keeps it until its file watcher reports a change; the
+    watcher reports in order, so once it reports this change it has reported every save before it.
+    """
+    import httpx
+
+    nonce = write_sync(Path(vite["sync"]))
+    deadline = time.monotonic() + 3 * machine_factor()
+    with httpx.Client(base_url=vite["url"], timeout=5) as client:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if nonce in client.get(f"{vite['base']}{SYNC}").text:
+                    return True
+            time.sleep(0.02)
+    return False
+
+
+def warm_up(url: str, base: str = "/") -> None:
     """Have Vite transform the page's entry once, so that a browser's first visit finds it ready.
 
     The first request for a module makes Vite pre-bundle the dependencies and compile the
     module graph (seconds on a busy machine); the checks' browser would wait for it instead.
+    The course's SYNC module too, so that in_step() sees Vite throw it away.
     """
     import httpx
 
-    with contextlib.suppress(httpx.HTTPError), httpx.Client(base_url=vite.url, timeout=60) as client:
+    with contextlib.suppress(httpx.HTTPError), httpx.Client(base_url=url, timeout=60) as client:
         client.get(base)
         client.get(f"{base}src/main.ts")
+        client.get(f"{base}{SYNC}")
+
+
+def backend_fingerprint(migrated_template: Path | None) -> str:
+    root = workspace()
+    files = []
+    for folder, folders, names in os.walk(root):
+        folders[:] = sorted(name for name in folders if name not in NOT_BACKEND)
+        files += [Path(folder) / name for name in sorted(names) if not name.endswith(NOT_BACKEND_SUFFIXES)]
+    return keep.fingerprint(root, migrated_template is not None, files=files)
+
+
+@contextlib.contextmanager
+def a_free_port() -> Iterator[int]:
+    """Recipe (shiplings.keep): a port for the backend, the same for every run of a warm helper."""
+    yield free_port()
+
+
+@contextlib.contextmanager
+def backend_server(folder: str, template: str, port: int) -> Iterator[dict]:
+    """Recipe (shiplings.keep): the backend on a database of its own; {"url", "env"}.
+
+    On `port` unless something else took it meanwhile.
+    """
+    database = Path(tempfile.mkdtemp(prefix=scratch.prefix("backend")))
+    try:
+        url = copy_template(Path(template) if template else None, database / "tasks.db")
+        env = {DATABASE_URL_VARIABLE: url, **app_environment(url)}
+        command = ["uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "{port}"]
+        port = port if is_free(port) else free_port()
+        with services.app_server(command, cwd=Path(folder), env=env, port=port, ready_path="/health",
+                                 timeout=40) as backend:
+            yield {"url": backend.url, "env": env}
+    finally:
+        shutil.rmtree(database, ignore_errors=True)
+
+
+def is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def answers(backend: dict) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(backend["url"] + "/health", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -19,8 +19,9 @@ from shiplings.manifest import Course, Lesson
 
 Tree = dict[str, Path]
 
-# Files that never belong to an overlay, wherever they turn up.
-IGNORED_NAMES = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", "node_modules", ".DS_Store"}
+# Files that never belong to an overlay, wherever they turn up (__shiplings__: what the
+# checks place in the learner's tree while they run)
+IGNORED_NAMES = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", "node_modules", ".DS_Store", "__shiplings__"}
 
 
 def overlay_files(folder: Path) -> Tree:

@@ -19,20 +19,27 @@ import contextlib
 import gc
 import json
 import os
+import select
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from shiplings import lifeline
+from shiplings import keep, lifeline
 from shiplings.patience import Patience
 from shiplings.runner import RUN_GRACE, RUN_TIMEOUT, run_timeout_problem
 
 PRELOAD = ("pytest", "_pytest.python", "anyio.pytest_plugin", "anyio._backends._asyncio",
-           "httpx", "fastapi", "fastapi.routing", "pydantic_settings", "shiplings.testing",
-           "shiplings.pytest_plugin")
+           "httpx", "fastapi", "fastapi.routing", "fastapi.security", "pydantic_settings", "shiplings.testing",
+           "shiplings.pytest_plugin",
+           # what the course's app imports as it grows: each fork that imports the learner's app
+           # would otherwise import these again (about half a second from lesson 07 on)
+           "sqlalchemy.orm", "sqlalchemy.ext.asyncio", "aiosqlite", "jwt", "pwdlib", "pwdlib.hashers.argon2",
+           "structlog", "slowapi", "limits", "prometheus_client", "prometheus_fastapi_instrumentator",
+           "redis.asyncio")
 
 
 class WarmRunner:
@@ -85,12 +92,15 @@ class WarmRunner:
         self.process = None
 
 
-def _run_forked(request: dict) -> str:
-    with tempfile.TemporaryFile(mode="w+") as captured:
+def _run_forked(request: dict, keeper: keep.Keeper) -> str:
+    helper_end, run_end = socket.socketpair()
+    with tempfile.TemporaryFile(mode="w+") as captured, helper_end, run_end:
         pid = lifeline.fork(stop_signal=signal.SIGINT)
         if pid == 0:  # the child: run pytest once, then leave without cleanup handlers
             code = 3
             try:
+                helper_end.close()
+                keep.channel = run_end  # servers this run asks the helper to keep (shiplings.keep)
                 os.dup2(captured.fileno(), 1)
                 os.dup2(captured.fileno(), 2)
                 os.environ.update(SHIPLINGS_WORKSPACE=request["workspace"],
@@ -103,14 +113,26 @@ def _run_forked(request: dict) -> str:
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(code)
+        run_end.close()
         patience = Patience(RUN_TIMEOUT, pid=pid)
         problem = ""
+        asked = bytearray()  # what the run has sent so far of its next request to the keeper
         try:
             while not _ended(pid):
                 if verdict := patience.look():
                     problem = run_timeout_problem(verdict)
                     break
-                time.sleep(0.005)
+                if select.select([helper_end], [], [], 0.005)[0]:
+                    received = helper_end.recv(65536)
+                    if not received:  # the run is leaving
+                        time.sleep(0.005)
+                    asked += received
+                    while b"\n" in asked:
+                        line, _, rest = asked.partition(b"\n")
+                        asked[:] = rest
+                        answer = keeper.answer(line.decode())
+                        with contextlib.suppress(OSError):  # a run that has died meanwhile
+                            helper_end.sendall(answer.encode())
         finally:
             lifeline.stop(pid, grace=RUN_GRACE)
         captured.seek(0)
@@ -141,10 +163,14 @@ def serve() -> None:
     # SIGTERM and SIGHUP stop the run in flight and its servers, as Ctrl-C does
     lifeline.install_handlers()
     print("ready", flush=True)
-    for line in sys.stdin:
-        if line.strip():
-            output = _run_forked(json.loads(line))
-            print(json.dumps({"output": output}), flush=True)
+    keeper = keep.Keeper()
+    try:
+        for line in sys.stdin:
+            if line.strip():
+                output = _run_forked(json.loads(line), keeper)
+                print(json.dumps({"output": output}), flush=True)
+    finally:
+        keeper.close()
 
 
 if __name__ == "__main__":
