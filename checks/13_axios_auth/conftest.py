@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -26,7 +27,7 @@ import pytest
 
 from shiplings import npm
 from shiplings.testing import FRONTEND, workspace
-from support.browser import VUE_MOUNTED, patient, warm_up_page
+from support.browser import VUE_MOUNTED, deaf_to_dev_server, patient, warm_up_page
 from support.frontend import VitestReport
 from support.stack import full_stack
 
@@ -60,6 +61,20 @@ def run_unit_tests(frontend: Path, node, scratch: Path) -> tuple[list[Path], Vit
     with contextlib.suppress(OSError, ValueError):
         files = json.loads(report.read_text()).get("testResults", [])
     return specs, VitestReport(done.returncode, done.stdout + done.stderr, files)
+
+
+def vite_error(module_url: str) -> str:
+    """The message of the error page a Vite dev server answers a module it cannot compile with."""
+    import httpx
+
+    try:
+        page = httpx.get(module_url, timeout=10).text
+    except httpx.HTTPError as error:
+        return f"(nothing: {error})"
+    found = re.search(r"const error = (\{.*?\})\s*\n", page)
+    with contextlib.suppress(ValueError, AttributeError):
+        return json.loads(found.group(1))["message"].strip()[:1500]
+    return page.strip()[:500]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -130,8 +145,22 @@ class Page:
                     f"The Vite dev server should serve the page at {path}; Chromium could not load it: "
                     f"{str(error).splitlines()[0]}. Try `npm run dev` in frontend/ and open the page yourself."
                 ) from None
-            if self.mounted(patient(20_000)) or not self.failed_modules or attempt:
+            if self.mounted(patient(20_000)) or not self.failed_modules:
                 return
+            if attempt:
+                self.not_compiled(path)
+
+    def not_compiled(self, path: str) -> None:
+        """AssertionError naming the module the dev server could not compile and what Vite said, if one did not."""
+        failed = next((line.split(" ", 1)[1] for line in self.failed_modules if line.startswith("500 ")), None)
+        if failed is None or self.page.evaluate(VUE_MOUNTED):
+            return
+        module = "/" + failed.split("://", 1)[-1].partition("/")[2].split("?")[0]
+        raise AssertionError(
+            f"The page at {path} should start; the Vite dev server could not compile {module}, so the app never "
+            f"mounted. Vite said:\n{vite_error(failed)}\nThe browser's console and `npm run dev` in frontend/ show "
+            "the same error."
+        )
 
     def mounted(self, milliseconds: float) -> bool:
         """Whether the Vue app mounts within the time; False at once when the page threw or a module failed."""
@@ -167,9 +196,10 @@ class Page:
 @pytest.fixture
 def page(browser, stack):
     """A fresh context (no cookies, empty storage) and page, its relative URLs on the Vite dev server."""
-    if not stack.vite_reused:  # a kept dev server has compiled the page for an earlier run
+    if not stack.vite.reused:  # a kept dev server has compiled the page for an earlier run
         warm_up_page(browser, stack.vite.url)
     context = browser.new_context(base_url=stack.vite.url)
+    deaf_to_dev_server(context)
     # generous: a dev server's first page transforms every module, slow on a busy machine
     context.set_default_timeout(patient(20_000))
     context.set_default_navigation_timeout(patient(45_000))

@@ -54,7 +54,8 @@ def warm_up_page(browser, url: str) -> None:
     it found on the way are bundled again, the modules the page asked for meanwhile fail
     ("Outdated Optimize Dep") and Vite tells the page to reload; a page that missed that word
     stays blank, so a page that has not mounted is reloaded once, as a person would. A page
-    that does not mount after that is left to the checks to describe.
+    that does not mount after that is left to the checks to describe, and so is at once a
+    page with a module the dev server could not compile (a learner's syntax error).
     """
     if url in _warmed:
         return
@@ -62,15 +63,35 @@ def warm_up_page(browser, url: str) -> None:
     context = browser.new_context(base_url=url)
     try:
         tab = context.new_page()
+        broken = []
+        tab.on("response", lambda response: broken.append(response.url)
+               if response.status >= 500 and response.request.resource_type == "script" else None)
         for _ in range(2):
+            broken.clear()
             try:
                 tab.goto("/", wait_until="domcontentloaded", timeout=patient(45_000))
-                tab.wait_for_function(VUE_MOUNTED, timeout=patient(30_000))
-                return
+                deadline = time.monotonic() + patient(30_000) / 1000
+                while time.monotonic() < deadline and not broken:
+                    if tab.evaluate(VUE_MOUNTED):
+                        return
+                    tab.wait_for_timeout(50)
             except Exception:  # noqa: BLE001, S112 - Playwright's TimeoutError or Error: once more, then the checks say
                 continue
     finally:
         context.close()
+
+
+def deaf_to_dev_server(context) -> None:
+    """Keep the pages of this context off the Vite dev server's live-reload channel (its WebSocket).
+
+    A dev server kept between check runs (support/stack.py) still has word to pass on about
+    the learner's saves before this run, and would reload a page in the middle of a check.
+    The page's WebSocket stays open, only nothing reaches it. A page whose modules did not
+    load is reloaded by the checks themselves, once, as a person would.
+    """
+    import re
+
+    context.route_web_socket(re.compile(r"^wss?://"), lambda socket: None)
 
 
 CHROMIUM_ARGS = [

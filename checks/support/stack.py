@@ -51,6 +51,7 @@ VITE_INPUTS = ("package.json", "package-lock.json", "index.html", "vite.config.t
 @dataclass
 class Server:
     url: str
+    reused: bool = False  # kept from an earlier run (shiplings.keep): a Vite's page is compiled already
 
 
 @dataclass
@@ -58,7 +59,6 @@ class Stack:
     backend: Server
     vite: Server
     env: dict[str, str]  # the backend's TASKS_* environment (its secret key among them)
-    vite_reused: bool = False  # a kept Vite that served an earlier run: its page is compiled already
 
 
 @contextlib.contextmanager
@@ -85,13 +85,10 @@ def full_stack(migrated_template: Path | None, folder: Path, node: npm.Node) -> 
         running_vite = vite.result()
         if backend["url"] != backend_url:  # the kept port was taken meanwhile: a Vite that forwards to the new one
             running_vite = started.enter_context(dev_server(backend["url"], node))
-        yield Stack(Server(backend["url"]), Server(running_vite.url), backend["env"], running_vite.reused)
-
-
-@dataclass
-class _Vite:
-    url: str
-    reused: bool
+            # and the port the next runs start from, so that they find both kept as they are
+            started.enter_context(keep.server("backend-port", "", a_free_port, renew=True,
+                                              port=int(backend["url"].rsplit(":", 1)[1])))
+        yield Stack(Server(backend["url"]), running_vite, backend["env"])
 
 
 def install(frontend: Path, node: npm.Node) -> None:
@@ -102,7 +99,7 @@ def install(frontend: Path, node: npm.Node) -> None:
         raise AssertionError(failure.learner_message(f"{FRONTEND}/")) from None
 
 
-def dev_server(backend_url: str, node: npm.Node, base: str = "/") -> contextlib.AbstractContextManager[_Vite]:
+def dev_server(backend_url: str, node: npm.Node, base: str = "/") -> contextlib.AbstractContextManager[Server]:
     """The learner's Vite dev server, its proxy aimed at `backend_url`, the page at `base`, warmed up."""
     frontend = workspace() / FRONTEND
     install(frontend, node)
@@ -110,13 +107,13 @@ def dev_server(backend_url: str, node: npm.Node, base: str = "/") -> contextlib.
 
 
 @contextlib.contextmanager
-def _dev_server(frontend: Path, backend_url: str, base: str) -> Iterator[_Vite]:
+def _dev_server(frontend: Path, backend_url: str, base: str) -> Iterator[Server]:
     inputs = [frontend / name for name in VITE_INPUTS]
     starting = keep.server(f"vite {base}", keep.fingerprint(backend_url, base, files=inputs), vite_server,
                            probe=in_step, frontend=str(frontend), backend_url=backend_url, base=base)
     try:
         with starting as (vite, reused):
-            yield _Vite(vite["url"], reused)
+            yield Server(vite["url"], reused)
     except services.ServiceUnavailable:
         raise  # no Node: the check cannot run, which says nothing about the learner's code
     except (RuntimeError, TimeoutError) as error:
@@ -197,9 +194,10 @@ def backend_fingerprint(migrated_template: Path | None) -> str:
 
 
 @contextlib.contextmanager
-def a_free_port() -> Iterator[int]:
-    """Recipe (shiplings.keep): a port for the backend, the same for every run of a warm helper."""
-    yield free_port()
+def a_free_port(port: int | None = None) -> Iterator[int]:
+    """Recipe (shiplings.keep): a port for the backend (`port`, or a free one), the same for every run
+    of a warm helper."""
+    yield port or free_port()
 
 
 @contextlib.contextmanager
@@ -222,7 +220,10 @@ def backend_server(folder: str, template: str, port: int) -> Iterator[dict]:
 
 
 def is_free(port: int) -> bool:
+    """Whether a server can listen on the port now (as uvicorn does: a closed connection's
+    TIME_WAIT on it is no obstacle)."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

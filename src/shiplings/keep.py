@@ -44,13 +44,17 @@ _asking = threading.Lock()  # one request at a time on the channel, whichever th
 
 @contextlib.contextmanager
 def server(key: str, fingerprint: str, recipe: Callable[..., contextlib.AbstractContextManager],
-           probe: Callable[[object], bool] | None = None, **kwargs) -> Iterator[tuple[object, bool]]:
-    """(value, reused) of `recipe(**kwargs)`: kept by the helper, or entered for this block alone."""
+           probe: Callable[[object], bool] | None = None, renew: bool = False,
+           **kwargs) -> Iterator[tuple[object, bool]]:
+    """(value, reused) of `recipe(**kwargs)`: kept by the helper, or entered for this block alone.
+
+    `renew` replaces a kept one whatever its fingerprint (the run knows better).
+    """
     if channel is None:
         with recipe(**kwargs) as value:
             yield value, False
         return
-    value, reused = _ask(key, fingerprint, recipe, kwargs, fresh=False)
+    value, reused = _ask(key, fingerprint, recipe, kwargs, fresh=renew)
     if reused and probe is not None and not probe(value):
         value, reused = _ask(key, fingerprint, recipe, kwargs, fresh=True)
     yield value, reused
