@@ -111,16 +111,17 @@ def _dev_server(frontend: Path, backend_url: str, base: str) -> Iterator[Server]
     inputs = [frontend / name for name in VITE_INPUTS]
     starting = keep.server(f"vite {base}", keep.fingerprint(backend_url, base, files=inputs), vite_server,
                            probe=in_step, frontend=str(frontend), backend_url=backend_url, base=base)
-    try:
-        with starting as (vite, reused):
-            yield Server(vite["url"], reused)
-    except services.ServiceUnavailable:
-        raise  # no Node: the check cannot run, which says nothing about the learner's code
-    except (RuntimeError, TimeoutError) as error:
-        raise AssertionError(
-            f"The Vite dev server (`npm run dev` in {FRONTEND}/) should start and answer"
-            + (f" at {base} (VITE_DEV_BASE)" if base != "/" else "") + f"; it did not. {error}"
-        ) from None
+    with contextlib.ExitStack() as started:
+        try:
+            vite, reused = started.enter_context(starting)
+        except services.ServiceUnavailable:
+            raise  # no Node: the check cannot run, which says nothing about the learner's code
+        except (RuntimeError, TimeoutError) as error:
+            raise AssertionError(
+                f"The Vite dev server (`npm run dev` in {FRONTEND}/) should start and answer"
+                + (f" at {base} (VITE_DEV_BASE)" if base != "/" else "") + f"; it did not. {error}"
+            ) from None
+        yield Server(vite["url"], reused)
 
 
 @contextlib.contextmanager
