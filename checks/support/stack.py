@@ -24,7 +24,6 @@ import contextlib
 import os
 import secrets
 import shutil
-import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -32,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shiplings import keep, npm, scratch, services
-from shiplings.net import free_port
+from shiplings.net import free_port, port_is_free
 from shiplings.patience import machine_factor
 from shiplings.testing import DATABASE_URL_VARIABLE, FRONTEND, copy_template, workspace
 from support.apps import app_environment
@@ -212,24 +211,12 @@ def backend_server(folder: str, template: str, port: int) -> Iterator[dict]:
         url = copy_template(Path(template) if template else None, database / "tasks.db")
         env = {DATABASE_URL_VARIABLE: url, **app_environment(url)}
         command = ["uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "{port}"]
-        port = port if is_free(port) else free_port()
+        port = port if port_is_free(port) else free_port()
         with services.app_server(command, cwd=Path(folder), env=env, port=port, ready_path="/health",
                                  timeout=40) as backend:
             yield {"url": backend.url, "env": env}
     finally:
         shutil.rmtree(database, ignore_errors=True)
-
-
-def is_free(port: int) -> bool:
-    """Whether a server can listen on the port now (as uvicorn does: a closed connection's
-    TIME_WAIT on it is no obstacle)."""
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def answers(backend: dict) -> bool:

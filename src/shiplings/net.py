@@ -16,6 +16,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def port_is_free(port: int) -> bool:
+    """Whether a server can listen on 127.0.0.1:`port` now, as servers bind (uvicorn, Docker's
+    proxy): with SO_REUSEADDR, so a closed connection's TIME_WAIT on it is no obstacle."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 class DidNotStart(RuntimeError):
     """The app served in a thread never listened: its lifespan failed, or the port was taken."""
 

@@ -16,7 +16,6 @@ import hashlib
 import json
 import secrets
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ import typer
 
 from shiplings import containers, lifeline, paths, standins
 from shiplings.commands import common
+from shiplings.net import port_is_free
 from shiplings.overlays import snapshot_tree, write_tree
 
 COMPOSE_FILE = "docker-compose.yml"
@@ -98,16 +98,6 @@ def first_sign_in(folder: Path) -> dict[str, str]:
     return made
 
 
-def port_in_use(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
-
-
 def publish_on(folder: Path, services: dict, port: int) -> Path:
     """An override file: the service with a published port publishes it on 127.0.0.1:`port` only."""
     published = [name for name, service in services.items() if service.get("ports")]
@@ -171,7 +161,7 @@ def up(
     """
     course = common.course()
     root = common.root()
-    if port_in_use(port):
+    if not port_is_free(port):
         common.fail(f"Port {port} of 127.0.0.1 is in use by another program. Stop it, or choose another port: "
                     f"shiplings up --port {port + 1}")
     folder = product_dir()
