@@ -79,14 +79,14 @@ def course_spec(frontend):
 
 
 @pytest.fixture(scope="module")
-def proxy_stack(migrated_template, tmp_path_factory, node):
+def proxy_stack(migrated_template, node):
     """(backend, Vite dev server) for the proxy checks of a module: started once, shared by them.
 
     Each start costs seconds (uvicorn importing the app, Vite reading its config), so the two
     proxy checks share one pair (support/stack.py). Accounts the checks create have random
     emails: they never meet.
     """
-    with full_stack(migrated_template, tmp_path_factory.mktemp("proxy"), node) as stack:
+    with full_stack(migrated_template, node) as stack:
         yield stack.backend, stack.vite
 
 

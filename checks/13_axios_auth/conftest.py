@@ -115,8 +115,8 @@ def unit_report(early_unit_tests, node, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def stack(migrated_template, tmp_path_factory, node):
-    with full_stack(migrated_template, tmp_path_factory.mktemp("stack"), node) as running:
+def stack(migrated_template, node):
+    with full_stack(migrated_template, node) as running:
         yield running
 
 

@@ -61,12 +61,12 @@ class Stack:
 
 
 @contextlib.contextmanager
-def full_stack(migrated_template: Path | None, folder: Path, node: npm.Node) -> Iterator[Stack]:
+def full_stack(migrated_template: Path | None, node: npm.Node) -> Iterator[Stack]:
     """(backend, Vite dev server) until the block ends; AssertionError with a learner's message if either fails.
 
     The two start side by side: Vite needs only the backend's address, chosen first, not a
-    backend that answers (about a second saved). (`folder` is the run's: kept servers have
-    their own.)
+    backend that answers (about a second saved). The backend's database is a copy of its own
+    (backend_server), since a kept backend outlives the run's temporary folders.
     """
     install(workspace() / FRONTEND, node)
     with services.started_in_background() as start, contextlib.ExitStack() as started:
