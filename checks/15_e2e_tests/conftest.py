@@ -3,16 +3,20 @@
 Like lesson 06 does for the backend, a suite proves itself by failing on a broken app.
 Each bug of BUGS is a small edit of the learner's frontend/src that a real team could ship;
 the backend is the same for all of them. `e2e` (once per check run) plans what the selected
-checks need, then:
+checks need, then, for the app and for each bug (a variant):
 
-- builds the learner's front end once per variant (support/spa.py's cache, by content: a
-  second run builds nothing), a bug's variant in a scratch copy of frontend/ that borrows
-  the workspace's node_modules;
-- runs `pytest e2e` in the workspace once per variant, as the learner does, with
-  TASKS_FRONTEND_DIST naming that variant's build (e2e/conftest.py then serves it instead
-  of building) and E2E_CHROMIUM the machine's Chromium: one uvicorn and one browser per run;
-  the clean run and the bug runs side by side (two at a time), each bug run stopping at the
-  first failure (-x);
+- builds the learner's front end (support/spa.py's cache, by content: a second run builds
+  nothing), a bug's variant in a scratch copy of frontend/ that borrows the workspace's
+  node_modules;
+- starts the learner's backend serving that build (support/stack.py's backend_server, on a
+  database migrated as their e2e/conftest.py migrates one), kept by the warm helper from one
+  check run to the next while the backend and the build stay the same (shiplings.keep), its
+  tables emptied before each run: every run starts on a brand-new database, as theirs does;
+- runs `pytest e2e` in the workspace, as the learner does, with E2E_APP_URL naming that
+  backend (e2e/conftest.py then tests it instead of starting one) and E2E_CDP_URL the check's
+  Chromium (e2e_browser.py connects to it instead of launching one): what a run costs is
+  then the learner's tests, not three servers' start. The variants side by side (four at a
+  time), each bug run stopping at the first failure (-x), its likely tests first (e2e_first.py);
 - on a busy machine, runs a bug run that failed once more: a browser suite can fail for the
   machine's slowness alone, and such a failure is not a catch. Only red twice counts;
 - reads each run's JUnit XML report into a SuiteRun.
@@ -23,38 +27,44 @@ and the checks turn it into a message.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from shiplings import lifeline
+from shiplings import keep, lifeline
 from shiplings.patience import load_now, machine_factor
 from shiplings.testing import FRONTEND, workspace
 from support import spa
-from support.browser import chromium_path
 from support.spa import built_dist
+from support.stack import answers, backend_fingerprint, backend_server
 
 HERE = Path(__file__).resolve().parent
 TODO = "TODO(15)"
 SUITE = "e2e"
 # how long one run of the learner's suite may take on an idle machine (longer on a busy one)
 RUN_TIMEOUT = 150
-PARALLEL = 2
+# runs side by side: a bug run spends most of its time in expect's wait for what the bug
+# keeps from coming, which costs no CPU
+PARALLEL = 4
 # busier than this (machine_factor, measured before the runs start), a red bug run is run again
 BUSY = 2.0
-# pytest as the learner runs `pytest e2e`, minus plugin auto-loading (the plugins are named)
+# pytest as the learner runs `pytest e2e`, minus plugin auto-loading (the plugins are named),
+# on the check's Chromium (e2e_browser.py)
 PYTEST_ARGS = ["-p", "pytest_playwright.pytest_playwright", "-p", "anyio.pytest_plugin", "-p", "pytest_timeout",
-               "-p", "no:cacheprovider", "-q", "-rN", "--color=no"]
+               "-p", "e2e_browser", "-p", "no:cacheprovider", "-q", "-rN", "--color=no"]
 # a test the learner has not written yet (the starter's pytest.skip("TODO(15): ..."))
 UNWRITTEN = re.compile(r"skip\(\s*[\"']" + re.escape(TODO))
 # what a scratch copy of frontend/ leaves out
@@ -198,29 +208,35 @@ def suite_files(folder: Path) -> list[Path]:
     return sorted(suite.rglob("test_*.py")) if suite.is_dir() else []
 
 
-def environment(dist: Path, chromium: str) -> dict[str, str]:
-    """The learner's shell as a suite should see it: no TASKS_ or PYTEST_ variables but the build's."""
+def environment(app_url: str, dist: Path, chromium: str) -> dict[str, str]:
+    """The learner's shell as a suite should see it: no TASKS_ or PYTEST_ variables, the app and Chromium to use.
+
+    TASKS_FRONTEND_DIST too, for an e2e/conftest.py from before E2E_APP_URL (a workspace
+    started on an earlier version of the course): it starts its own backend on that build.
+    """
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("TASKS_", "SHIPLINGS_", "PYTEST_", "COV_CORE_"))}
+           if not key.startswith(("TASKS_", "SHIPLINGS_", "PYTEST_", "COV_CORE_", "E2E_"))}
     env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1",
-               TASKS_FRONTEND_DIST=str(dist), E2E_CHROMIUM=chromium)
+               E2E_APP_URL=app_url, TASKS_FRONTEND_DIST=str(dist), E2E_CDP_URL=chromium,
+               PYTHONPATH=os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])))
     return env
 
 
-def run_suite(name: str, dist: Path, chromium: str, scratch: Path, bug: Bug | None = None) -> SuiteRun:
-    """`pytest e2e` in the workspace against the build in `dist`; its SuiteRun."""
+def run_suite(name: str, app_url: str, dist: Path, chromium: str, scratch: Path, bug: Bug | None = None) -> SuiteRun:
+    """`pytest e2e` in the workspace against the app at `app_url` (serving `dist`), on the Chromium at
+    `chromium`; its SuiteRun."""
     report = scratch / f"{name}.xml"
     log_path = scratch / f"{name}.log"
     command = [sys.executable, "-m", "pytest", SUITE, *PYTEST_ARGS, f"--junitxml={report}",
                "--output", str(scratch / f"{name}-artifacts")]
-    env = environment(dist, chromium)
+    env = environment(app_url, dist, chromium)
     if bug is not None:  # a bug is caught by its first failure: the likely tests first, then stop
         command += ["-x", "-p", "e2e_first"]
-        env.update(E2E_FIRST=bug.likely, PYTHONPATH=os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")])))
+        env.update(E2E_FIRST=bug.likely)
     started = time.monotonic()
     result = SuiteRun(name)
     with open(log_path, "w") as log:
-        # through lifeline, as a tree: a check run stopped outright takes uvicorn and Chromium along
+        # through lifeline, as a tree: a check run stopped outright takes Playwright's driver along
         process = lifeline.spawn(command, tree=True, stop_signal=signal.SIGINT, cwd=workspace(),
                                  env=env, stdout=log, stderr=subprocess.STDOUT,
                                  stdin=subprocess.DEVNULL)
@@ -274,42 +290,62 @@ def planned_bugs(session: pytest.Session) -> list[Bug]:
     return [bug for bug in BUGS.values() if bug.check in selected]
 
 
+def empty_tables(database: str) -> None:
+    """Every row of the app's tables deleted (Alembic's record of the schema kept): a brand-new database."""
+    with contextlib.closing(sqlite3.connect(database, timeout=30)) as connection, connection:
+        tables = [name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                  if name != "alembic_version" and not name.startswith("sqlite_")]
+        for table in tables:
+            connection.execute(f'DELETE FROM "{table}"')
+
+
 @pytest.fixture(scope="session")
-def e2e(request, tmp_path_factory, node) -> Results:
+def e2e(request, tmp_path_factory, node, chromium, migrated_template) -> Results:
     files = suite_files(workspace())
     if not files:
         return Results(None, {}, files)
-    chromium = chromium_path()  # none: "cannot run", before anything is built
     scratch = tmp_path_factory.mktemp("e2e")
     bugs = planned_bugs(request.session)
     if any(UNWRITTEN.search(path.read_text(encoding="utf-8", errors="replace")) for path in files):
         bugs = []  # tests still skip with TODO(15): the clean run cannot be green, and bug runs would only cost time
-    clean_dist = built_dist(workspace() / FRONTEND, node)
-    # judged before the runs start: the check's own two runs side by side load a small machine
+    backend = backend_fingerprint(migrated_template)
+    # judged before the runs start: the check's own runs side by side load a small machine
     # as much as a busy one, and a quiet machine should run nothing twice. By the run queue of
     # this moment, not the load average, which still counts a check run that has just ended
     # (watch mode's last run): a quiet machine would run every red bug run twice
     busy = machine_factor(load=load_now()) > BUSY
 
-    def one_bug(bug: Bug) -> SuiteRun:
+    def variant(name: str, frontend: Callable[[], Path], bug: Bug | None = None) -> SuiteRun:
         try:
-            dist = built_dist(bug_frontend(bug, scratch), node)
+            dist = built_dist(frontend(), node)
         except ValueError as problem:
-            return SuiteRun(bug.name, problem=str(problem))
+            return SuiteRun(name, problem=str(problem))
         except AssertionError as problem:
-            return SuiteRun(bug.name, problem=f"With this bug planted, the front end did not build: {problem}")
-        run = run_suite(bug.name, dist, chromium, scratch, bug)
-        if busy and run.broken:
-            again = run_suite(f"{bug.name}-again", dist, chromium, scratch, bug)
-            if again.exit_code == 0 and not again.broken and not again.timed_out:
-                run.green_again = again
-        return run
+            if bug is None:
+                raise
+            return SuiteRun(name, problem=f"With this bug planted, the front end did not build: {problem}")
+        serving = keep.server(f"e2e backend {name}", keep.fingerprint(backend, dist), backend_server, probe=answers,
+                              folder=str(workspace()), template=str(migrated_template or ""), dist=str(dist))
+        try:
+            with serving as (app, _):
+                empty_tables(app["database"])
+                run = run_suite(name, app["url"], dist, chromium, scratch, bug)
+                if bug is not None and busy and run.broken:
+                    empty_tables(app["database"])
+                    again = run_suite(f"{name}-again", app["url"], dist, chromium, scratch, bug)
+                    if again.exit_code == 0 and not again.broken and not again.timed_out:
+                        run.green_again = again
+                return run
+        except (RuntimeError, TimeoutError) as error:
+            return SuiteRun(name, problem=f"Your backend (`uvicorn app.main:app`, serving the build) did not start "
+                                          f"for the suite to test: {error}")
 
     # the clean run and the bug runs side by side: a bug run only counts when the clean run is
     # green, and waiting for it first would double the time a single check takes
     with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-        clean = pool.submit(run_suite, "clean", clean_dist, chromium, scratch)
-        runs = {bug.name: pool.submit(one_bug, bug) for bug in bugs}
+        clean = pool.submit(variant, "clean", lambda: workspace() / FRONTEND)
+        runs = {bug.name: pool.submit(variant, bug.name, lambda bug=bug: bug_frontend(bug, scratch), bug)
+                for bug in bugs}
         if not clean.result().green:  # planting bugs in an app whose suite is red proves nothing
             for run in runs.values():
                 run.cancel()

@@ -201,20 +201,21 @@ def a_free_port(port: int | None = None) -> Iterator[int]:
 
 
 @contextlib.contextmanager
-def backend_server(folder: str, template: str, port: int) -> Iterator[dict]:
-    """Recipe (shiplings.keep): the backend on a database of its own; {"url", "env"}.
+def backend_server(folder: str, template: str, port: int = 0, dist: str = "") -> Iterator[dict]:
+    """Recipe (shiplings.keep): the backend on a database of its own; {"url", "env", "database"}.
 
-    On `port` unless something else took it meanwhile.
+    On `port` unless something else took it meanwhile (0: any free port); serving the
+    production build in `dist` at / when given (TASKS_FRONTEND_DIST, lesson 14 on).
     """
     database = Path(tempfile.mkdtemp(prefix=scratch.prefix("backend")))
     try:
         url = copy_template(Path(template) if template else None, database / "tasks.db")
-        env = {DATABASE_URL_VARIABLE: url, **app_environment(url)}
+        env = {DATABASE_URL_VARIABLE: url, **app_environment(url), **({"TASKS_FRONTEND_DIST": dist} if dist else {})}
         command = ["uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "{port}"]
-        port = port if port_is_free(port) else free_port()
+        port = port if port and port_is_free(port) else free_port()
         with services.app_server(command, cwd=Path(folder), env=env, port=port, ready_path="/health",
                                  timeout=40) as backend:
-            yield {"url": backend.url, "env": env}
+            yield {"url": backend.url, "env": env, "database": str(database / "tasks.db")}
     finally:
         shutil.rmtree(database, ignore_errors=True)
 

@@ -9,7 +9,8 @@ Run them with `pytest e2e` (plain `pytest` runs tests/ only: browsers are slow).
   built by `vite build` and the API under /api, both from uvicorn running app.main:app
   with TASKS_FRONTEND_DIST set, on a free port of 127.0.0.1 and a brand-new SQLite
   database migrated by Alembic. TASKS_FRONTEND_DIST set in your shell skips the build
-  and serves that folder instead.
+  and serves that folder instead; E2E_APP_URL skips all of it and tests the app already
+  running there (a compose stack, a staging site), with that app's data and rate limits.
 - `base_url`: the same URL, so `page.goto("/login")` needs no host.
 - `page`, `context`, `browser`: pytest-playwright's fixtures, on the Chromium at
   $E2E_CHROMIUM (default /usr/bin/chromium; on a Mac, e.g.
@@ -103,6 +104,10 @@ def answers(url: str) -> bool:
 
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    running = os.environ.get("E2E_APP_URL")
+    if running:
+        yield running.rstrip("/")
+        return
     folder = tmp_path_factory.mktemp("e2e")
     port = free_port()
     env = {
