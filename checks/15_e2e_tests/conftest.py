@@ -326,19 +326,20 @@ def e2e(request, tmp_path_factory, node, chromium, migrated_template) -> Results
             return SuiteRun(name, problem=f"With this bug planted, the front end did not build: {problem}")
         serving = keep.server(f"e2e backend {name}", keep.fingerprint(backend, dist), backend_server, probe=answers,
                               folder=str(workspace()), template=str(migrated_template or ""), dist=str(dist))
-        try:
-            with serving as (app, _):
+        with contextlib.ExitStack() as started:
+            try:
+                app, _ = started.enter_context(serving)
+            except (RuntimeError, TimeoutError) as error:
+                return SuiteRun(name, problem=f"Your backend (`uvicorn app.main:app`, serving the build) did not "
+                                              f"start for the suite to test: {error}")
+            empty_tables(app["database"])
+            run = run_suite(name, app["url"], dist, chromium, scratch, bug)
+            if bug is not None and busy and run.broken:
                 empty_tables(app["database"])
-                run = run_suite(name, app["url"], dist, chromium, scratch, bug)
-                if bug is not None and busy and run.broken:
-                    empty_tables(app["database"])
-                    again = run_suite(f"{name}-again", app["url"], dist, chromium, scratch, bug)
-                    if again.exit_code == 0 and not again.broken and not again.timed_out:
-                        run.green_again = again
-                return run
-        except (RuntimeError, TimeoutError) as error:
-            return SuiteRun(name, problem=f"Your backend (`uvicorn app.main:app`, serving the build) did not start "
-                                          f"for the suite to test: {error}")
+                again = run_suite(f"{name}-again", app["url"], dist, chromium, scratch, bug)
+                if again.exit_code == 0 and not again.broken and not again.timed_out:
+                    run.green_again = again
+            return run
 
     # the clean run and the bug runs side by side: a bug run only counts when the clean run is
     # green, and waiting for it first would double the time a single check takes

@@ -298,7 +298,8 @@ def _app_server(command: list[str], cwd: Path, env: dict[str, str], port: int | 
     import httpx
 
     port = port or free_port()
-    argv = [part.replace("{port}", str(port)) for part in command]
+    command = [part.replace("{port}", str(port)) for part in command]  # as the messages show it
+    argv = command
     if argv[0] in ("uvicorn", "gunicorn", "fastapi"):
         argv = [sys.executable, "-m", {"fastapi": "fastapi"}.get(argv[0], argv[0]), *argv[1:]]
     scratch = Path(tempfile.mkdtemp(prefix=scratch_prefix("app")))
