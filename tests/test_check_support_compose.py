@@ -180,3 +180,51 @@ def test_a_missing_compose_file_is_the_learners_message(compose, tmp_path):
     assert not result.ok
     with pytest.raises(AssertionError, match="no compose.yaml .*docker-compose.yml"):
         result.require()
+
+
+class RecordingEngine:
+    """An engine that records its builds, each giving a new image to the tags it names, as dockerd does."""
+
+    def __init__(self) -> None:
+        self.tags: dict[str, str] = {}
+        self.builds = 0
+        self.removed: list[str] = []
+
+    def build(self, context, tag, *args, timeout=1800):
+        self.builds += 1
+        image = f"sha256:{self.builds:064x}"
+        named = [tag] + [args[index + 1] for index, arg in enumerate(args) if arg == "--tag"]
+        self.tags.update(dict.fromkeys(named, image))
+        if "--iidfile" in args:
+            Path(args[args.index("--iidfile") + 1]).write_text(image)
+        return subprocess.CompletedProcess(["docker", "build"], 0, "built", "")
+
+    def docker(self, *args, check=True, timeout=60):
+        if args[:2] == ("image", "inspect"):
+            return subprocess.CompletedProcess(args, 0, self.tags.get(args[-1], "") + "\n", "")
+        if args[0] == "rmi":
+            self.removed += [arg for arg in args[1:] if not arg.startswith("--")]
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+
+def test_runs_side_by_side_on_one_engine_each_run_their_own_build(compose, tmp_path):
+    """Two runs build the same Dockerfile, other code: each stack runs its own image, never the other's."""
+    import support.compose_stack
+    import support.docker
+
+    context = tmp_path / "context"
+    context.mkdir()
+    (context / "Dockerfile").write_text("FROM python:3.12-slim\nCOPY . /app\n")
+    engine = RecordingEngine()
+    services = {"backend": {"build": {"context": str(context)}, "image": "tasks-backend"}}
+    first = support.compose_stack.build_images(engine, services)["backend"]
+    second = support.compose_stack.build_images(engine, services)["backend"]  # another run, between build and up
+    assert first.image != second.image
+    assert engine.tags[first.image] != engine.tags[second.image]
+    model = compose.for_this_run({"services": {"backend": {"build": ".", "image": "tasks-backend"}}},
+                                 {"backend": first.image}, 8080, "owner", [])
+    assert engine.tags[model["services"]["backend"]["image"]] == "sha256:" + f"{1:064x}"
+
+    one = support.docker.build(engine, context, "The backend image", "shiplings-checks/backend:key")
+    support.docker.build(engine, context, "The backend image", "shiplings-checks/backend:key")
+    assert one.image == "sha256:" + f"{3:064x}", "the id of its own build, not of what the tag names now"

@@ -41,8 +41,10 @@ def uses_engine(lesson_id: str) -> bool:
 def next_proof(pending: list[str], engine_busy: bool) -> str | None:
     """The longest pending proof that can go now: never two on the Docker Engine at once.
 
-    A machine has one engine per image store, held by one run at a time: a second engine
-    lesson beside the first would only wait for it, with a proof slot idle all along.
+    The runs of an engine lesson's proof already go side by side on the one engine they
+    share (devcheck.SharedEngine): a second engine lesson beside them would add its stacks
+    to the same two cores, under checks that measure latency (lesson 18's objective, the
+    rolling update under traffic), where a lesson without containers fills the slot.
     """
     for lesson_id in pending:
         if not (engine_busy and uses_engine(lesson_id)):

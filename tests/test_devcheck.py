@@ -1,5 +1,7 @@
 """`shiplings dev check` proves the invariants, and says precisely which one broke."""
 
+import os
+
 import nbformat
 import pytest
 
@@ -278,3 +280,53 @@ def test_without_a_never_read_entry_every_earlier_lesson_runs_again(tiny_course)
     everything = frozenset(lesson.id for lesson in course.lessons)
     # no declaration: notes/ might be read, and every workspace differs there
     assert devcheck.proven_elsewhere(course, tiny_course, course.lesson(3), everything) == {}
+
+
+def test_the_container_lessons_proved_at_once_share_one_engine_started_once(monkeypatch):
+    """Where no engine answers, the first proof starts one and names it in DOCKER_HOST; the last one stops it."""
+    import contextlib
+    import threading
+    from types import SimpleNamespace
+
+    from shiplings import containers
+
+    events = []
+
+    @contextlib.contextmanager
+    def private_engine():
+        events.append("started")
+        yield SimpleNamespace(host="unix:///tmp/the-shared-engine.sock")
+        events.append("stopped")
+
+    monkeypatch.setattr(containers, "ask_version", lambda host, timeout=20: (None, "nothing answers"))
+    monkeypatch.setattr(containers, "can_start_private", lambda: True)
+    monkeypatch.setattr(containers, "private_engine", private_engine)
+    monkeypatch.setenv("DOCKER_HOST", "unix:///the-learners.sock")
+    shared = devcheck.SharedEngine()
+    inside, second_in = threading.Event(), threading.Event()
+
+    def second_proof():
+        with shared.held():
+            assert os.environ["DOCKER_HOST"] == "unix:///tmp/the-shared-engine.sock"
+            second_in.set()
+            inside.wait(10)
+
+    with shared.held():
+        worker = threading.Thread(target=second_proof)
+        worker.start()
+        assert second_in.wait(10)
+    assert events == ["started"], "the first proof to end must leave the engine to the one still running"
+    inside.set()
+    worker.join(10)
+    assert events == ["started", "stopped"]
+    assert os.environ["DOCKER_HOST"] == "unix:///the-learners.sock"
+
+
+def test_where_an_engine_answers_the_runs_use_it_and_nothing_starts(monkeypatch):
+    from shiplings import containers
+
+    monkeypatch.setattr(containers, "ask_version", lambda host, timeout=20: ("27.5.1", ""))
+    monkeypatch.setattr(containers, "private_engine", lambda: pytest.fail("an engine was started"))
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    with devcheck.SharedEngine().held():
+        assert "DOCKER_HOST" not in os.environ

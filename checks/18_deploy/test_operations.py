@@ -11,24 +11,32 @@ second, without an engine.
 Backup first (it ends with a new, restored database), then the outage drill, then the rolling
 update: the check builds the next release of the backend (the workspace's code with one line
 changed) under the tag the stack runs, and runs the learner's scripts/rolling-update.sh while
-clients call the API through the proxy without a pause, as users would. It judges what they saw
-(every answer during the update) and what runs afterwards (one backend, from the new image).
+clients call the API through the proxy without a pause, as users would. It judges the order of
+what the engine did (`docker events`: the old backend stopped only once the new one was healthy),
+what the clients saw (every answer during the update) and what runs afterwards (one backend, from
+the new image). The order comes first: the clients alone miss a gap when the machine is slow
+enough that the old backend's graceful stop outlasts the new one's start.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 
+from shiplings import lifeline
 from shiplings.patience import machine_factor
 from shiplings.testing import workspace
 from support.accounts import LEARNER_PASSWORD
@@ -291,6 +299,39 @@ def new_image(stack, tag: str, tmp_path) -> str:
     return stack.engine.docker("image", "inspect", "--format", "{{.Id}}", tag).stdout.strip()
 
 
+@contextlib.contextmanager
+def container_events(stack) -> Iterator[list[dict]]:
+    """What the engine does to the stack's containers while the block runs (`docker events`), as it happens."""
+    seen: list[dict] = []
+    watching = lifeline.spawn(["docker", "events", "--filter", f"label=com.docker.compose.project={stack.name}",
+                               "--filter", "type=container", "--format", "{{json .}}"],
+                              env=stack.engine.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              stdin=subprocess.DEVNULL, text=True)
+
+    def read() -> None:
+        for line in watching.stdout:
+            with contextlib.suppress(ValueError):
+                seen.append(json.loads(line))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    time.sleep(0.5)  # connected before the first event that counts
+    try:
+        yield seen
+    finally:
+        time.sleep(0.5)  # the last events on their way
+        lifeline.stop(watching, grace=2, sig=signal.SIGTERM)
+        reader.join(timeout=5)
+
+
+def first_event(events: list[dict], container: str, *actions: str) -> float | None:
+    """When (seconds since the epoch) `container` (an id, or the start of one, as `compose ps` shows it) first
+    did one of `actions`, or None."""
+    times = [event.get("timeNano", 0) / 1e9 for event in events
+             if container and event.get("id", "").startswith(container) and event.get("Action") in actions]
+    return min(times) if times else None
+
+
 @STACK
 def test_rolling_update_fails_no_request(request, resolved, tmp_path):
     # only that it is written: how it replaces the backend is judged by what the clients see
@@ -306,13 +347,30 @@ def test_rolling_update_fails_no_request(request, resolved, tmp_path):
     for client in clients:
         client.start()
     try:
-        done = run_script(stack, stack.file.parent, UPDATE, timeout=400)
-        time.sleep(2)  # and a moment after it: the stack as it is left
+        with container_events(stack) as events:
+            done = run_script(stack, stack.file.parent, UPDATE, timeout=400)
+            time.sleep(2)  # and a moment after it: the stack as it is left
     finally:
         traffic.stopping.set()
         for client in clients:
             client.join(timeout=40)
     seconds = time.monotonic() - started
+
+    backends = [entry for entry in stack.ps() if entry["Service"] == "backend"]
+    running = [entry for entry in backends if entry["State"] == "running"]
+    new = next((entry["ID"] for entry in running if entry["ID"] != before), None)
+    stopped = first_event(events, before, "kill", "stop", "die")
+    healthy = first_event(events, new, "health_status: healthy") if new else None
+    if stopped is not None and new is not None:
+        early = f"{healthy - stopped:.1f} s before its healthcheck passed" if healthy else \
+            "its healthcheck had not passed when the update ended"
+        assert healthy is not None and healthy <= stopped, (
+            f"During the update, {UPDATE} stopped the old backend before the new one was healthy ({early}). Until "
+            "the new one is healthy and the proxy knows its address, the old one is all that serves: every request "
+            f"in that gap fails (here {len(traffic.failures())} of the {len(traffic.answers)} the check's "
+            "clients sent did; on a slower or busier machine, more). Stop the old container only after the new "
+            "one is healthy, and after the proxy's next DNS lookup. The script printed:\n" + said(done)
+        )
 
     failed = traffic.failures()
     assert not failed, (
@@ -325,8 +383,6 @@ def test_rolling_update_fails_no_request(request, resolved, tmp_path):
     )
     assert done.returncode == 0, (
         f"{UPDATE} should end with exit status 0; it ended with {done.returncode}:\n{said(done)}")
-    backends = [entry for entry in stack.ps() if entry["Service"] == "backend"]
-    running = [entry for entry in backends if entry["State"] == "running"]
     assert len(backends) == 1 and len(running) == 1, (
         f"After {UPDATE}, one backend container should be left, running; there are {len(backends)} "
         f"({len(running)} running):\n{stack.states()}\nThe old one is stopped and removed once the new one serves."

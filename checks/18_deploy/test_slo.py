@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shiplings.patience import machine_factor
+from shiplings.patience import load_now, machine_factor
 from shiplings.testing import workspace
 from support import prometheus
 from support.compose_stack import running_stack
@@ -36,6 +36,8 @@ LOADTEST = "scripts/loadtest.py"
 # the lesson's objective: at this rate through the proxy, 95% of GET /api/ready answered within
 # this many milliseconds, none failed (a busy machine stretches the bound: slow is not broken)
 RATE, SECONDS, P95_MS = 20, 15, 500
+# busier than this (machine_factor, by the run queue as the load starts), a missed objective is measured once more
+BUSY = 2.0
 # how long a first scrape may take: Prometheus's start, then up to one scrape_interval (15 s), twice over
 SCRAPED_WITHIN = 45
 
@@ -169,40 +171,31 @@ def test_objective_holds_under_load_and_prometheus_saw_it(request, resolved):
     path = workspace() / LOADTEST
     assert path.is_file(), f"There is no {LOADTEST} in your workspace: the lesson's starter brings one."
     stack = running_stack(request, resolved, " (lesson 17's stack).")
-    if stack.native:  # no Prometheus without an engine: the backend's own /metrics, read directly
-        before = counted_by_the_backend(stack)
-    else:
+    if not stack.native:
         prometheus_up(stack, resolved)
-        before = counted(stack)
-    assert isinstance(before, float), f"How many requests the backend counted could not be read: {before}"
+    # judged before the load starts, by the run queue of this moment: a latency objective measured
+    # while other work takes the cores says more about that work than about the stack
+    busy = machine_factor(load=load_now()) > BUSY
     bound = round(P95_MS * min(machine_factor(), 3))
-    url = f"{stack.url}/api/ready"
-    try:
-        done = subprocess.run([sys.executable, str(path), url, "--rate", str(RATE), "--seconds", str(SECONDS),
-                               "--p95-ms", str(bound)], capture_output=True, text=True,
-                              timeout=SECONDS * 4 + 60, check=False)
-    except subprocess.TimeoutExpired:
-        raise AssertionError(f"{LOADTEST} did not finish within {SECONDS * 4 + 60} s of a {SECONDS} s run.") from None
-    lines = done.stdout.strip().splitlines()
-    try:
-        summary = json.loads(lines[-1])
-    except (IndexError, ValueError):
-        raise AssertionError(
-            f"{LOADTEST} should end with one line of JSON (its summary); it printed:\n"
-            f"{(done.stdout + done.stderr).strip()[-1200:] or '(nothing)'}\nThe lesson's starter has the script: "
-            "take its copy back if yours was changed."
-        ) from None
-    report = "\n".join(lines[:-1])
+    before = backend_count(stack)
+    summary, report = load_test(stack, path, bound)
+    missed_first = ""
+    if busy and (summary["failed"] or summary["p95_ms"] > bound):
+        # on a busy machine, one more run: only a stack that misses twice misses. Counted from
+        # when the backend's count has all of the first run (Prometheus scrapes every few seconds)
+        missed_first = f"\n(The first run, on this busy machine, missed too: {' '.join(report.split())[:400]})"
+        before = backend_count(stack, at_least=before + summary["sent"])
+        summary, report = load_test(stack, path, bound)
     assert not summary["failed"], (
         f"{RATE} requests a second to GET /api/ready through the proxy for {SECONDS} s: "
         f"{', '.join(f'{count} x {outcome}' for outcome, count in summary['failed'].items())} of {summary['sent']} "
         f"failed. Users would see those. Is something between them and the backend refusing traffic at this rate "
-        f"(a limit_req in proxy/nginx.conf, a rate limit on /ready)? Its report:\n{report}"
+        f"(a limit_req in proxy/nginx.conf, a rate limit on /ready)? Its report:\n{report}{missed_first}"
     )
     assert summary["p95_ms"] <= bound, (
         f"At {RATE} requests a second through the proxy, 95% of GET /api/ready should answer within {bound} ms; "
-        f"the 95th percentile was {summary['p95_ms']} ms. Its report:\n{report}\nThe proxy's last log lines:\n"
-        f"{stack.logs('proxy', 5)}"
+        f"the 95th percentile was {summary['p95_ms']} ms. Its report:\n{report}{missed_first}\nThe proxy's last "
+        f"log lines:\n{stack.logs('proxy', 5)}"
     )
     after = counted_by_the_backend(stack) if stack.native else next_scrape(stack, before, before + summary["sent"])
     seen = after - before if isinstance(after, float) else None
@@ -215,6 +208,36 @@ def test_objective_holds_under_load_and_prometheus_saw_it(request, resolved):
         "and Prometheus must scrape the backend and nothing else under its job."
     )
     stack.container_only("that the stack's Prometheus, in its container, counted the same requests")
+
+
+def backend_count(stack, at_least: float = 0.0) -> float:
+    """The backend's count of requests to /ready (Prometheus's, natively its own), once it reaches `at_least`."""
+    if stack.native:
+        found = counted_by_the_backend(stack)
+    else:
+        found = counted(stack) if not at_least else next_scrape(stack, at_least - 1, at_least)
+    assert isinstance(found, float), f"How many requests the backend counted could not be read: {found}"
+    return found
+
+
+def load_test(stack, path: Path, bound: int) -> tuple[dict, str]:
+    """One run of the learner's load test through the proxy at the lesson's rate: (its summary, its report)."""
+    try:
+        done = subprocess.run([sys.executable, str(path), f"{stack.url}/api/ready", "--rate", str(RATE),
+                               "--seconds", str(SECONDS), "--p95-ms", str(bound)], capture_output=True, text=True,
+                              timeout=SECONDS * 4 + 60, check=False)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"{LOADTEST} did not finish within {SECONDS * 4 + 60} s of a {SECONDS} s run.") from None
+    lines = done.stdout.strip().splitlines()
+    try:
+        summary = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        raise AssertionError(
+            f"{LOADTEST} should end with one line of JSON (its summary); it printed:\n"
+            f"{(done.stdout + done.stderr).strip()[-1200:] or '(nothing)'}\nThe lesson's starter has the script: "
+            "take its copy back if yours was changed."
+        ) from None
+    return summary, "\n".join(lines[:-1])
 
 
 def counted_by_the_backend(stack) -> float | str:

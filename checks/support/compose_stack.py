@@ -144,10 +144,15 @@ def build_images(engine, services: dict[str, dict]) -> dict[str, docker.Built]:
         keys = ("Dockerfile", ".dockerignore", "requirements.txt", "package-lock.json")
         # lesson 16's tags: a run of its checks left the layer cache these builds start from
         tag = f"shiplings-checks/{name}:{docker.cache_key(*(context / key for key in keys))}"
+        # and a tag of this run's own, which the stack runs: another run on the same engine (a
+        # proof's runs side by side, a second check) builds its own code under the first tag,
+        # maybe between this build and this `up`, and the rolling update builds its next
+        # release under the one the stack runs
+        run_tag = f"shiplings-checks/{name}:run-{secrets.token_hex(6)}"
         started = time.monotonic()
         command = f"docker compose build {name}"
         try:
-            done = engine.build(context, tag, "--file", str(dockerfile))
+            done = engine.build(context, tag, "--tag", run_tag, "--file", str(dockerfile))
             output, returncode = done.stdout + done.stderr, done.returncode
         except subprocess.TimeoutExpired:
             output, returncode = "the build did not finish in time", 124
@@ -155,9 +160,9 @@ def build_images(engine, services: dict[str, dict]) -> dict[str, docker.Built]:
             output, returncode = str(error), 1
         image = ""
         if returncode == 0:
-            image = engine.docker("image", "inspect", "--format", "{{.Id}}", tag, check=False).stdout.strip()
+            image = engine.docker("image", "inspect", "--format", "{{.Id}}", run_tag, check=False).stdout.strip()
         built[name] = docker.Built(f"The {name} image", command, returncode, output, time.monotonic() - started,
-                                   image and tag)
+                                   image and run_tag)
     return built
 
 
@@ -227,3 +232,7 @@ def engine_stack(docker_engine, resolved, project, stack_lesson) -> Iterator[Sta
     finally:
         # every profile: a plain `down` leaves a service a check started from a profile running
         running.compose("--profile", "*", "down", "--volumes", "--remove-orphans", "--timeout", "3", timeout=300)
+        # the run's own tags (the layers stay: the cache of the next build)
+        tags = [b.image for b in built.values() if b.ok]
+        if tags:
+            docker_engine.docker("rmi", "--no-prune", *tags, check=False, timeout=120)

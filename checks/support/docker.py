@@ -122,8 +122,11 @@ def build(engine, context: Path, name: str, tag: str, command: str = "docker bui
     if not dockerfile.is_file():
         return Built(name, command, 1, f"There is no Dockerfile where `{command}` looks for it.", 0.0)
     started = time.monotonic()
+    # the id of this build, not of what the tag names when asked: another run on the same
+    # engine may build other code under the same tag in between
+    built_id = context.parent / f"{context.name}.{secrets.token_hex(4)}.iid"
     try:
-        done = engine.build(context, tag, "--file", str(dockerfile), timeout=timeout)
+        done = engine.build(context, tag, "--iidfile", str(built_id), "--file", str(dockerfile), timeout=timeout)
         output, returncode = done.stdout + done.stderr, done.returncode
     except subprocess.TimeoutExpired:
         output, returncode = f"the build did not finish within {timeout:.0f} s", 124
@@ -132,7 +135,9 @@ def build(engine, context: Path, name: str, tag: str, command: str = "docker bui
     seconds = time.monotonic() - started
     image = ""
     if returncode == 0:
-        image = engine.docker("image", "inspect", "--format", "{{.Id}}", tag, check=False).stdout.strip()
+        with contextlib.suppress(OSError):
+            image = built_id.read_text().strip()
+    built_id.unlink(missing_ok=True)
     return Built(name, command, returncode, output, seconds, image)
 
 

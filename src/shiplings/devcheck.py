@@ -17,6 +17,7 @@ The invariants (see the author guide):
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import os
@@ -25,7 +26,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
@@ -269,6 +270,67 @@ def _in_slot(work: Callable, *args, **kwargs):
         return work(*args, **kwargs)
 
 
+class SharedEngine:
+    """One Docker Engine for every run of the container lessons proved at once.
+
+    A run that finds no engine starts a private one, which holds its image store from start
+    to end (shiplings.containers): a proof's runs (solution, starter, each mutant, the
+    notebook) then went one after another, each starting a dockerd of its own, and most of a
+    container lesson's proof was waiting for the engine. Started here once and named by
+    DOCKER_HOST, it is the engine every run finds answering, as a learner's own would be,
+    and the runs go side by side: the checks give each run its own compose project, subnet,
+    ports and image tags. Counted: the first proof that needs it starts it, the last one
+    done stops it. Where an engine already answers, or none can be started, it does nothing.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._stack: contextlib.ExitStack | None = None
+        self._previous: str | None = None
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        with self._lock:
+            if self._users == 0:
+                self._start()
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    self._stop()
+
+    def _start(self) -> None:
+        from shiplings import containers
+
+        if containers.ask_version(containers.learner_host())[0] or not containers.can_start_private():
+            return
+        self._stack = contextlib.ExitStack()
+        try:
+            engine = self._stack.enter_context(containers.private_engine())
+        except Exception:  # each run then tries on its own, and says why in the check's words
+            self._stack.close()
+            self._stack = None
+            return
+        self._previous = os.environ.get("DOCKER_HOST")
+        os.environ["DOCKER_HOST"] = engine.host
+
+    def _stop(self) -> None:
+        if self._stack is None:
+            return
+        if self._previous is None:
+            os.environ.pop("DOCKER_HOST", None)
+        else:
+            os.environ["DOCKER_HOST"] = self._previous
+        self._stack.close()
+        self._stack = None
+
+
+SHARED_ENGINE = SharedEngine()
+
 MUTANT_JOBS = 2
 # verdicts a loaded machine can cause on its own (a check or the run out of time): tried twice
 RETRIED = {"timeout", "run problem"}
@@ -448,9 +510,8 @@ def check_lesson(
             def keep(done, lesson=lesson, workspace=workspace):
                 executed.keep(done, course, lesson, root, workspace)
 
-            if uses_engine:
-                return execute_notebook(notebook, workspace, keep, cell_timeout=ENGINE_CELL_TIMEOUT)
-            return _in_slot(execute_notebook, notebook, workspace, keep)
+            limits = {"cell_timeout": ENGINE_CELL_TIMEOUT} if uses_engine else {}
+            return _in_slot(execute_notebook, notebook, workspace, keep, **limits)
 
         def run_mutants_of_lesson() -> list[str] | None:
             if not (mutants and mutant_files.mutants_path(root, lesson).is_file()):
@@ -465,23 +526,21 @@ def check_lesson(
                 report.phases[phase] = round(time.perf_counter() - began, 1)
 
         step("checks on the solution and the starter, notebook, mutants")
-        # the runs are independent processes on free ports, each in its own folder, and
-        # RUN_SLOTS bounds how many go at once: the notebook and the mutants go side by side
-        # with the two check runs
-        with ThreadPoolExecutor(max_workers=4) as pool:
+        # the runs are independent processes on free ports, each in its own folder (on one
+        # Docker Engine for a container lesson: SharedEngine), and RUN_SLOTS bounds how many
+        # go at once: the notebook and the mutants go side by side with the two check runs
+        with SHARED_ENGINE.held() if uses_engine else contextlib.nullcontext(), \
+                ThreadPoolExecutor(max_workers=4) as pool:
             snapshot_run = pool.submit(timed, "solution", _in_slot, run_lessons, course, root,
                                        [*rerun["snapshot"], lesson], snapshot, at=lesson)
             starter_run = pool.submit(timed, "starter", _in_slot, run_lessons, course, root,
                                       [*rerun["starter"], lesson], starter, at=lesson)
             mutant_runs = pool.submit(timed, "mutants", run_mutants_of_lesson)
-            if not uses_engine:
-                notebook_run = pool.submit(timed, "notebook", run_notebook)
+            notebook_run = pool.submit(timed, "notebook", run_notebook)
             on_snapshot, on_starter = snapshot_run.result(), starter_run.result()
             step("notebook and mutants")
             caught_mutants = mutant_runs.result()
-        # one private Docker engine per image store, held by one run at a time: a Docker
-        # lesson's notebook waits for it behind the check runs, so it goes after them
-        ran_notebook = timed("notebook", run_notebook) if uses_engine else notebook_run.result()
+            ran_notebook = notebook_run.result()
         report.add("1. its checks pass on the solution", _problems_passing(on_snapshot[-1], "snapshot"))
         report.add("2. its checks fail on the starter, each by its own assertion",
                    _problems_failing_well(on_starter[-1]))

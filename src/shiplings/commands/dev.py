@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -108,7 +109,9 @@ def dev_mutants(
             common.console.print(f"[yellow]-[/] [bold]{lesson.id}[/]: no mutants.toml yet")
             continue
         started = time.perf_counter()
-        with common.errors.status(f"running the mutants of {lesson.id}"):
+        # a container lesson's mutants side by side on one engine, as dev check runs them
+        engine = devcheck.SHARED_ENGINE.held() if "docker" in lesson.services else contextlib.nullcontext()
+        with engine, common.errors.status(f"running the mutants of {lesson.id}"):
             results, problems = devcheck.run_mutants(the_course, root, lesson, names=only)
         seconds = time.perf_counter() - started
         caught = sum(result.caught for result in results)
