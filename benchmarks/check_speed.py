@@ -5,6 +5,9 @@
 Measures, on each lesson's solved workspace (snapshot(N)) in a temporary folder:
 - cold:  `shiplings check N` as a learner types it (a new CLI process each time)
 - warm:  one run through the warm helper process that watch mode and %check use
+- warm after an edit (--edit PATH): the same, each run after a comment line is added to PATH
+  (in the workspace, e.g. e2e/test_critical_path.py): a check that keeps settled verdicts by
+  content (lesson 15) runs again, as after a learner's save
 - save→result in watch mode: from writing a file to the report being printed
 - hint: `shiplings hint N` right after a check (it reads that check's saved report)
 """
@@ -40,8 +43,9 @@ def time_command(command: list[str], env: dict[str, str], runs: int, solved: byt
     return times
 
 
-def time_warm(lesson: str, workspace: Path, runs: int) -> list[float]:
+def time_warm(lesson: str, workspace: Path, runs: int, edit: str | None = None) -> list[float]:
     os.environ["SHIPLINGS_WORKSPACE"] = str(workspace)
+    os.environ["SHIPLINGS_STATE"] = str(workspace.parent / "state")
     from shiplings.manifest import load_course
     from shiplings.runner import run_checks
     from shiplings.warm import WarmRunner
@@ -51,7 +55,10 @@ def time_warm(lesson: str, workspace: Path, runs: int) -> list[float]:
     try:
         run_checks(course, REPO, course.lesson(lesson), workspace, warm=warm)  # start-up, not measured
         times = []
-        for _ in range(runs):
+        for run in range(runs):
+            if edit:
+                edited = workspace / edit
+                edited.write_text(edited.read_text() + f"\n# edit {run}\n")
             started = time.perf_counter()
             assert run_checks(course, REPO, course.lesson(lesson), workspace, warm=warm).passed
             times.append(time.perf_counter() - started)
@@ -91,9 +98,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--lessons", nargs="*", default=["01", "02", "03"])
+    parser.add_argument("--edit", metavar="PATH",
+                        help="also time warm runs, each after an edit of PATH (in the workspace)")
     args = parser.parse_args()
     print(f"{'lesson':<8}{'cold check':>14}{'warm run':>12}{'save→result':>14}{'hint':>10}"
-          f"   (medians of {args.runs})")
+          + (f"{'warm after an edit':>20}" if args.edit else "") + f"   (medians of {args.runs})")
     for lesson in args.lessons:
         with tempfile.TemporaryDirectory() as scratch:
             workspace = Path(scratch) / "workspace"
@@ -105,7 +114,10 @@ def main() -> None:
             hint = statistics.median(time_command(["hint", lesson], env, args.runs, b"no hint needed"))
             warm = statistics.median(time_warm(lesson, workspace, args.runs))
             watch = statistics.median(time_watch(lesson, env, workspace, max(3, args.runs // 2)))
-            print(f"{lesson:<8}{cold:>12.2f} s{warm:>10.2f} s{watch:>12.2f} s{hint:>8.2f} s")
+            edited = ""
+            if args.edit:
+                edited = f"{statistics.median(time_warm(lesson, workspace, args.runs, args.edit)):>18.2f} s"
+            print(f"{lesson:<8}{cold:>12.2f} s{warm:>10.2f} s{watch:>12.2f} s{hint:>8.2f} s{edited}")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,13 @@
-"""Lesson 15's bug runs: on a busy machine a red run counts as a catch only when it is red again.
+"""Lesson 15's runs of the learner's suite: which verdicts count, and which are kept.
 
-A browser suite can fail for the machine's slowness alone; if the check took that failure
-for a catch, a suite that never looks at the bug would pass its check. The unit tests pin
-down the verdict; the last test proves it on the real lesson, with a suite that never
-checks the second user's list and a test that fails only the first time it runs.
+On a busy machine a red bug run counts as a catch only when it is red again: a browser
+suite can fail for the machine's slowness alone; if the check took that failure for a
+catch, a suite that never looks at the bug would pass its check. The unit tests pin down
+the verdict; the last test proves it on the real lesson, with a suite that never checks
+the second user's list and a test that fails only the first time it runs.
+
+A run that settles its check is kept by the content of what it read, and only such a run:
+a change to the suite, the backend or the build runs it again.
 """
 
 from __future__ import annotations
@@ -61,6 +65,68 @@ def test_a_red_bug_run_that_was_green_when_run_again_is_no_catch(lesson):
     assert said.startswith("Your end-to-end suite should fail on this bug, and it passed")
     assert "test_a_user_sees_only_their_own_tasks: Ada's plan is shown" in said
     assert "passed when the check ran it again" in said and "timing on a busy machine" in said
+
+
+@pytest.fixture
+def kept_runs(lesson, tmp_path, monkeypatch):
+    """Lesson 15's conftest with a workspace holding a suite, and a state folder of its own."""
+    workspace = tmp_path / "workspace"
+    (workspace / "e2e").mkdir(parents=True)
+    (workspace / "e2e" / "test_path.py").write_text("def test_a(page): ...\n")
+    (workspace / "lesson.ipynb").write_text("{}")
+    monkeypatch.setenv("SHIPLINGS_WORKSPACE", str(workspace))
+    monkeypatch.setenv("SHIPLINGS_STATE", str(tmp_path / "state"))
+    return lesson["conftest"], workspace
+
+
+def green(conftest):
+    return conftest.SuiteRun("clean", exit_code=0, seconds=9.5,
+                             tests=[conftest.TestOutcome("e2e/test_path.py::test_a", "passed")])
+
+
+def test_a_settled_run_comes_back_as_it_was(kept_runs, lesson):
+    conftest, _ = kept_runs
+    key = conftest.run_key("clean", "backend", Path("/builds/abc"))
+    assert conftest.settled_run(key) is None
+    conftest.keep_if_settled(key, green(conftest), None)
+    again = conftest.settled_run(key)
+    assert again is not None and again.settled_before and again.green
+    assert [(test.name, test.outcome) for test in again.tests] == [("e2e/test_path.py::test_a", "passed")]
+    caught_key = conftest.run_key("stale-task-list", "backend", Path("/builds/def"))
+    conftest.keep_if_settled(caught_key, red(lesson), conftest.BUGS["stale-task-list"])
+    lesson["test_suite"].caught(results(lesson, conftest.settled_run(caught_key)), "stale-task-list")
+
+
+def test_only_a_run_that_settles_its_check_is_kept(kept_runs, lesson):
+    conftest, _ = kept_runs
+    bug = conftest.BUGS["stale-task-list"]
+    failed = conftest.SuiteRun("clean", exit_code=1, tests=[conftest.TestOutcome("e2e/t.py::test_a", "failed", "no")])
+    missed = conftest.SuiteRun("stale-task-list", exit_code=0,
+                               tests=[conftest.TestOutcome("e2e/t.py::test_a", "passed")])
+    green_again = red(lesson)
+    green_again.green_again = missed
+    stopped = red(lesson)
+    stopped.timed_out = True
+    for number, (run, planted) in enumerate([(failed, None), (missed, bug), (green_again, bug), (stopped, bug)]):
+        key = conftest.run_key(f"run {number}", "backend", Path("/builds/abc"))
+        conftest.keep_if_settled(key, run, planted)
+        assert conftest.settled_run(key) is None, run
+
+
+def test_a_change_to_what_the_run_reads_runs_it_again(kept_runs):
+    conftest, workspace = kept_runs
+    build = Path("/builds/abc")
+    key = conftest.run_key("clean", "backend", build)
+    (workspace / "lesson.ipynb").write_text('{"cells": []}')  # not read by the suite
+    assert conftest.run_key("clean", "backend", build) == key
+    assert conftest.run_key("clean", "backend changed", build) != key
+    assert conftest.run_key("clean", "backend", Path("/builds/other")) != key
+    assert conftest.run_key("stale-task-list", "backend", build) != key
+    (workspace / "pytest.ini").write_text("[pytest]\n")
+    assert conftest.run_key("clean", "backend", build) != key
+    key = conftest.run_key("clean", "backend", build)
+    (workspace / "e2e" / "test_path.py").write_text("def test_a(page): assert False\n")
+    assert conftest.run_key("clean", "backend", build) != key
 
 
 @pytest.mark.timeout(900)

@@ -19,7 +19,12 @@ checks need, then, for the app and for each bug (a variant):
   time), each bug run stopping at the first failure (-x), its likely tests first (e2e_first.py);
 - on a busy machine, runs a bug run that failed once more: a browser suite can fail for the
   machine's slowness alone, and such a failure is not a catch. Only red twice counts;
-- reads each run's JUnit XML report into a SuiteRun.
+- reads each run's JUnit XML report into a SuiteRun;
+- keeps a run that settles its check (the suite green on the app, a bug caught) under the
+  state folder, by the content of all it read: the suite, the check's own files, the backend
+  and the build. A check run on a workspace where none of that changed gives that verdict
+  again without a server or a browser. A red clean run or a missed bug always runs again:
+  the learner is at work on it, and a failure can come from timing.
 
 Nothing here raises for something the learner did: every problem ends up in the results,
 and the checks turn it into a message.
@@ -28,6 +33,9 @@ and the checks turn it into a message.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -45,6 +53,7 @@ from pathlib import Path
 import pytest
 
 from shiplings import keep, lifeline
+from shiplings.paths import state_dir
 from shiplings.patience import load_now, machine_factor
 from shiplings.testing import FRONTEND, workspace
 from support import spa
@@ -69,6 +78,10 @@ PYTEST_ARGS = ["-p", "pytest_playwright.pytest_playwright", "-p", "anyio.pytest_
 UNWRITTEN = re.compile(r"skip\(\s*[\"']" + re.escape(TODO))
 # what a scratch copy of frontend/ leaves out
 NOT_COPIED = shutil.ignore_patterns("node_modules", "dist", ".vite", "coverage", "__shiplings__")
+# the settled runs kept (by content, under the state folder): seven per version of the suite
+RUNS_KEPT = 70
+# what pytest reads at the workspace's root besides the suite itself
+PYTEST_CONFIG = ("pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini", "conftest.py")
 
 
 @dataclass(frozen=True)
@@ -144,6 +157,7 @@ class SuiteRun:
     # a red bug run on a busy machine is run again; when that run is green, it is here: the
     # first run's failure came from timing, not from the bug
     green_again: SuiteRun | None = None
+    settled_before: bool = False  # the verdict of an earlier run on the same files (settled_run)
 
     def with_outcome(self, *outcomes: str) -> list[TestOutcome]:
         return [test for test in self.tests if test.outcome in outcomes]
@@ -272,6 +286,50 @@ def bug_frontend(bug: Bug, scratch: Path) -> Path:
     return copy
 
 
+def run_key(name: str, backend: str, dist: Path) -> str:
+    """What a run's verdict depends on: the suite and pytest's configuration (by content), the
+    check's own files, Playwright's version, the backend (its fingerprint) and the build (its
+    folder is named by the content of the sources)."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(json.dumps([name, backend, str(dist), version("playwright")]).encode())
+    root = workspace()
+    suite = sorted(path for path in (root / SUITE).rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+    for path in [*suite, *(root / name for name in PYTEST_CONFIG), *sorted(HERE.glob("*.py"))]:
+        with contextlib.suppress(OSError):
+            digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def settled_run(key: str) -> SuiteRun | None:
+    """A run kept under `key` by keep_if_settled, or None."""
+    path = state_dir() / "cache" / "e2e-runs" / f"{key}.json"
+    try:
+        kept = json.loads(path.read_text())
+        run = SuiteRun(**{**kept, "tests": [TestOutcome(**test) for test in kept["tests"]], "green_again": None})
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    os.utime(path)  # recently used: kept by the pruning
+    run.settled_before = True
+    return run
+
+
+def keep_if_settled(key: str, run: SuiteRun, bug: Bug | None) -> None:
+    """Keep a clean run that is green and a bug run that caught its bug (red, and not green when run again)."""
+    caught = bool(run.broken) and run.green_again is None and not (run.problem or run.timed_out)
+    settled = run.green if bug is None else caught
+    if not settled:
+        return
+    folder = state_dir() / "cache" / "e2e-runs"
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = folder / f"{key}.{os.getpid()}.part"
+    staging.write_text(json.dumps(dataclasses.asdict(run)))
+    staging.replace(folder / f"{key}.json")
+    kept = sorted(folder.glob("*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
+    for old in kept[RUNS_KEPT:]:
+        old.unlink(missing_ok=True)
+
+
 @dataclass
 class Results:
     clean: SuiteRun | None
@@ -324,6 +382,9 @@ def e2e(request, tmp_path_factory, node, chromium, migrated_template) -> Results
             if bug is None:
                 raise
             return SuiteRun(name, problem=f"With this bug planted, the front end did not build: {problem}")
+        key = run_key(name, backend, dist)
+        if (earlier := settled_run(key)) is not None:
+            return earlier
         serving = keep.server(f"e2e backend {name}", keep.fingerprint(backend, dist), backend_server, probe=answers,
                               folder=str(workspace()), template=str(migrated_template or ""), dist=str(dist))
         with contextlib.ExitStack() as started:
@@ -339,6 +400,7 @@ def e2e(request, tmp_path_factory, node, chromium, migrated_template) -> Results
                 again = run_suite(f"{name}-again", app["url"], dist, chromium, scratch, bug)
                 if again.exit_code == 0 and not again.broken and not again.timed_out:
                     run.green_again = again
+            keep_if_settled(key, run, bug)
             return run
 
     # the clean run and the bug runs side by side: a bug run only counts when the clean run is
