@@ -334,7 +334,7 @@ def first_event(events: list[dict], container: str, *actions: str) -> float | No
 
 @STACK
 def test_rolling_update_fails_no_request(request, resolved, tmp_path):
-    # only that it is written: how it replaces the backend is judged by what the clients see
+    # only that it is written: how it replaces the backend is judged by the engine and the clients
     script(UPDATE, (r"\bdocker\b", "run docker"))
     stack = running_stack(request, resolved, " (lesson 17's stack).",
                           "a rolling update of the backend container behind the proxy")
