@@ -157,7 +157,6 @@ class SuiteRun:
     # a red bug run on a busy machine is run again; when that run is green, it is here: the
     # first run's failure came from timing, not from the bug
     green_again: SuiteRun | None = None
-    settled_before: bool = False  # the verdict of an earlier run on the same files (settled_run)
 
     def with_outcome(self, *outcomes: str) -> list[TestOutcome]:
         return [test for test in self.tests if test.outcome in outcomes]
@@ -310,7 +309,6 @@ def settled_run(key: str) -> SuiteRun | None:
     except (OSError, ValueError, TypeError, KeyError):
         return None
     os.utime(path)  # recently used: kept by the pruning
-    run.settled_before = True
     return run
 
 
