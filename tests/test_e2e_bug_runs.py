@@ -86,13 +86,13 @@ def green(conftest):
 
 def test_a_settled_run_comes_back_as_it_was(kept_runs, lesson):
     conftest, _ = kept_runs
-    key = conftest.run_key("clean", "backend", Path("/builds/abc"))
+    key = conftest.run_key("clean", conftest.suite_digest(), "backend", Path("/builds/abc"))
     assert conftest.settled_run(key) is None
     conftest.keep_if_settled(key, green(conftest), None)
     again = conftest.settled_run(key)
     assert again is not None and again.green and again.seconds == 9.5
     assert [(test.name, test.outcome) for test in again.tests] == [("e2e/test_path.py::test_a", "passed")]
-    caught_key = conftest.run_key("stale-task-list", "backend", Path("/builds/def"))
+    caught_key = conftest.run_key("stale-task-list", conftest.suite_digest(), "backend", Path("/builds/def"))
     conftest.keep_if_settled(caught_key, red(lesson), conftest.BUGS["stale-task-list"])
     lesson["test_suite"].caught(results(lesson, conftest.settled_run(caught_key)), "stale-task-list")
 
@@ -108,7 +108,7 @@ def test_only_a_run_that_settles_its_check_is_kept(kept_runs, lesson):
     stopped = red(lesson)
     stopped.timed_out = True
     for number, (run, planted) in enumerate([(failed, None), (missed, bug), (green_again, bug), (stopped, bug)]):
-        key = conftest.run_key(f"run {number}", "backend", Path("/builds/abc"))
+        key = conftest.run_key(f"run {number}", conftest.suite_digest(), "backend", Path("/builds/abc"))
         conftest.keep_if_settled(key, run, planted)
         assert conftest.settled_run(key) is None, run
 
@@ -116,17 +116,21 @@ def test_only_a_run_that_settles_its_check_is_kept(kept_runs, lesson):
 def test_a_change_to_what_the_run_reads_runs_it_again(kept_runs):
     conftest, workspace = kept_runs
     build = Path("/builds/abc")
-    key = conftest.run_key("clean", "backend", build)
+
+    def key_now(name="clean", backend="backend", dist=build):
+        return conftest.run_key(name, conftest.suite_digest(), backend, dist)
+
+    key = key_now()
     (workspace / "lesson.ipynb").write_text('{"cells": []}')  # not read by the suite
-    assert conftest.run_key("clean", "backend", build) == key
-    assert conftest.run_key("clean", "backend changed", build) != key
-    assert conftest.run_key("clean", "backend", Path("/builds/other")) != key
-    assert conftest.run_key("stale-task-list", "backend", build) != key
+    assert key_now() == key
+    assert key_now(backend="backend changed") != key
+    assert key_now(dist=Path("/builds/other")) != key
+    assert key_now("stale-task-list") != key
     (workspace / "pytest.ini").write_text("[pytest]\n")
-    assert conftest.run_key("clean", "backend", build) != key
-    key = conftest.run_key("clean", "backend", build)
+    assert key_now() != key
+    key = key_now()
     (workspace / "e2e" / "test_path.py").write_text("def test_a(page): assert False\n")
-    assert conftest.run_key("clean", "backend", build) != key
+    assert key_now() != key
 
 
 @pytest.mark.timeout(900)

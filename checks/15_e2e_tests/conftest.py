@@ -285,19 +285,24 @@ def bug_frontend(bug: Bug, scratch: Path) -> Path:
     return copy
 
 
-def run_key(name: str, backend: str, dist: Path) -> str:
-    """What a run's verdict depends on: the suite and pytest's configuration (by content), the
-    check's own files, Playwright's version, the backend (its fingerprint) and the build (its
-    folder is named by the content of the sources)."""
+def suite_digest() -> str:
+    """What every run reads the same: the suite and pytest's configuration (by content), the
+    check's own files and Playwright's version."""
     from importlib.metadata import version
 
-    digest = hashlib.sha256(json.dumps([name, backend, str(dist), version("playwright")]).encode())
+    digest = hashlib.sha256(version("playwright").encode())
     root = workspace()
     suite = sorted(path for path in (root / SUITE).rglob("*") if path.is_file() and "__pycache__" not in path.parts)
     for path in [*suite, *(root / name for name in PYTEST_CONFIG), *sorted(HERE.glob("*.py"))]:
         with contextlib.suppress(OSError):
             digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:32]
+    return digest.hexdigest()
+
+
+def run_key(name: str, suite: str, backend: str, dist: Path) -> str:
+    """What a run's verdict depends on: the variant, the suite (suite_digest), the backend (its
+    fingerprint) and the build (its folder is named by the content of the sources)."""
+    return hashlib.sha256(json.dumps([name, suite, backend, str(dist)]).encode()).hexdigest()[:32]
 
 
 def settled_run(key: str) -> SuiteRun | None:
@@ -365,6 +370,7 @@ def e2e(request, tmp_path_factory, node, chromium, migrated_template) -> Results
     if any(UNWRITTEN.search(path.read_text(encoding="utf-8", errors="replace")) for path in files):
         bugs = []  # tests still skip with TODO(15): the clean run cannot be green, and bug runs would only cost time
     backend = backend_fingerprint(migrated_template)
+    suite = suite_digest()
     # judged before the runs start: the check's own runs side by side load a small machine
     # as much as a busy one, and a quiet machine should run nothing twice. By the run queue of
     # this moment, not the load average, which still counts a check run that has just ended
@@ -380,7 +386,7 @@ def e2e(request, tmp_path_factory, node, chromium, migrated_template) -> Results
             if bug is None:
                 raise
             return SuiteRun(name, problem=f"With this bug planted, the front end did not build: {problem}")
-        key = run_key(name, backend, dist)
+        key = run_key(name, suite, backend, dist)
         if (earlier := settled_run(key)) is not None:
             return earlier
         serving = keep.server(f"e2e backend {name}", keep.fingerprint(backend, dist), backend_server, probe=answers,
