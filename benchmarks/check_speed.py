@@ -5,9 +5,11 @@
 Measures, on each lesson's solved workspace (snapshot(N)) in a temporary folder:
 - cold:  `shiplings check N` as a learner types it (a new CLI process each time)
 - warm:  one run through the warm helper process that watch mode and %check use
-- warm after an edit (--edit PATH): the same, each run after a comment line is added to PATH
-  (in the workspace, e.g. e2e/test_critical_path.py): a check that keeps settled verdicts by
-  content (lesson 15) runs again, as after a learner's save
+- warm after an edit (--edit PATH or PATH::FUNCTION, repeatable): the same, each run after an
+  edit in the workspace, as after a learner's save: a comment line added to PATH, or a
+  statement added to FUNCTION's body (e.g. e2e/test_critical_path.py::test_a_wrong_password_says_so).
+  A check that keeps verdicts by content (lesson 15) runs what the edit touches: nothing for a
+  comment, that test and the bugs it caught for a test's body
 - save→result in watch mode: from writing a file to the report being printed
 - hint: `shiplings hint N` right after a check (it reads that check's saved report)
 """
@@ -15,6 +17,7 @@ Measures, on each lesson's solved workspace (snapshot(N)) in a temporary folder:
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import statistics
 import subprocess
@@ -57,14 +60,29 @@ def time_warm(lesson: str, workspace: Path, runs: int, edit: str | None = None) 
         times = []
         for run in range(runs):
             if edit:
-                edited = workspace / edit
-                edited.write_text(edited.read_text() + f"\n# edit {run}\n")
+                make_edit(workspace, edit, run)
             started = time.perf_counter()
             assert run_checks(course, REPO, course.lesson(lesson), workspace, warm=warm).passed
             times.append(time.perf_counter() - started)
         return times
     finally:
         warm.close()
+
+
+def make_edit(workspace: Path, edit: str, run: int) -> None:
+    """A comment line added to the file, or a statement to the end of the function's body."""
+    path, _, function = edit.partition("::")
+    edited = workspace / path
+    text = edited.read_text()
+    if not function:
+        edited.write_text(text + f"\n# edit {run}\n")
+        return
+    node = next((node for node in ast.parse(text).body if getattr(node, "name", None) == function), None)
+    if node is None:
+        raise SystemExit(f"--edit {edit}: there is no function {function} in {path}")
+    lines = text.splitlines(keepends=True)
+    lines.insert(node.end_lineno, f"    assert {run} == {run}  # edit {run}\n")
+    edited.write_text("".join(lines))
 
 
 def time_watch(lesson: str, env: dict[str, str], workspace: Path, runs: int) -> list[float]:
@@ -98,11 +116,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--lessons", nargs="*", default=["01", "02", "03"])
-    parser.add_argument("--edit", metavar="PATH",
-                        help="also time warm runs, each after an edit of PATH (in the workspace)")
+    parser.add_argument("--edit", metavar="PATH[::FUNCTION]", action="append", default=[],
+                        help="also time warm runs, each after an edit of PATH, or of FUNCTION in it (in the workspace)")
     args = parser.parse_args()
-    print(f"{'lesson':<8}{'cold check':>14}{'warm run':>12}{'save→result':>14}{'hint':>10}"
-          + (f"{'warm after an edit':>20}" if args.edit else "") + f"   (medians of {args.runs})")
+    print(f"{'lesson':<8}{'cold check':>14}{'warm run':>12}{'save→result':>14}{'hint':>10}   (medians of {args.runs})")
     for lesson in args.lessons:
         with tempfile.TemporaryDirectory() as scratch:
             workspace = Path(scratch) / "workspace"
@@ -114,10 +131,11 @@ def main() -> None:
             hint = statistics.median(time_command(["hint", lesson], env, args.runs, b"no hint needed"))
             warm = statistics.median(time_warm(lesson, workspace, args.runs))
             watch = statistics.median(time_watch(lesson, env, workspace, max(3, args.runs // 2)))
-            edited = ""
-            if args.edit:
-                edited = f"{statistics.median(time_warm(lesson, workspace, args.runs, args.edit)):>18.2f} s"
-            print(f"{lesson:<8}{cold:>12.2f} s{warm:>10.2f} s{watch:>12.2f} s{hint:>8.2f} s{edited}")
+            print(f"{lesson:<8}{cold:>12.2f} s{warm:>10.2f} s{watch:>12.2f} s{hint:>8.2f} s", flush=True)
+            for edit in args.edit:
+                times = time_warm(lesson, workspace, args.runs, edit)
+                print(f"{'':<8}warm after an edit of {edit}: {statistics.median(times):.2f} s "
+                      f"({', '.join(f'{time:.2f}' for time in times)})", flush=True)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ catch, a suite that never looks at the bug would pass its check. The unit tests 
 the verdict; the last test proves it on the real lesson, with a suite that never checks
 the second user's list and a test that fails only the first time it runs.
 
-A run that settles its check is kept by the content of what it read, and only such a run:
-a change to the suite, the backend or the build runs it again.
+What settles a check is kept by the content of what it read, test by test: a test's pass
+on the app, a bug's catch by the test that caught it. An edit of one test runs that test again
+(and the bugs it caught); an edit of what the tests share, the backend or the build runs
+everything; a failure is never kept.
 """
 
 from __future__ import annotations
@@ -40,14 +42,14 @@ def lesson(on_the_checks_path, monkeypatch):
 
 def results(lesson, bug_run):
     conftest = lesson["conftest"]
-    clean = conftest.SuiteRun("clean", exit_code=0, tests=[conftest.TestOutcome("e2e/t.py::test_a", "passed")])
-    return conftest.Results(clean, {"stale-task-list": bug_run}, [Path("e2e/t.py")])
+    clean = conftest.SuiteRun("clean", exit_code=0, tests=[conftest.TestOutcome("e2e/test_t.py::test_a", "passed")])
+    return conftest.Results(clean, {"stale-task-list": bug_run}, [Path("e2e/test_t.py")])
 
 
 def red(lesson, name="stale-task-list"):
     conftest = lesson["conftest"]
     return conftest.SuiteRun(name, exit_code=1, tests=[
-        conftest.TestOutcome("e2e/t.py::test_a_user_sees_only_their_own_tasks", "failed", "Ada's plan is shown")])
+        conftest.TestOutcome("e2e/test_t.py::test_a_user_sees_only_their_own_tasks", "failed", "Ada's plan is shown")])
 
 
 def test_a_red_bug_run_is_a_catch(lesson):
@@ -58,7 +60,7 @@ def test_a_red_bug_run_that_was_green_when_run_again_is_no_catch(lesson):
     conftest = lesson["conftest"]
     first = red(lesson)
     first.green_again = conftest.SuiteRun("stale-task-list-again", exit_code=0,
-                                          tests=[conftest.TestOutcome("e2e/t.py::test_a", "passed")])
+                                          tests=[conftest.TestOutcome("e2e/test_t.py::test_a", "passed")])
     with pytest.raises(AssertionError) as failure:
         lesson["test_suite"].caught(results(lesson, first), "stale-task-list")
     said = str(failure.value)
@@ -67,70 +69,161 @@ def test_a_red_bug_run_that_was_green_when_run_again_is_no_catch(lesson):
     assert "passed when the check ran it again" in said and "timing on a busy machine" in said
 
 
+SUITE = """from e2e.helpers import sign_in
+
+
+def test_a(page):
+    sign_in(page)
+
+
+def test_a_user_sees_only_their_own_tasks(page):
+    sign_in(page)
+"""
+
+
 @pytest.fixture
 def kept_runs(lesson, tmp_path, monkeypatch):
     """Lesson 15's conftest with a workspace holding a suite, and a state folder of its own."""
     workspace = tmp_path / "workspace"
     (workspace / "e2e").mkdir(parents=True)
-    (workspace / "e2e" / "test_path.py").write_text("def test_a(page): ...\n")
+    (workspace / "e2e" / "test_t.py").write_text(SUITE)
+    (workspace / "e2e" / "helpers.py").write_text("def sign_in(page): ...\n")
     (workspace / "lesson.ipynb").write_text("{}")
     monkeypatch.setenv("SHIPLINGS_WORKSPACE", str(workspace))
     monkeypatch.setenv("SHIPLINGS_STATE", str(tmp_path / "state"))
     return lesson["conftest"], workspace
 
 
-def green(conftest):
-    return conftest.SuiteRun("clean", exit_code=0, seconds=9.5,
-                             tests=[conftest.TestOutcome("e2e/test_path.py::test_a", "passed")])
+def base(conftest, keys, name="clean", backend="backend", dist=Path("/builds/abc")):
+    return conftest.run_key(name, keys.shared, backend, dist)
 
 
-def test_a_settled_run_comes_back_as_it_was(kept_runs, lesson):
+def edit(workspace, file, old, new):
+    path = workspace / "e2e" / file
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_a_pass_is_kept_test_by_test_and_an_edit_of_one_test_runs_that_test_alone(kept_runs, lesson):
+    conftest, workspace = kept_runs
+    keys = conftest.keys_now()
+    assert sorted(keys.tests) == ["e2e/test_t.py::test_a", "e2e/test_t.py::test_a_user_sees_only_their_own_tasks"]
+    run = conftest.SuiteRun("clean", exit_code=1, tests=[
+        conftest.TestOutcome("e2e/test_t.py::test_a", "passed"),
+        conftest.TestOutcome("e2e/test_t.py::test_a_user_sees_only_their_own_tasks", "failed", "Ada's plan is shown")])
+    assert conftest.kept_passes(base(conftest, keys), keys) == {}
+    conftest.keep_passes(base(conftest, keys), keys, run)
+    assert list(conftest.kept_passes(base(conftest, keys), keys)) == ["e2e/test_t.py::test_a"]  # a failure runs again
+    assert conftest.nothing_else_runs(base(conftest, keys))
+
+    edit(workspace, "test_t.py", "def test_a(page):\n    sign_in(page)", "def test_a(page):\n    sign_in(page)\n    # ok")
+    assert conftest.keys_now() == keys  # a comment
+    edit(workspace, "test_t.py", "def test_a(page):\n    sign_in(page)", "def test_a(page):\n    sign_in(page, 2)")
+    edited = conftest.keys_now()
+    assert conftest.kept_passes(base(conftest, edited), edited) == {}  # that test runs again
+    conftest.keep_passes(base(conftest, edited), edited, conftest.SuiteRun("clean", exit_code=0, tests=[
+        conftest.TestOutcome("e2e/test_t.py::test_a_user_sees_only_their_own_tasks", "passed")]))
+    assert list(conftest.kept_passes(base(conftest, edited), edited)) == [
+        "e2e/test_t.py::test_a_user_sees_only_their_own_tasks"]
+    for other in [dict(backend="backend changed"), dict(dist=Path("/builds/other")), dict(name="stale-task-list")]:
+        assert conftest.kept_passes(base(conftest, edited, **other), edited) == {}, other
+    edit(workspace, "helpers.py", "...", "return page")  # what every test shares: all of them run again
+    assert conftest.kept_passes(base(conftest, conftest.keys_now()), conftest.keys_now()) == {}
+
+
+def test_the_kept_passes_and_the_run_of_the_rest_make_the_whole_suites_run(kept_runs):
     conftest, _ = kept_runs
-    key = conftest.run_key("clean", conftest.suite_digest(), "backend", Path("/builds/abc"))
-    assert conftest.settled_run(key) is None
-    conftest.keep_if_settled(key, green(conftest), None)
-    again = conftest.settled_run(key)
-    assert again is not None and again.green and again.seconds == 9.5
-    assert [(test.name, test.outcome) for test in again.tests] == [("e2e/test_path.py::test_a", "passed")]
-    caught_key = conftest.run_key("stale-task-list", conftest.suite_digest(), "backend", Path("/builds/def"))
-    conftest.keep_if_settled(caught_key, red(lesson), conftest.BUGS["stale-task-list"])
-    lesson["test_suite"].caught(results(lesson, conftest.settled_run(caught_key)), "stale-task-list")
+    keys = conftest.keys_now()
+    conftest.keep_passes(base(conftest, keys), keys, conftest.SuiteRun("clean", exit_code=0, tests=[
+        conftest.TestOutcome("e2e/test_t.py::test_a", "passed", ""), conftest.TestOutcome("e2e/test_t.py::test_b", "passed")]))
+    kept = conftest.kept_passes(base(conftest, keys), keys)
+    nothing_left = conftest.with_kept(conftest.SuiteRun("clean", exit_code=conftest.NOTHING_LEFT), kept)
+    assert nothing_left.green and [test.name for test in nothing_left.tests] == ["e2e/test_t.py::test_a"]
+    red = conftest.with_kept(conftest.SuiteRun("clean", exit_code=1, tests=[
+        conftest.TestOutcome("e2e/test_t.py::test_a_user_sees_only_their_own_tasks", "failed", "no")]), kept)
+    assert not red.green and len(red.tests) == 2
+    assert not conftest.with_kept(conftest.SuiteRun("clean", exit_code=conftest.NOTHING_LEFT), {}).green
+    # test_b has no key of its own (a Test class's, a collector's): the suite always runs
+    assert not conftest.nothing_else_runs(base(conftest, keys))
 
 
-def test_only_a_run_that_settles_its_check_is_kept(kept_runs, lesson):
+def test_a_run_that_did_not_end_on_its_own_keeps_nothing(kept_runs):
     conftest, _ = kept_runs
-    bug = conftest.BUGS["stale-task-list"]
-    failed = conftest.SuiteRun("clean", exit_code=1, tests=[conftest.TestOutcome("e2e/t.py::test_a", "failed", "no")])
+    keys = conftest.keys_now()
+    passed = [conftest.TestOutcome("e2e/test_t.py::test_a", "passed")]
+    for run in [conftest.SuiteRun("clean", timed_out=True, tests=passed),
+                conftest.SuiteRun("clean", exit_code=2, tests=passed),  # interrupted, or a collection error
+                conftest.SuiteRun("clean", problem="The check run ended before this run of the suite did.",
+                                  tests=passed)]:
+        conftest.keep_passes(base(conftest, keys), keys, run)
+        assert conftest.kept_passes(base(conftest, keys), keys) == {}, run
+        assert not conftest.nothing_else_runs(base(conftest, keys))
+
+
+def test_a_catch_is_kept_while_the_test_that_caught_it_is_unchanged(kept_runs, lesson):
+    conftest, workspace = kept_runs
+    keys = conftest.keys_now()
+    bug = base(conftest, keys, "stale-task-list", dist=Path("/builds/def"))
+    assert conftest.kept_catch(bug, keys) == (None, "")
+    conftest.keep_if_caught(bug, keys, red(lesson))
+    caught, first = conftest.kept_catch(bug, keys)
+    lesson["test_suite"].caught(results(lesson, caught), "stale-task-list")
+    assert first == "e2e/test_t.py::test_a_user_sees_only_their_own_tasks"
+
+    edit(workspace, "test_t.py", "def test_a(page):\n    sign_in(page)", "def test_a(page):\n    sign_in(page, 2)")
+    assert conftest.kept_catch(bug, conftest.keys_now())[0] is not None  # another test's edit
+    edit(workspace, "test_t.py", "own_tasks(page):\n    sign_in(page)", "own_tasks(page):\n    sign_in(page, 3)")
+    assert conftest.kept_catch(bug, conftest.keys_now()) == (None, first)  # the catcher's: that test first
+
+
+def test_only_a_catch_is_kept(kept_runs, lesson):
+    conftest, _ = kept_runs
+    keys = conftest.keys_now()
     missed = conftest.SuiteRun("stale-task-list", exit_code=0,
-                               tests=[conftest.TestOutcome("e2e/t.py::test_a", "passed")])
+                               tests=[conftest.TestOutcome("e2e/test_t.py::test_a", "passed")])
     green_again = red(lesson)
     green_again.green_again = missed
     stopped = red(lesson)
     stopped.timed_out = True
-    for number, (run, planted) in enumerate([(failed, None), (missed, bug), (green_again, bug), (stopped, bug)]):
-        key = conftest.run_key(f"run {number}", conftest.suite_digest(), "backend", Path("/builds/abc"))
-        conftest.keep_if_settled(key, run, planted)
-        assert conftest.settled_run(key) is None, run
+    for number, run in enumerate([missed, green_again, stopped]):
+        bug = base(conftest, keys, f"run {number}")
+        conftest.keep_if_caught(bug, keys, run)
+        assert conftest.kept_catch(bug, keys) == (None, ""), run
 
 
-def test_a_change_to_what_the_run_reads_runs_it_again(kept_runs):
+def test_the_checks_own_files_and_pytests_configuration_are_shared(kept_runs):
     conftest, workspace = kept_runs
-    build = Path("/builds/abc")
-
-    def key_now(name="clean", backend="backend", dist=build):
-        return conftest.run_key(name, conftest.suite_digest(), backend, dist)
-
-    key = key_now()
+    keys = conftest.keys_now()
     (workspace / "lesson.ipynb").write_text('{"cells": []}')  # not read by the suite
-    assert key_now() == key
-    assert key_now(backend="backend changed") != key
-    assert key_now(dist=Path("/builds/other")) != key
-    assert key_now("stale-task-list") != key
+    assert conftest.keys_now() == keys
     (workspace / "pytest.ini").write_text("[pytest]\n")
-    assert key_now() != key
-    key = key_now()
-    (workspace / "e2e" / "test_path.py").write_text("def test_a(page): assert False\n")
-    assert key_now() != key
+    assert conftest.keys_now().shared != keys.shared
+    assert any(path.name == "test_suite.py" for path in conftest.HERE.glob("*.py"))
+
+
+def test_a_run_leaves_out_the_kept_tests_and_puts_the_catcher_first(tmp_path):
+    """e2e_select.py in a real pytest run: deselection by the whole id, a Test class's tests always run."""
+    (tmp_path / "e2e").mkdir()
+    (tmp_path / "e2e" / "test_s.py").write_text(
+        "import pytest\n\n\n"
+        "def test_a(): ...\n\n\n"
+        "def test_a_second(): ...\n\n\n"
+        "@pytest.mark.parametrize('n', [1, 2])\ndef test_b(n): ...\n\n\n"
+        "class TestViews:\n    def test_a(self): ...\n")
+
+    def collected(**env):
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "e2e", "-p", "e2e_select", "--collect-only", "-q", "-p", "no:cacheprovider"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+            env={**os.environ, "PYTHONPATH": str(CHECKS / "15_e2e_tests"), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+                 **env})
+        return [line for line in done.stdout.splitlines() if "::" in line]
+
+    assert collected(E2E_SKIP="e2e/test_s.py::test_a\ne2e/test_s.py::test_b") == [
+        "e2e/test_s.py::test_a_second", "e2e/test_s.py::TestViews::test_a"]
+    assert collected(E2E_FIRST_TEST="e2e/test_s.py::test_b", E2E_FIRST="second")[:3] == [
+        "e2e/test_s.py::test_b[1]", "e2e/test_s.py::test_b[2]", "e2e/test_s.py::test_a_second"]
 
 
 @pytest.mark.timeout(900)

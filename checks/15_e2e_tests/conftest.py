@@ -2,8 +2,9 @@
 
 Like lesson 06 does for the backend, a suite proves itself by failing on a broken app.
 Each bug of BUGS is a small edit of the learner's frontend/src that a real team could ship;
-the backend is the same for all of them. `e2e` (once per check run) plans what the selected
-checks need, then, for the app and for each bug (a variant):
+the backend is the same for all of them. `e2e_runs` starts with the check run's first test
+(the check's own axe scan runs meanwhile) and plans what the selected checks need, then, for
+the app and for each bug (a variant):
 
 - builds the learner's front end (support/spa.py's cache, by content: a second run builds
   nothing), a bug's variant in a scratch copy of frontend/ that borrows the workspace's
@@ -16,15 +17,21 @@ checks need, then, for the app and for each bug (a variant):
   backend (e2e/conftest.py then tests it instead of starting one) and E2E_CDP_URL the check's
   Chromium (e2e_browser.py connects to it instead of launching one): what a run costs is
   then the learner's tests, not three servers' start. The variants side by side (four at a
-  time), each bug run stopping at the first failure (-x), its likely tests first (e2e_first.py);
+  time), each bug run stopping at the first failure (-x), the test that caught the bug last
+  time first, then its likely tests (e2e_select.py);
 - on a busy machine, runs a bug run that failed once more: a browser suite can fail for the
   machine's slowness alone, and such a failure is not a catch. Only red twice counts;
-- reads each run's JUnit XML report into a SuiteRun;
-- keeps a run that settles its check (the suite green on the app, a bug caught) under the
-  state folder, by the content of all it read: the suite, the check's own files, the backend
-  and the build. A check run on a workspace where none of that changed gives that verdict
-  again without a server or a browser. A red clean run or a missed bug always runs again:
-  the learner is at work on it, and a failure can come from timing.
+- reads each run's JUnit XML report into a SuiteRun.
+
+What settles a check is kept (support/verdicts.py), test by test (support/suite_keys.py): a
+test's pass on the app, by the test's own function and everything it shares with the others
+(the rest of e2e/, pytest's configuration, the check's own files), the backend and the build;
+a bug's catch, by the same and the function of the test that caught it. After an edit of one
+test, only that test runs on the app, and only the bugs it had caught (or that no test
+caught) are planted again; an edit of a helper, a fixture or the app runs everything. A
+failure is never kept: the learner is at work on it, and it can come from timing. That
+takes tests that do not depend on each other, as the lesson writes them (each test signs up
+its own users).
 
 Nothing here raises for something the learner did: every problem ends up in the results,
 and the checks turn it into a message.
@@ -34,8 +41,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
-import json
 import os
 import re
 import shutil
@@ -43,22 +48,23 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from shiplings import keep, lifeline
-from shiplings.paths import state_dir
 from shiplings.patience import load_now, machine_factor
 from shiplings.testing import FRONTEND, workspace
-from support import spa
+from support import spa, verdicts
 from support.spa import built_dist
 from support.stack import answers, backend_fingerprint, backend_server
+from support.suite_keys import SuiteKeys, suite_keys, test_id
 
 HERE = Path(__file__).resolve().parent
 TODO = "TODO(15)"
@@ -73,13 +79,17 @@ BUSY = 2.0
 # pytest as the learner runs `pytest e2e`, minus plugin auto-loading (the plugins are named),
 # on the check's Chromium (e2e_browser.py)
 PYTEST_ARGS = ["-p", "pytest_playwright.pytest_playwright", "-p", "anyio.pytest_plugin", "-p", "pytest_timeout",
-               "-p", "e2e_browser", "-p", "no:cacheprovider", "-q", "-rN", "--color=no"]
+               "-p", "e2e_browser", "-p", "e2e_select", "-p", "no:cacheprovider", "-q", "-rN", "--color=no"]
 # a test the learner has not written yet (the starter's pytest.skip("TODO(15): ..."))
 UNWRITTEN = re.compile(r"skip\(\s*[\"']" + re.escape(TODO))
 # what a scratch copy of frontend/ leaves out
 NOT_COPIED = shutil.ignore_patterns("node_modules", "dist", ".vite", "coverage", "__shiplings__")
-# the settled runs kept (by content, under the state folder): seven per version of the suite
-RUNS_KEPT = 70
+# the verdicts kept (support/verdicts.py): a test's pass on the app, a bug's catch
+KIND = "e2e-runs"
+# pytest's exit code when no test was left to run: every test's verdict was kept
+NOTHING_LEFT = 5
+# set when the check run ends: a run of the suite still going stops
+STOPPING = threading.Event()
 # what pytest reads at the workspace's root besides the suite itself
 PYTEST_CONFIG = ("pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini", "conftest.py")
 
@@ -235,17 +245,21 @@ def environment(app_url: str, dist: Path, chromium: str) -> dict[str, str]:
     return env
 
 
-def run_suite(name: str, app_url: str, dist: Path, chromium: str, scratch: Path, bug: Bug | None = None) -> SuiteRun:
+def run_suite(name: str, app_url: str, dist: Path, chromium: str, scratch: Path, bug: Bug | None = None,
+              skip: Iterable[str] = (), first: str = "") -> SuiteRun:
     """`pytest e2e` in the workspace against the app at `app_url` (serving `dist`), on the Chromium at
-    `chromium`; its SuiteRun."""
+    `chromium`, without the tests of `skip` (ids), `first` first; its SuiteRun."""
+    if STOPPING.is_set():
+        return SuiteRun(name, problem="The check run ended before this run of the suite started.")
     report = scratch / f"{name}.xml"
     log_path = scratch / f"{name}.log"
     command = [sys.executable, "-m", "pytest", SUITE, *PYTEST_ARGS, f"--junitxml={report}",
                "--output", str(scratch / f"{name}-artifacts")]
     env = environment(app_url, dist, chromium)
+    env.update(E2E_SKIP="\n".join(skip))
     if bug is not None:  # a bug is caught by its first failure: the likely tests first, then stop
-        command += ["-x", "-p", "e2e_first"]
-        env.update(E2E_FIRST=bug.likely)
+        command.append("-x")
+        env.update(E2E_FIRST=bug.likely, E2E_FIRST_TEST=first)
     started = time.monotonic()
     result = SuiteRun(name)
     with open(log_path, "w") as log:
@@ -253,12 +267,19 @@ def run_suite(name: str, app_url: str, dist: Path, chromium: str, scratch: Path,
         process = lifeline.spawn(command, tree=True, stop_signal=signal.SIGINT, cwd=workspace(),
                                  env=env, stdout=log, stderr=subprocess.STDOUT,
                                  stdin=subprocess.DEVNULL)
+        deadline = started + RUN_TIMEOUT * machine_factor()
         try:
-            result.exit_code = process.wait(timeout=RUN_TIMEOUT * machine_factor())
-        except subprocess.TimeoutExpired:
-            result.timed_out = True
+            while result.exit_code is None and not STOPPING.is_set():
+                try:
+                    result.exit_code = process.wait(timeout=0.2)
+                except subprocess.TimeoutExpired:
+                    if time.monotonic() > deadline:
+                        result.timed_out = True
+                        break
         finally:
             lifeline.stop(process)
+    if STOPPING.is_set() and result.exit_code is None:
+        result.problem = "The check run ended before this run of the suite did."
     result.seconds = time.monotonic() - started
     result.output = log_path.read_text(errors="replace")[-6000:]
     result.tests = read_report(report)
@@ -285,52 +306,84 @@ def bug_frontend(bug: Bug, scratch: Path) -> Path:
     return copy
 
 
-def suite_digest() -> str:
-    """What every run reads the same: the suite and pytest's configuration (by content), the
-    check's own files and Playwright's version."""
+def keys_now() -> SuiteKeys:
+    """What the suite's runs read, split by test (support/suite_keys.py): e2e/, and in `shared`
+    pytest's configuration files, the check's own files and Playwright's version."""
     from importlib.metadata import version
 
-    digest = hashlib.sha256(version("playwright").encode())
     root = workspace()
-    suite = sorted(path for path in (root / SUITE).rglob("*") if path.is_file() and "__pycache__" not in path.parts)
-    for path in [*suite, *(root / name for name in PYTEST_CONFIG), *sorted(HERE.glob("*.py"))]:
-        with contextlib.suppress(OSError):
-            digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    return suite_keys(root, SUITE, also=[*(root / name for name in PYTEST_CONFIG), *sorted(HERE.glob("*.py"))],
+                      salt=version("playwright"))
 
 
-def run_key(name: str, suite: str, backend: str, dist: Path) -> str:
-    """What a run's verdict depends on: the variant, the suite (suite_digest), the backend (its
-    fingerprint) and the build (its folder is named by the content of the sources)."""
-    return hashlib.sha256(json.dumps([name, suite, backend, str(dist)]).encode()).hexdigest()[:32]
+def run_key(name: str, shared: str, backend: str, dist: Path) -> str:
+    """What every verdict of a variant depends on: the variant, the suite's shared part
+    (SuiteKeys.shared), the backend (its fingerprint) and the build (its folder is named by the
+    content of the sources)."""
+    return verdicts.digest(name, shared, backend, dist)
 
 
-def settled_run(key: str) -> SuiteRun | None:
-    """A run kept under `key` by keep_if_settled, or None."""
-    path = state_dir() / "cache" / "e2e-runs" / f"{key}.json"
+def pass_record(base: str, test: str, key: str) -> str:
+    return "test-" + verdicts.digest(base, test, key)
+
+
+def kept_passes(base: str, keys: SuiteKeys) -> dict[str, list[TestOutcome]]:
+    """The tests (by id) that passed on this variant in an earlier run, with the same key: their outcomes."""
+    kept = {}
+    for test, key in keys.tests.items():
+        outcomes = verdicts.read(KIND, pass_record(base, test, key))
+        with contextlib.suppress(TypeError):
+            if outcomes:
+                kept[test] = [TestOutcome(**outcome) for outcome in outcomes]
+    return kept
+
+
+def nothing_else_runs(base: str) -> bool:
+    """Whether the last complete run of this variant found no test without a key of its own (a Test class's)."""
+    return verdicts.read(KIND, f"suite-{base}") == {"others": False}
+
+
+def keep_passes(base: str, keys: SuiteKeys, run: SuiteRun) -> None:
+    """Keep each test of the run that passed (with all its parameters), by its key; and whether
+    the run found tests without a key."""
+    if run.timed_out or run.problem or run.exit_code not in (0, 1, NOTHING_LEFT):
+        return  # a run that did not end on its own may not have reported every test
+    ran = {test_id(test.name) for test in run.tests}
+    verdicts.write(KIND, f"suite-{base}", {"others": bool(ran - keys.tests.keys())})
+    for test in sorted(ran & keys.tests.keys()):
+        outcomes = [outcome for outcome in run.tests if test_id(outcome.name) == test]
+        if all(outcome.outcome == "passed" for outcome in outcomes):
+            verdicts.write(KIND, pass_record(base, test, keys.tests[test]),
+                           [dataclasses.asdict(outcome) for outcome in outcomes])
+
+
+def with_kept(run: SuiteRun, kept: dict[str, list[TestOutcome]]) -> SuiteRun:
+    """The run of the tests not kept, as if it had run the kept ones too."""
+    if not kept:
+        return run
+    exit_code = 0 if run.exit_code == NOTHING_LEFT else run.exit_code
+    return dataclasses.replace(run, exit_code=exit_code,
+                               tests=[*(test for tests in kept.values() for test in tests), *run.tests])
+
+
+def kept_catch(base: str, keys: SuiteKeys) -> tuple[SuiteRun | None, str]:
+    """The run that caught this variant's bug, kept while the test that caught it is unchanged;
+    and that test's id (to run it first when it changed)."""
+    record = verdicts.read(KIND, f"bug-{base}")
     try:
-        kept = json.loads(path.read_text())
+        catcher, key, kept = record["catcher"], record["key"], record["run"]
         run = SuiteRun(**{**kept, "tests": [TestOutcome(**test) for test in kept["tests"]], "green_again": None})
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
-    os.utime(path)  # recently used: kept by the pruning
-    return run
+    except (TypeError, KeyError):
+        return None, ""
+    return (run if keys.of(catcher) == key else None), catcher
 
 
-def keep_if_settled(key: str, run: SuiteRun, bug: Bug | None) -> None:
-    """Keep a clean run that is green and a bug run that caught its bug (red, and not green when run again)."""
-    caught = bool(run.broken) and run.green_again is None and not (run.problem or run.timed_out)
-    settled = run.green if bug is None else caught
-    if not settled:
-        return
-    folder = state_dir() / "cache" / "e2e-runs"
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = folder / f"{key}.{os.getpid()}.part"
-    staging.write_text(json.dumps(dataclasses.asdict(run)))
-    staging.replace(folder / f"{key}.json")
-    kept = sorted(folder.glob("*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
-    for old in kept[RUNS_KEPT:]:
-        old.unlink(missing_ok=True)
+def keep_if_caught(base: str, keys: SuiteKeys, run: SuiteRun) -> None:
+    """Keep a bug run that caught its bug (red, and not green when run again), by the key of the test that failed."""
+    if run.broken and run.green_again is None and not (run.problem or run.timed_out):
+        catcher = test_id(run.broken[0].name)
+        verdicts.write(KIND, f"bug-{base}",
+                       {"catcher": catcher, "key": keys.of(catcher), "run": dataclasses.asdict(run)})
 
 
 @dataclass
@@ -361,16 +414,38 @@ def empty_tables(database: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def e2e(request, tmp_path_factory, node, chromium, migrated_template) -> Results:
+def e2e(e2e_runs: Future[Results]) -> Results:
+    return e2e_runs.result()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def e2e_head_start(request) -> None:
+    """The suite's runs start with the check run's first test, whichever it is: the checks that
+    need no run (the axe scan, the look for sleeps) take their time while the runs take theirs."""
+    if any("e2e" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        request.getfixturevalue("e2e_runs")
+
+
+@pytest.fixture(scope="session")
+def e2e_runs(request, tmp_path_factory, node, chromium, migrated_template) -> Iterator[Future[Results]]:
+    """all_runs, in a thread of its own; a check run that ends first (Ctrl-C, a timeout) stops them."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        try:
+            yield thread.submit(all_runs, request.session, tmp_path_factory, node, chromium, migrated_template)
+        finally:
+            STOPPING.set()
+
+
+def all_runs(session: pytest.Session, tmp_path_factory, node, chromium: str, migrated_template) -> Results:
     files = suite_files(workspace())
     if not files:
         return Results(None, {}, files)
     scratch = tmp_path_factory.mktemp("e2e")
-    bugs = planned_bugs(request.session)
+    bugs = planned_bugs(session)
     if any(UNWRITTEN.search(path.read_text(encoding="utf-8", errors="replace")) for path in files):
         bugs = []  # tests still skip with TODO(15): the clean run cannot be green, and bug runs would only cost time
     backend = backend_fingerprint(migrated_template)
-    suite = suite_digest()
+    keys = keys_now()
     # judged before the runs start: the check's own runs side by side load a small machine
     # as much as a busy one, and a quiet machine should run nothing twice. By the run queue of
     # this moment, not the load average, which still counts a check run that has just ended
@@ -386,9 +461,16 @@ def e2e(request, tmp_path_factory, node, chromium, migrated_template) -> Results
             if bug is None:
                 raise
             return SuiteRun(name, problem=f"With this bug planted, the front end did not build: {problem}")
-        key = run_key(name, suite, backend, dist)
-        if (earlier := settled_run(key)) is not None:
-            return earlier
+        base = run_key(name, keys.shared, backend, dist)
+        kept, first = {}, ""
+        if bug is None:
+            kept = kept_passes(base, keys)
+            if kept.keys() == keys.tests.keys() and nothing_else_runs(base):
+                return with_kept(SuiteRun(name, exit_code=NOTHING_LEFT), kept)
+        else:
+            caught, first = kept_catch(base, keys)
+            if caught is not None:
+                return caught
         serving = keep.server(f"e2e backend {name}", keep.fingerprint(backend, dist), backend_server, probe=answers,
                               folder=str(workspace()), template=str(migrated_template or ""), dist=str(dist))
         with contextlib.ExitStack() as started:
@@ -398,13 +480,17 @@ def e2e(request, tmp_path_factory, node, chromium, migrated_template) -> Results
                 return SuiteRun(name, problem=f"Your backend (`uvicorn app.main:app`, serving the build) did not "
                                               f"start for the suite to test: {error}")
             empty_tables(app["database"])
-            run = run_suite(name, app["url"], dist, chromium, scratch, bug)
-            if bug is not None and busy and run.broken:
+            if bug is None:
+                run = run_suite(name, app["url"], dist, chromium, scratch, skip=sorted(kept))
+                keep_passes(base, keys, run)
+                return with_kept(run, kept)
+            run = run_suite(name, app["url"], dist, chromium, scratch, bug, first=first)
+            if busy and run.broken:
                 empty_tables(app["database"])
-                again = run_suite(f"{name}-again", app["url"], dist, chromium, scratch, bug)
+                again = run_suite(f"{name}-again", app["url"], dist, chromium, scratch, bug, first=first)
                 if again.exit_code == 0 and not again.broken and not again.timed_out:
                     run.green_again = again
-            keep_if_settled(key, run, bug)
+            keep_if_caught(base, keys, run)
             return run
 
     # the clean run and the bug runs side by side: a bug run only counts when the clean run is
