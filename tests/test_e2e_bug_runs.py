@@ -117,7 +117,8 @@ def test_a_pass_is_kept_test_by_test_and_an_edit_of_one_test_runs_that_test_alon
     assert list(conftest.kept_passes(base(conftest, keys), keys)) == ["e2e/test_t.py::test_a"]  # a failure runs again
     assert conftest.nothing_else_runs(base(conftest, keys))
 
-    edit(workspace, "test_t.py", "def test_a(page):\n    sign_in(page)", "def test_a(page):\n    sign_in(page)\n    # ok")
+    edit(workspace, "test_t.py", "def test_a(page):\n    sign_in(page)",
+         "def test_a(page):\n    sign_in(page)\n    # ok")
     assert conftest.keys_now() == keys  # a comment
     edit(workspace, "test_t.py", "def test_a(page):\n    sign_in(page)", "def test_a(page):\n    sign_in(page, 2)")
     edited = conftest.keys_now()
@@ -136,7 +137,8 @@ def test_the_kept_passes_and_the_run_of_the_rest_make_the_whole_suites_run(kept_
     conftest, _ = kept_runs
     keys = conftest.keys_now()
     conftest.keep_passes(base(conftest, keys), keys, conftest.SuiteRun("clean", exit_code=0, tests=[
-        conftest.TestOutcome("e2e/test_t.py::test_a", "passed", ""), conftest.TestOutcome("e2e/test_t.py::test_b", "passed")]))
+        conftest.TestOutcome("e2e/test_t.py::test_a", "passed", ""),
+        conftest.TestOutcome("e2e/test_t.py::test_b", "passed")]))
     kept = conftest.kept_passes(base(conftest, keys), keys)
     nothing_left = conftest.with_kept(conftest.SuiteRun("clean", exit_code=conftest.NOTHING_LEFT), kept)
     assert nothing_left.green and [test.name for test in nothing_left.tests] == ["e2e/test_t.py::test_a"]
@@ -214,7 +216,8 @@ def test_a_run_leaves_out_the_kept_tests_and_puts_the_catcher_first(tmp_path):
 
     def collected(**env):
         done = subprocess.run(
-            [sys.executable, "-m", "pytest", "e2e", "-p", "e2e_select", "--collect-only", "-q", "-p", "no:cacheprovider"],
+            [sys.executable, "-m", "pytest", "e2e", "-p", "e2e_select", "--collect-only", "-q",
+             "-p", "no:cacheprovider"],
             cwd=tmp_path, capture_output=True, text=True, timeout=60,
             env={**os.environ, "PYTHONPATH": str(CHECKS / "15_e2e_tests"), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
                  **env})
@@ -224,6 +227,30 @@ def test_a_run_leaves_out_the_kept_tests_and_puts_the_catcher_first(tmp_path):
         "e2e/test_s.py::test_a_second", "e2e/test_s.py::TestViews::test_a"]
     assert collected(E2E_FIRST_TEST="e2e/test_s.py::test_b", E2E_FIRST="second")[:3] == [
         "e2e/test_s.py::test_b[1]", "e2e/test_s.py::test_b[2]", "e2e/test_s.py::test_a_second"]
+
+
+def test_a_run_is_forked_by_the_zygote_and_reads_as_a_run_of_its_own(kept_runs, tmp_path, on_the_checks_path):
+    """run_suite through support/pytest_zygote.py: the learner's tests run in a fork of the zygote,
+    and the SuiteRun is what a `python -m pytest` run would give."""
+    from support.pytest_zygote import zygote
+
+    conftest, workspace = kept_runs
+    (workspace / "e2e" / "test_t.py").write_text(
+        "import os\n\n\n"
+        "def test_forked():\n"
+        "    parent = open(f'/proc/{os.getppid()}/cmdline').read() if os.path.exists('/proc') else 'pytest_zygote'\n"
+        "    assert 'pytest_zygote' in parent\n"
+        "    assert os.environ['E2E_APP_URL'] == 'http://127.0.0.1:9'\n\n\n"
+        "def test_a_user_sees_only_their_own_tasks():\n"
+        "    assert False, 'Ada sees her plan'\n")
+    with zygote(list(conftest.PRELOAD)) as path:
+        run = conftest.run_suite("clean", "http://127.0.0.1:9", Path("/builds/abc"), "http://127.0.0.1:9",
+                                 tmp_path, zygote=path)
+    assert run.exit_code == 1, run.output
+    assert [(test.name, test.outcome) for test in run.tests] == [
+        ("e2e/test_t.py::test_forked", "passed"),
+        ("e2e/test_t.py::test_a_user_sees_only_their_own_tasks", "failed")], run.output
+    assert "Ada sees her plan" in run.tests[1].message
 
 
 @pytest.mark.timeout(900)

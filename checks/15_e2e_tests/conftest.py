@@ -15,10 +15,12 @@ the app and for each bug (a variant):
   tables emptied before each run: every run starts on a brand-new database, as theirs does;
 - runs `pytest e2e` in the workspace, as the learner does, with E2E_APP_URL naming that
   backend (e2e/conftest.py then tests it instead of starting one) and E2E_CDP_URL the check's
-  Chromium (e2e_browser.py connects to it instead of launching one): what a run costs is
-  then the learner's tests, not three servers' start. The variants side by side (four at a
-  time), each bug run stopping at the first failure (-x), the test that caught the bug last
-  time first, then its likely tests (e2e_select.py);
+  Chromium (e2e_browser.py connects to it instead of launching one), each run a fork of a
+  process that has imported pytest, Playwright and the suite's libraries once
+  (support/pytest_zygote.py): what a run costs is then the learner's tests, not three
+  servers' start and a second of imports. The variants side by side (four at a time),
+  each bug run stopping at the first failure (-x), the test that caught the bug last time
+  first, then its likely tests (e2e_select.py);
 - on a busy machine, runs a bug run that failed once more: a browser suite can fail for the
   machine's slowness alone, and such a failure is not a catch. Only red twice counts;
 - reads each run's JUnit XML report into a SuiteRun.
@@ -61,7 +63,7 @@ import pytest
 from shiplings import keep, lifeline
 from shiplings.patience import load_now, machine_factor
 from shiplings.testing import FRONTEND, workspace
-from support import spa, verdicts
+from support import pytest_zygote, spa, verdicts
 from support.spa import built_dist
 from support.stack import answers, backend_fingerprint, backend_server
 from support.suite_keys import SuiteKeys, suite_keys, test_id
@@ -90,6 +92,11 @@ KIND = "e2e-runs"
 NOTHING_LEFT = 5
 # set when the check run ends: a run of the suite still going stops
 STOPPING = threading.Event()
+# what `pytest e2e` imports before the learner's first test (theirs as the lesson starts it),
+# imported once by the zygote that forks the runs (support/pytest_zygote.py)
+PRELOAD = ("pytest", "_pytest.python", "_pytest.junitxml", "pytest_playwright.pytest_playwright", "playwright.sync_api",
+           "anyio.pytest_plugin", "pytest_timeout", "httpx", "sqlalchemy", "alembic.command", "alembic.config",
+           "axe_playwright_python.sync_playwright")
 # what pytest reads at the workspace's root besides the suite itself
 PYTEST_CONFIG = ("pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini", "conftest.py")
 
@@ -100,7 +107,7 @@ class Bug:
     check: str  # the check that reports whether the suite caught it
     what: str  # what a user of the broken app sees, in the learner's words
     edits: tuple[tuple[str, str, str], ...]  # (file under frontend/, exact text, replacement)
-    likely: str = ""  # words of the names of the tests likely to meet it: they run first (e2e_first.py)
+    likely: str = ""  # words of the names of the tests likely to meet it: they run first (e2e_select.py)
 
 
 BUGS = {bug.name: bug for bug in [
@@ -246,27 +253,35 @@ def environment(app_url: str, dist: Path, chromium: str) -> dict[str, str]:
 
 
 def run_suite(name: str, app_url: str, dist: Path, chromium: str, scratch: Path, bug: Bug | None = None,
-              skip: Iterable[str] = (), first: str = "") -> SuiteRun:
+              skip: Iterable[str] = (), first: str = "", zygote: str | None = None) -> SuiteRun:
     """`pytest e2e` in the workspace against the app at `app_url` (serving `dist`), on the Chromium at
-    `chromium`, without the tests of `skip` (ids), `first` first; its SuiteRun."""
+    `chromium`, without the tests of `skip` (ids), `first` first, forked by the zygote at `zygote`
+    (support/pytest_zygote.py) or else a new process; its SuiteRun."""
     if STOPPING.is_set():
         return SuiteRun(name, problem="The check run ended before this run of the suite started.")
     report = scratch / f"{name}.xml"
     log_path = scratch / f"{name}.log"
-    command = [sys.executable, "-m", "pytest", SUITE, *PYTEST_ARGS, f"--junitxml={report}",
-               "--output", str(scratch / f"{name}-artifacts")]
+    args = [SUITE, *PYTEST_ARGS, f"--junitxml={report}", "--output", str(scratch / f"{name}-artifacts")]
     env = environment(app_url, dist, chromium)
     env.update(E2E_SKIP="\n".join(skip))
     if bug is not None:  # a bug is caught by its first failure: the likely tests first, then stop
-        command.append("-x")
+        args.append("-x")
         env.update(E2E_FIRST=bug.likely, E2E_FIRST_TEST=first)
     started = time.monotonic()
     result = SuiteRun(name)
     with open(log_path, "w") as log:
-        # through lifeline, as a tree: a check run stopped outright takes Playwright's driver along
-        process = lifeline.spawn(command, tree=True, stop_signal=signal.SIGINT, cwd=workspace(),
-                                 env=env, stdout=log, stderr=subprocess.STDOUT,
-                                 stdin=subprocess.DEVNULL)
+        process = None
+        if zygote:
+            # what the run starts (Playwright's driver) carries this check run's lifeline marker:
+            # it dies with the check run even if the zygote is killed outright
+            marked = {**env, lifeline.MARKER: os.environ.get(lifeline.MARKER, "")}
+            with contextlib.suppress(OSError):  # a zygote gone meanwhile: a process of its own
+                process = pytest_zygote.start(zygote, args, marked, workspace(), log_path)
+        if process is None:
+            # through lifeline, as a tree: a check run stopped outright takes Playwright's driver along
+            process = lifeline.spawn([sys.executable, "-m", "pytest", *args], tree=True, stop_signal=signal.SIGINT,
+                                     cwd=workspace(), env=env, stdout=log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
         deadline = started + RUN_TIMEOUT * machine_factor()
         try:
             while result.exit_code is None and not STOPPING.is_set():
@@ -277,7 +292,10 @@ def run_suite(name: str, app_url: str, dist: Path, chromium: str, scratch: Path,
                         result.timed_out = True
                         break
         finally:
-            lifeline.stop(process)
+            if isinstance(process, pytest_zygote.Run):
+                process.stop()
+            else:
+                lifeline.stop(process)
     if STOPPING.is_set() and result.exit_code is None:
         result.problem = "The check run ended before this run of the suite did."
     result.seconds = time.monotonic() - started
@@ -386,6 +404,33 @@ def keep_if_caught(base: str, keys: SuiteKeys, run: SuiteRun) -> None:
                        {"catcher": catcher, "key": keys.of(catcher), "run": dataclasses.asdict(run)})
 
 
+class Zygote:
+    """The zygote that forks this check run's runs of the suite, started (or found kept) when the
+    first run needs it: a check run whose verdicts were all kept starts none."""
+
+    def __init__(self, held: contextlib.ExitStack) -> None:
+        self.held = held
+        self.lock = threading.Lock()
+        self.found: list[str | None] = []
+
+    def path(self) -> str | None:
+        from importlib.metadata import version
+
+        with self.lock:
+            if not self.found:
+                versions = [version(name) for name in ("pytest", "playwright", "pytest-playwright", "httpx", "alembic",
+                                                        "sqlalchemy", "axe-playwright-python")]
+                try:
+                    path, _ = self.held.enter_context(keep.server(
+                        "e2e pytest zygote", keep.fingerprint(sys.executable, PRELOAD, versions,
+                                                              files=[Path(pytest_zygote.__file__)]),
+                        pytest_zygote.zygote, probe=pytest_zygote.answers, preload=list(PRELOAD)))
+                except (RuntimeError, OSError, TimeoutError):
+                    path = None  # each run a process of its own, as without a zygote
+                self.found.append(path)
+            return self.found[0]
+
+
 @dataclass
 class Results:
     clean: SuiteRun | None
@@ -481,13 +526,14 @@ def all_runs(session: pytest.Session, tmp_path_factory, node, chromium: str, mig
                                               f"start for the suite to test: {error}")
             empty_tables(app["database"])
             if bug is None:
-                run = run_suite(name, app["url"], dist, chromium, scratch, skip=sorted(kept))
+                run = run_suite(name, app["url"], dist, chromium, scratch, skip=sorted(kept), zygote=zygote.path())
                 keep_passes(base, keys, run)
                 return with_kept(run, kept)
-            run = run_suite(name, app["url"], dist, chromium, scratch, bug, first=first)
+            run = run_suite(name, app["url"], dist, chromium, scratch, bug, first=first, zygote=zygote.path())
             if busy and run.broken:
                 empty_tables(app["database"])
-                again = run_suite(f"{name}-again", app["url"], dist, chromium, scratch, bug, first=first)
+                again = run_suite(f"{name}-again", app["url"], dist, chromium, scratch, bug, first=first,
+                                  zygote=zygote.path())
                 if again.exit_code == 0 and not again.broken and not again.timed_out:
                     run.green_again = again
             keep_if_caught(base, keys, run)
@@ -495,7 +541,8 @@ def all_runs(session: pytest.Session, tmp_path_factory, node, chromium: str, mig
 
     # the clean run and the bug runs side by side: a bug run only counts when the clean run is
     # green, and waiting for it first would double the time a single check takes
-    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+    with contextlib.ExitStack() as held, ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        zygote = Zygote(held)
         clean = pool.submit(variant, "clean", lambda: workspace() / FRONTEND)
         runs = {bug.name: pool.submit(variant, bug.name, lambda bug=bug: bug_frontend(bug, scratch), bug)
                 for bug in bugs}
