@@ -66,7 +66,8 @@ def scan_key(dist: Path, backend: str) -> str:
     chromium = Path(chromium_path())
     support = Path(verdicts.__file__).parent
     return verdicts.digest(dist, backend, version("axe-playwright-python"), chromium, chromium.stat().st_mtime_ns,
-                           files=[Path(__file__), *(support / name for name in ("spa.py", "apps.py", "browser.py"))])
+                           files=[Path(__file__), support.parent / "conftest.py",
+                                  *(support / name for name in ("spa.py", "apps.py", "browser.py", "accounts.py"))])
 
 
 @pytest.mark.timeout(240)
