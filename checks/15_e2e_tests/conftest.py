@@ -84,8 +84,9 @@ PYTEST_ARGS = ["-p", "pytest_playwright.pytest_playwright", "-p", "anyio.pytest_
                "-p", "e2e_browser", "-p", "e2e_select", "-p", "no:cacheprovider", "-q", "-rN", "--color=no"]
 # a test the learner has not written yet (the starter's pytest.skip("TODO(15): ..."))
 UNWRITTEN = re.compile(r"skip\(\s*[\"']" + re.escape(TODO))
-# what a scratch copy of frontend/ leaves out
-NOT_COPIED = shutil.ignore_patterns("node_modules", "dist", ".vite", "coverage", "__shiplings__")
+# what a scratch copy of frontend/ leaves out: node_modules (linked instead) and the folders
+# another run may be installing it in meanwhile (shiplings.npm), build output, caches
+NOT_COPIED = shutil.ignore_patterns("node_modules", ".node_modules.*", "dist", ".vite", "coverage", "__shiplings__")
 # the verdicts kept (support/verdicts.py): a test's pass on the app, a bug's catch
 KIND = "e2e-runs"
 # pytest's exit code when no test was left to run: every test's verdict was kept
@@ -468,7 +469,10 @@ def e2e_head_start(request) -> None:
     """The suite's runs start with the check run's first test, whichever it is: the checks that
     need no run (the axe scan, the look for sleeps) take their time while the runs take theirs."""
     if any("e2e" in getattr(item, "fixturenames", ()) for item in request.session.items):
-        request.getfixturevalue("e2e_runs")
+        # without Node or Chromium, the checks that ask for the runs say "cannot run" (pytest
+        # keeps the error for them), not the first test, which may need neither
+        with contextlib.suppress(Exception):
+            request.getfixturevalue("e2e_runs")
 
 
 @pytest.fixture(scope="session")
