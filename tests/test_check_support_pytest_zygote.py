@@ -57,7 +57,7 @@ def suite(folder: Path, body: str) -> Path:
 
 
 def test_a_run_sees_its_folder_environment_and_path_as_python_m_pytest_would(zygote, tmp_path):
-    from support.pytest_zygote import start
+    from support.pytest_zygote import Run
 
     workspace = suite(tmp_path / "workspace", """
         import os
@@ -85,7 +85,7 @@ def test_a_run_sees_its_folder_environment_and_path_as_python_m_pytest_would(zyg
            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     os.environ["SHIPLINGS_SECRET"] = "the zygote's own"
     try:
-        run = start(zygote, ["e2e", "-q", "-s", "-p", "no:cacheprovider"], env, workspace, tmp_path / "run.log")
+        run = Run(zygote, ["e2e", "-q", "-s", "-p", "no:cacheprovider"], env, workspace, tmp_path / "run.log")
         assert run.wait(timeout=60) == 1
     finally:
         del os.environ["SHIPLINGS_SECRET"]
@@ -94,14 +94,14 @@ def test_a_run_sees_its_folder_environment_and_path_as_python_m_pytest_would(zyg
     assert "assert 1 == 2" in said
 
     (workspace / "e2e" / "test_it.py").write_text("def test_new():\n    pass\n")  # each run reads the files anew
-    run = start(zygote, ["e2e", "-q", "-p", "no:cacheprovider"], env, workspace, tmp_path / "again.log")
+    run = Run(zygote, ["e2e", "-q", "-p", "no:cacheprovider"], env, workspace, tmp_path / "again.log")
     assert run.wait(timeout=60) == 0
     assert "1 passed" in (tmp_path / "again.log").read_text()
 
 
 def started_run(zygote, tmp_path):
     """A run whose test starts a subprocess and then waits; (the run, the test's pid, the subprocess's pid)."""
-    from support.pytest_zygote import start
+    from support.pytest_zygote import Run
 
     pids = tmp_path / "pids"
     workspace = suite(tmp_path / "workspace", f"""
@@ -117,7 +117,7 @@ def started_run(zygote, tmp_path):
             time.sleep(120)
         """)
     env = {"PATH": os.environ["PATH"]}
-    run = start(zygote, ["e2e", "-q", "-p", "no:cacheprovider"], env, workspace, tmp_path / "run.log")
+    run = Run(zygote, ["e2e", "-q", "-p", "no:cacheprovider"], env, workspace, tmp_path / "run.log")
     started = wait_for(lambda: pids.is_file() and len(pids.read_text().split()) == 2, 30)
     assert started, (tmp_path / "run.log").read_text()
     test, child = map(int, pids.read_text().split())
@@ -148,8 +148,8 @@ def test_a_run_whose_owner_is_killed_dies_too(zygote, tmp_path):
         import sys, time
         sys.path.insert(0, {str(Path(__file__).resolve().parents[1] / "checks")!r})
         from pathlib import Path
-        from support.pytest_zygote import start
-        run = start({zygote!r}, ["e2e", "-q", "-p", "no:cacheprovider"], {{"PATH": "/usr/bin:/bin"}},
+        from support.pytest_zygote import Run
+        run = Run({zygote!r}, ["e2e", "-q", "-p", "no:cacheprovider"], {{"PATH": "/usr/bin:/bin"}},
                     Path({str(tmp_path / "workspace")!r}), Path({str(tmp_path / "run.log")!r}))
         time.sleep(120)
         """)])

@@ -277,7 +277,7 @@ def run_suite(name: str, app_url: str, dist: Path, chromium: str, scratch: Path,
             # it dies with the check run even if the zygote is killed outright
             marked = {**env, lifeline.MARKER: os.environ.get(lifeline.MARKER, "")}
             with contextlib.suppress(OSError):  # a zygote gone meanwhile: a process of its own
-                process = pytest_zygote.start(zygote, args, marked, workspace(), log_path)
+                process = pytest_zygote.Run(zygote, args, marked, workspace(), log_path)
         if process is None:
             # through lifeline, as a tree: a check run stopped outright takes Playwright's driver along
             process = lifeline.spawn([sys.executable, "-m", "pytest", *args], tree=True, stop_signal=signal.SIGINT,

@@ -25,6 +25,7 @@ import contextlib
 import json
 import os
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
@@ -72,10 +73,6 @@ class Run:
         self.connection.close()
 
 
-def start(path: str, args: list[str], env: dict[str, str], cwd: Path, log: Path) -> Run:
-    return Run(path, args, env, cwd, log)
-
-
 def answers(path: str) -> bool:
     """Whether the zygote at `path` accepts runs (a kept one may have died meanwhile)."""
     with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
@@ -105,8 +102,6 @@ def zygote(preload: list[str]) -> Iterator[str]:
         yield path
     finally:
         lifeline.stop(process, grace=2.0)
-        import shutil
-
         shutil.rmtree(folder, ignore_errors=True)
 
 
